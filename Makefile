@@ -1,0 +1,49 @@
+# The two README commands: `make run` and `make test`. Each installs what is missing and skips what is done.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEBIAN_PACKAGES := postgresql postgresql-15-postgis-3 gdal-bin chromium poppler-utils
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint bench system-deps venv clean
+
+run: system-deps $(BIN)/.installed
+	$(BIN)/kotaku demo --if-empty
+	$(BIN)/kotaku serve --host $(HOST) --port $(PORT)
+
+test: system-deps $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+
+bench: system-deps $(BIN)/.installed
+	$(BIN)/python bench/import_regions.py
+
+# Debian packages: installed only when one is missing (apt-get update runs once, only then).
+system-deps:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+venv: $(BIN)/.installed
+
+# The virtualenv is rebuilt only when pyproject.toml changes.
+$(BIN)/.installed: pyproject.toml
+	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+clean:
+	-[ -x $(BIN)/kotaku ] && $(BIN)/kotaku db down
+	rm -rf $(VENV) var

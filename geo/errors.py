@@ -1,0 +1,58 @@
+"""One exception hierarchy for the whole project.
+
+Every room raises these; only `api/` maps them to HTTP statuses and CLI exit codes (in one place).
+`code` is a stable machine name, `message` a human sentence, `details` anything JSON-serialisable
+(usually a list of `Problem.as_dict()`), so the same error reads well in a terminal and in JSON.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class KotakuError(Exception):
+    code = "error"
+
+    def __init__(self, message: str, details: Any = None):
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "description": self.message, "details": self.details}
+
+
+class InvalidInput(KotakuError):
+    """The caller sent something wrong: a bad file, feature, field or parameter."""
+
+    code = "invalid_input"
+
+
+class UnsupportedFormat(InvalidInput):
+    code = "unsupported_format"
+
+
+class TooLarge(InvalidInput):
+    code = "too_large"
+
+
+class NotFound(KotakuError):
+    code = "not_found"
+
+
+class Conflict(KotakuError):
+    code = "conflict"
+
+
+class Unauthorized(KotakuError):
+    code = "unauthorized"
+
+
+class Forbidden(KotakuError):
+    code = "forbidden"
+
+
+class ServiceUnavailable(KotakuError):
+    """A dependency (the database, a binary) is missing or not running."""
+
+    code = "unavailable"
