@@ -1,0 +1,299 @@
+"""The app-managed private PostgreSQL/PostGIS cluster under `var/`.
+
+Used when no DATABASE_URL is set. The cluster listens on 127.0.0.1 only, on a port chosen free at `initdb`
+time (moved if another program has taken it since), with its socket in the cluster folder and
+scram-sha-256 passwords (never `trust`: other local users must not walk in). As root, the server binaries
+run as the `postgres` user, which must own the data folder.
+
+Every state change holds a file lock, so two `kotaku serve` started at once in one checkout never run
+initdb twice or start two servers on one data folder; a running cluster is reused, never restarted.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from geo.errors import ServiceUnavailable
+
+SERVICE_USER = "postgres"  # who runs the server binaries when we are root
+DB_USER = "kotaku"
+SERVER_SETTINGS = {
+    "listen_addresses": "'127.0.0.1'",
+    "max_connections": "200",
+    "shared_buffers": "'512MB'",
+    "work_mem": "'32MB'",
+    "maintenance_work_mem": "'256MB'",
+    # JIT compiles heavy tile queries for hundreds of ms; our queries are short (DESIGN.md pitfalls).
+    "jit": "off",
+    "log_min_messages": "warning",
+    "timezone": "'UTC'",
+}
+FAST_TEST_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+
+
+def project_root() -> Path:
+    """The checkout when running from one (editable install), else the current folder."""
+    here = Path(__file__).resolve().parents[1]
+    return here if (here / "pyproject.toml").exists() else Path.cwd()
+
+
+def default_var_dir() -> Path:
+    return Path(os.environ.get("KOTAKU_VAR", project_root() / "var"))
+
+
+def _is_root() -> bool:
+    return os.geteuid() == 0
+
+
+def find_pg_bindir() -> Path:
+    """Where initdb/pg_ctl/postgres live: $KOTAKU_PG_BIN, Debian's newest /usr/lib/postgresql/N/bin, or PATH."""
+    candidates = []
+    if os.environ.get("KOTAKU_PG_BIN"):
+        candidates.append(Path(os.environ["KOTAKU_PG_BIN"]))
+    debian = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name), reverse=True)
+    candidates += debian
+    on_path = shutil.which("pg_ctl")
+    if on_path:
+        candidates.append(Path(on_path).resolve().parent)
+    for directory in candidates:
+        if (directory / "initdb").exists() and (directory / "pg_ctl").exists():
+            return directory
+    raise ServiceUnavailable(
+        "PostgreSQL server binaries (initdb, pg_ctl) not found: install the Debian packages "
+        "'postgresql' and 'postgresql-15-postgis-3' (make run / make test do it), or set DATABASE_URL."
+    )
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _port_taken(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+@dataclass
+class ClusterStatus:
+    initialised: bool
+    running: bool
+    port: int | None
+    data_dir: Path
+    url: str | None
+
+    def as_dict(self) -> dict:
+        return {
+            "initialised": self.initialised,
+            "running": self.running,
+            "port": self.port,
+            "data_dir": str(self.data_dir),
+            "url": self.url,
+        }
+
+
+class Cluster:
+    """A private cluster rooted at `var_dir` (default `<checkout>/var`).
+
+    `database` is the database the app uses inside it; tests use their own `var_dir` and database.
+    """
+
+    def __init__(self, var_dir: Path | None = None, database: str = "kotaku", fast: bool = False):
+        self.var_dir = Path(var_dir or default_var_dir()).resolve()
+        self.database = database
+        self.fast = fast
+        self.state_file = self.var_dir / "cluster.json"
+        self.lock_file = self.var_dir / "cluster.lock"
+        self.log_file = self.var_dir / "postgres.log"
+
+    # -- paths and state -------------------------------------------------------------------------
+    @property
+    def data_dir(self) -> Path:
+        state = self._state()
+        return Path(state["data_dir"]) if state.get("data_dir") else self.var_dir / "pgdata"
+
+    @property
+    def socket_dir(self) -> Path:
+        return self.data_dir.parent / "run"
+
+    def _state(self) -> dict:
+        try:
+            return json.loads(self.state_file.read_text())
+        except FileNotFoundError:
+            return {}
+
+    def _save_state(self, state: dict) -> None:
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.state_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state, indent=2))
+        os.chmod(tmp, 0o600)  # holds the database password
+        tmp.replace(self.state_file)
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.lock_file, "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def url(self, database: str | None = None) -> str:
+        state = self._state()
+        if not state:
+            raise ServiceUnavailable("the local database cluster is not initialised: run 'kotaku db up'")
+        port = self._running_port() or state["port"]
+        return f"postgresql://{DB_USER}:{state['password']}@127.0.0.1:{port}/{database or self.database}"
+
+    # -- running the server binaries -------------------------------------------------------------
+    def _run(self, args: list[str], check: bool = True) -> subprocess.CompletedProcess:
+        if _is_root():
+            args = ["runuser", "-u", SERVICE_USER, "--", *args]
+        result = subprocess.run(args, capture_output=True, text=True, cwd="/")
+        if check and result.returncode != 0:
+            raise ServiceUnavailable(
+                f"{Path(args[0 if not _is_root() else 4]).name} failed (exit {result.returncode})",
+                details={"command": args, "stderr": result.stderr[-2000:], "log": str(self.log_file)},
+            )
+        return result
+
+    def _choose_data_root(self) -> Path:
+        """`var/` itself, unless (as root) the postgres user cannot reach it, e.g. a checkout in /root.
+
+        Then the data lives in /var/tmp/kotaku-gis/<id> and var/cluster.json points there.
+        """
+        root = self.var_dir
+        if not _is_root():
+            return root
+        probe = subprocess.run(["runuser", "-u", SERVICE_USER, "--", "test", "-x", str(root)], capture_output=True)
+        if probe.returncode == 0:
+            return root
+        fallback = Path("/var/tmp/kotaku-gis") / secrets.token_hex(6)
+        fallback.mkdir(parents=True, exist_ok=True)
+        os.chmod(fallback.parent, 0o755)
+        return fallback
+
+    def _initdb(self) -> None:
+        bindir = find_pg_bindir()
+        data_root = self._choose_data_root()
+        data_dir = data_root / "pgdata"
+        run_dir = data_root / "run"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        password = secrets.token_urlsafe(24)
+        with tempfile.NamedTemporaryFile("w", delete=False, dir=data_root, prefix="pw") as pwfile:
+            pwfile.write(password + "\n")
+        try:
+            if _is_root():
+                shutil.chown(data_dir, SERVICE_USER, SERVICE_USER)
+                shutil.chown(run_dir, SERVICE_USER, SERVICE_USER)
+                shutil.chown(pwfile.name, SERVICE_USER, SERVICE_USER)
+            os.chmod(data_dir, 0o700)
+            self._run([
+                str(bindir / "initdb"), "-D", str(data_dir), "-U", DB_USER, f"--pwfile={pwfile.name}",
+                "--auth=scram-sha-256", "--encoding=UTF8", "--locale=C.UTF-8", "--no-instructions",
+            ])
+        finally:
+            os.unlink(pwfile.name)
+        settings = dict(SERVER_SETTINGS, unix_socket_directories=f"'{run_dir}'")
+        if self.fast:
+            settings.update(FAST_TEST_SETTINGS)
+        conf = "\n# kotaku-gis\n" + "".join(f"{k} = {v}\n" for k, v in settings.items())
+        with open(data_dir / "postgresql.conf", "a") as handle:  # root keeps the file's owner
+            handle.write(conf)
+        self._save_state({"data_dir": str(data_dir), "password": password, "port": _free_port()})
+
+    def _running_port(self) -> int | None:
+        """The port of a live server on our data folder, from postmaster.pid, or None."""
+        pid_file = self.data_dir / "postmaster.pid"
+        try:
+            lines = pid_file.read_text().splitlines()
+            pid, port = int(lines[0]), int(lines[3])
+        except (FileNotFoundError, PermissionError, IndexError, ValueError):
+            return None
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            pass  # alive, owned by the postgres user
+        return port
+
+    # -- public operations ----------------------------------------------------------------------
+    def status(self) -> ClusterStatus:
+        state = self._state()
+        initialised = bool(state) and (self.data_dir / "PG_VERSION").exists()
+        port = self._running_port() if initialised else None
+        return ClusterStatus(
+            initialised=initialised,
+            running=port is not None,
+            port=port or state.get("port"),
+            data_dir=self.data_dir,
+            url=self.url() if initialised else None,
+        )
+
+    def up(self) -> ClusterStatus:
+        """Initialise if needed and start if not running. Safe to call from several processes at once."""
+        with self._locked():
+            if not (self._state() and (self.data_dir / "PG_VERSION").exists()):
+                self._initdb()
+            if self._running_port() is None:
+                self._start()
+        self._ensure_database()
+        return self.status()
+
+    def _start(self) -> None:
+        bindir = find_pg_bindir()
+        state = self._state()
+        if _port_taken(state["port"]):
+            state["port"] = _free_port()
+            self._save_state(state)
+        if _is_root():
+            self.log_file.touch()
+            shutil.chown(self.log_file, SERVICE_USER, SERVICE_USER)
+        self._run([
+            str(bindir / "pg_ctl"), "-D", str(self.data_dir), "-l", str(self.log_file), "-w", "-t", "60",
+            "-o", f"-p {state['port']}", "start",
+        ])
+
+    def down(self) -> bool:
+        """Stop the server if it runs; True when it was running."""
+        with self._locked():
+            if self._running_port() is None:
+                return False
+            self._run([str(find_pg_bindir() / "pg_ctl"), "-D", str(self.data_dir), "-w", "-m", "fast", "stop"])
+            return True
+
+    def destroy(self) -> None:
+        """Stop and delete the cluster's files (used by tests and `make clean`)."""
+        self.down()
+        data_root = self.data_dir.parent
+        shutil.rmtree(data_root / "pgdata", ignore_errors=True)
+        shutil.rmtree(data_root / "run", ignore_errors=True)
+        self.state_file.unlink(missing_ok=True)
+
+    def _ensure_database(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [self.database]).fetchone()
+            if not exists:
+                conn.execute(f'CREATE DATABASE "{self.database}"')

@@ -1,0 +1,144 @@
+"""`kotaku import regions FILE`: administrative polygons keyed by Kemendagri code.
+
+Level, kind (kota/kabupaten, kelurahan/desa) and parent come from the code itself; the BPS code is kept
+when the file has one (never derived: the two systems differ). Re-importing a code replaces its row.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import shapely
+from geo.read import read_vector
+from geo.validate import validate_geometries
+
+from geo.measure import geodesic_area_ha
+from geo.problems import Problem
+from layers.codes import kind_of, level_of, normalise_code, parent_of
+from layers.imports.common import (
+    ImportFailed,
+    ImportReport,
+    Progress,
+    no_progress,
+    parse_field_map,
+    resolve_fields,
+    text_or_none,
+)
+
+# Known field names, most specific first: our own/cahyadsn ('kode'), BIG RBI (KDEPUM/KDCPUM/KDPKAB/KDPPUM,
+# names in NAMOBJ or WADMKD/WADMKC/WADMKK/WADMPR), and common hand-made layouts.
+FIELD_CANDIDATES = {
+    "code": (
+        "kode", "kode_kemendagri", "kd_kemendagri", "kode_wilayah", "kode_wil", "kemendagri", "kdepum",
+        "kode_desa", "kode_kel", "kd_desa", "kd_kel", "kdcpum", "kode_kec", "kd_kec", "kdpkab", "kode_kab",
+        "kd_kab", "kdppum", "kode_prov", "kd_prov", "code",
+    ),
+    "name": (
+        "nama", "name", "namobj", "nama_wilayah", "wadmkd", "nama_desa", "nama_kel", "desa", "kelurahan",
+        "wadmkc", "nama_kec", "kecamatan", "wadmkk", "nama_kab", "wadmpr", "nama_prov",
+    ),
+    "bps_code": ("kode_bps", "kd_bps", "bps", "bps_code", "kdebps", "kdcbps", "kdbbps", "kdpbps", "idbps"),
+}
+
+
+def import_regions(
+    conn: psycopg.Connection,
+    path: str | Path,
+    *,
+    layer: str | None = None,
+    field_map: str | None = None,
+    progress: Progress = no_progress,
+) -> ImportReport:
+    report = ImportReport(kind="regions", file=str(path))
+    progress("membaca berkas", 0, 1)
+    vector = read_vector(path, layer=layer)
+    report.layer, report.driver, report.source_crs = vector.layer, vector.driver, vector.source_crs
+    report.warnings += vector.warnings
+    frame = vector.frame
+    report.features_read = len(frame)
+    progress("memeriksa geometri", 0, len(frame))
+    checked = validate_geometries(frame, kind="polygon")
+    report.errors += checked.errors
+    report.repairs += checked.repairs
+    frame = checked.frame
+
+    fields = resolve_fields(frame.columns, FIELD_CANDIDATES, parse_field_map(field_map))
+    report.fields = fields
+    for target in ("code", "name"):
+        if target not in fields:
+            report.errors.append(Problem(
+                f"no {target} field found (looked for {', '.join(FIELD_CANDIDATES[target][:6])}, ...); "
+                f"name it with --map {target}=FIELD",
+            ))
+    if report.errors and ("code" not in fields or "name" not in fields):
+        raise ImportFailed(report)
+
+    rows = _region_rows(frame, fields, report)
+    if report.errors:
+        raise ImportFailed(report)
+
+    progress("menghitung luas", 0, len(rows))
+    areas = geodesic_area_ha(frame.geometry.values)
+    progress("menulis ke PostGIS", 0, len(rows))
+    wkb = shapely.to_wkb(frame.geometry.values, byte_order=1)
+    source = Path(path).name
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute(
+            "CREATE TEMP TABLE incoming_regions (code text, bps_code text, name text, level text, kind text, "
+            "parent_code text, area_ha float8, geom bytea) ON COMMIT DROP"
+        )
+        with cur.copy("COPY incoming_regions FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(["text", "text", "text", "text", "text", "text", "float8", "bytea"])
+            for row, area, geom in zip(rows, areas, wkb, strict=True):
+                copy.write_row((*row, float(area), geom))
+        cur.execute(
+            """
+            INSERT INTO regions (code, bps_code, name, level, kind, parent_code, area_ha, source, geom)
+            SELECT code, bps_code, name, level, kind, parent_code, area_ha, %s,
+                   ST_SetSRID(ST_GeomFromWKB(geom), 4326)
+            FROM incoming_regions
+            ON CONFLICT (code) DO UPDATE SET
+                bps_code = COALESCE(EXCLUDED.bps_code, regions.bps_code), name = EXCLUDED.name,
+                level = EXCLUDED.level, kind = EXCLUDED.kind, parent_code = EXCLUDED.parent_code,
+                area_ha = EXCLUDED.area_ha, source = EXCLUDED.source, geom = EXCLUDED.geom, updated_at = now()
+            """,
+            [source],
+        )
+        report.features_written = cur.rowcount
+    progress("selesai", len(rows), len(rows))
+    levels: dict[str, int] = {}
+    for row in rows:
+        levels[row[3]] = levels.get(row[3], 0) + 1
+    report.summary = {"by_level": levels, "total_area_ha": round(float(areas.sum()), 3)}
+    return report.finish()
+
+
+def _region_rows(frame, fields: dict[str, str], report: ImportReport) -> list[tuple]:
+    """(code, bps_code, name, level, kind, parent) per feature; problems go to the report."""
+    rows: list[tuple] = []
+    seen: dict[str, int] = {}
+    codes = frame[fields["code"]].tolist()
+    names = frame[fields["name"]].tolist()
+    bps = frame[fields["bps_code"]].tolist() if "bps_code" in fields else [None] * len(frame)
+    for number, (raw_code, raw_name, raw_bps) in enumerate(zip(codes, names, bps, strict=True), start=1):
+        code = normalise_code(raw_code)
+        name = text_or_none(raw_name)
+        if code is None:
+            report.errors.append(Problem(
+                f"'{raw_code}' is not a Kemendagri code (PP, PP.KK, PP.KK.CC or PP.KK.CC.DDDD)",
+                feature=number, field=fields["code"],
+            ))
+            continue
+        if name is None:
+            report.errors.append(Problem("name is empty", feature=number, field=fields["name"]))
+        if code in seen:
+            report.errors.append(Problem(
+                f"code {code} appears again (first at feature {seen[code]})", feature=number, field=fields["code"]
+            ))
+        seen.setdefault(code, number)
+        bps_code = text_or_none(raw_bps)
+        if bps_code and bps_code.endswith(".0"):
+            bps_code = bps_code[:-2]
+        rows.append((code, bps_code, name, level_of(code), kind_of(code), parent_of(code)))
+    return rows
