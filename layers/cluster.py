@@ -121,7 +121,6 @@ class Cluster:
         self.fast = fast
         self.state_file = self.var_dir / "cluster.json"
         self.lock_file = self.var_dir / "cluster.lock"
-        self.log_file = self.var_dir / "postgres.log"
 
     # -- paths and state -------------------------------------------------------------------------
     @property
@@ -132,6 +131,10 @@ class Cluster:
     @property
     def socket_dir(self) -> Path:
         return self.data_dir.parent / "run"
+
+    @property
+    def log_file(self) -> Path:
+        return self.data_dir.parent / "postgres.log"
 
     def _state(self) -> dict:
         try:
@@ -257,7 +260,7 @@ class Cluster:
                 self._initdb()
             if self._running_port() is None:
                 self._start()
-        self._ensure_database()
+            self._ensure_database()
         return self.status()
 
     def _start(self) -> None:
@@ -288,6 +291,9 @@ class Cluster:
         data_root = self.data_dir.parent
         shutil.rmtree(data_root / "pgdata", ignore_errors=True)
         shutil.rmtree(data_root / "run", ignore_errors=True)
+        self.log_file.unlink(missing_ok=True)
+        if data_root != self.var_dir:  # the /var/tmp fallback folder
+            shutil.rmtree(data_root, ignore_errors=True)
         self.state_file.unlink(missing_ok=True)
 
     def _ensure_database(self) -> None:
