@@ -106,14 +106,15 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
     if len(numbers) != 4:
         raise InvalidInput(f"bbox '{text}' must be four numbers: minLon,minLat,maxLon,maxLat")
     minx, miny, maxx, maxy = numbers
+    if not _overlaps_indonesia(minx, miny, maxx, maxy) and _overlaps_indonesia(miny, minx, maxy, maxx):
+        raise InvalidInput(f"bbox '{text}' lies outside Indonesia; latitude and longitude look swapped "
+                           "(the order is minLon,minLat,maxLon,maxLat)")
     if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= 90 and -90 <= maxy <= 90):
         raise InvalidInput(f"bbox '{text}' is not longitude/latitude in degrees")
     if miny > maxy:
         raise InvalidInput(f"bbox '{text}': minLat is greater than maxLat")
     if minx > maxx:
         raise InvalidInput(f"bbox '{text}': minLon is greater than maxLon (antimeridian boxes are not supported)")
-    if not _overlaps_indonesia(minx, miny, maxx, maxy) and _overlaps_indonesia(miny, minx, maxy, maxx):
-        raise InvalidInput(f"bbox '{text}' lies outside Indonesia; latitude and longitude look swapped")
     return minx, miny, maxx, maxy
 
 
@@ -173,21 +174,28 @@ def _feature_sql(collection: Collection) -> sql.Composable:
     )
 
 
-async def stream_items(
-    conn: AsyncConnection, collection: Collection, query: ItemsQuery, fid: str | None = None
-) -> AsyncIterator[str]:
-    """Yield each feature as GeoJSON text, in a stable order, through a server-side cursor."""
-    where, params = _where(collection, query)
-    if fid is not None:
-        where = sql.SQL("{} AND {}::text = %s").format(where, sql.SQL(collection.key))
-        params.append(fid)
-    statement = sql.SQL("SELECT {} FROM {} t {} WHERE {} ORDER BY {} LIMIT %s OFFSET %s").format(
+def _select(collection: Collection, where: sql.Composable) -> sql.Composable:
+    return sql.SQL("SELECT {} FROM {} t {} WHERE {} ORDER BY {} LIMIT %s OFFSET %s").format(
         _feature_sql(collection),
         sql.Identifier(collection.table),
         sql.SQL(collection.joins),
         where,
         sql.SQL(collection.order_by),
     )
+
+
+async def fetch_item(conn: AsyncConnection, collection: Collection, fid: str) -> str | None:
+    """One feature by its id, as GeoJSON text, or None."""
+    statement = _select(collection, sql.SQL("{}::text = %s").format(sql.SQL(collection.key)))
+    cur = await conn.execute(statement, [fid, 1, 0])
+    row = await cur.fetchone()
+    return row[0] if row else None
+
+
+async def stream_items(conn: AsyncConnection, collection: Collection, query: ItemsQuery) -> AsyncIterator[str]:
+    """Yield each feature as GeoJSON text, in a stable order, through a server-side cursor."""
+    where, params = _where(collection, query)
+    statement = _select(collection, where)
     async with conn.transaction(), conn.cursor(name="items") as cur:
         cur.itersize = 500
         await cur.execute(statement, [*params, query.limit, query.offset])

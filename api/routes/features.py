@@ -19,6 +19,7 @@ from layers.features import (
     Collection,
     ItemsQuery,
     count_items,
+    fetch_item,
     get_collection,
     stream_items,
 )
@@ -79,15 +80,16 @@ async def items(
 async def item(request: Request, collection_id: str, fid: str,
                conn: AsyncConnection = Depends(connection)) -> JSONResponse:
     collection = get_collection(collection_id)
-    async for feature in stream_items(conn, collection, ItemsQuery(limit=1), fid=fid):
-        body = json.loads(feature)
-        base = str(request.base_url).rstrip("/")
-        body["links"] = [
-            {"rel": "self", "type": GEOJSON, "href": f"{base}/collections/{collection.id}/items/{fid}"},
-            {"rel": "collection", "type": "application/json", "href": f"{base}/collections/{collection.id}"},
-        ]
-        return JSONResponse(body, media_type=GEOJSON)
-    raise NotFound(f"collection '{collection_id}' has no feature '{fid}'")
+    feature = await fetch_item(conn, collection, fid)
+    if feature is None:
+        raise NotFound(f"collection '{collection_id}' has no feature '{fid}'")
+    body = json.loads(feature)
+    base = str(request.base_url).rstrip("/")
+    body["links"] = [
+        {"rel": "self", "type": GEOJSON, "href": f"{base}/collections/{collection.id}/items/{fid}"},
+        {"rel": "collection", "type": "application/json", "href": f"{base}/collections/{collection.id}"},
+    ]
+    return JSONResponse(body, media_type=GEOJSON)
 
 
 def _page_links(request: Request, collection: Collection, query: ItemsQuery, matched: int) -> list[dict]:
