@@ -47,6 +47,11 @@ def migrate(url: str | None = None) -> str:
     url = url or database_url()
     with connect(url, autocommit=True) as conn:
         ensure_extensions(conn)
+        at_head = current_revision(conn) == head_revision()
+    if at_head:  # the common case on every command: skip Alembic's start-up
+        with connect(url) as conn:
+            seed_reference(conn)
+        return head_revision()
     engine = create_engine(sqlalchemy_url(url))
     try:
         with engine.begin() as connection:
