@@ -11,11 +11,11 @@ from pathlib import Path
 
 import psycopg
 import shapely
-from geo.read import read_vector
-from geo.validate import validate_geometries
 
 from geo.measure import geodesic_area_ha
 from geo.problems import Problem
+from geo.read import read_vector
+from geo.validate import validate_geometries
 from layers.codes import kind_of, level_of, normalise_code, parent_of
 from layers.imports.common import (
     ImportFailed,

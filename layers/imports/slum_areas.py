@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 import psycopg
 import shapely
-from geo.read import read_vector
-from geo.validate import validate_geometries
 
 from geo.measure import geodesic_area_ha
 from geo.problems import Problem
+from geo.read import read_vector
+from geo.validate import validate_geometries
 from layers.codes import join_code_parts, normalise_code, tenant_code
 from layers.imports.common import (
     ImportFailed,
@@ -98,8 +98,7 @@ def import_slum_areas(
         replaced = cur.rowcount
         cur.execute(
             "CREATE TEMP TABLE incoming_slum (n int, kawasan text, unit_label text, declared text, "
-            "stated float8, legality text, typology text, attributes jsonb, area_ha float8, geom bytea) "
-            "ON COMMIT DROP"
+            "stated float8, legality text, typology text, attributes jsonb, area_ha float8, geom bytea)"
         )
         with cur.copy("COPY incoming_slum FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types(["int4", "text", "text", "text", "float8", "text", "text", "jsonb", "float8", "bytea"])
@@ -116,6 +115,7 @@ def import_slum_areas(
             [tenant, decree_id, Path(path).name],
         )
         report.features_written = cur.rowcount
+        cur.execute("DROP TABLE incoming_slum")  # not ON COMMIT DROP: the import may run inside a larger transaction
         progress("menghubungkan kelurahan", 0, len(rows))
         _join_kelurahan(cur, decree_id, report, tenant_known)
     progress("selesai", len(rows), len(rows))

@@ -55,7 +55,8 @@ def test_broken_file_is_rejected_whole_with_every_bad_feature_named(conn, tmp_pa
         {"type": "Feature", "properties": {"kode": "12.71.01.1002", "nama": "Dasi"}, "geometry": bowtie},
         {"type": "Feature", "properties": {"kode": "12.7X", "nama": "Kode salah"}, "geometry": _square(98.7, 3.5)},
         {"type": "Feature", "properties": {"kode": "12.71.01.1001", "nama": "Ganda"}, "geometry": _square(98.6, 3.7)},
-        {"type": "Feature", "properties": {"kode": "12.71.01.1004", "nama": "Tertukar"}, "geometry": _square(3.5, 98.6)},
+        {"type": "Feature", "properties": {"kode": "12.71.01.1004", "nama": "Tertukar"},
+         "geometry": _square(3.5, 98.6)},
     ]
     path = _write_geojson(tmp_path / "rusak.geojson", features)
     with pytest.raises(ImportFailed) as failed:
