@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from psycopg_pool import AsyncConnectionPool
 
-from api.errors import install_error_handlers
+from api.http_errors import install_error_handlers
 from api.routes import features, health
 
 POOL_MAX = 16

@@ -14,6 +14,8 @@ import numpy as np
 import shapely
 from pyproj import Geod, Transformer
 
+from geo.parallel import threaded
+
 WGS84 = Geod(ellps="WGS84")
 _EQUAL_AREA = Transformer.from_crs("EPSG:4326", "EPSG:6933", always_xy=True)
 SMALL_EXTENT_DEGREES = 0.1  # ~11 km; below this the equal-area projection agrees with GeographicLib within 1e-4
@@ -62,11 +64,15 @@ def geodesic_area_ha(geoms: Any) -> np.ndarray:
     bounds = shapely.bounds(arr)
     small = present & (np.fmax(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1]) < SMALL_EXTENT_DEGREES)
     if small.any():
-        area[small] = shapely.area(shapely.transform(arr[small], _to_equal_area)) / 10_000.0
+        area[small] = threaded(_equal_area_m2, arr[small]) / 10_000.0
     large = present & ~small
     if large.any():
         area[large] = geodesic_area_ha_exact(arr[large])
     return area
+
+
+def _equal_area_m2(geoms: np.ndarray) -> np.ndarray:
+    return shapely.area(shapely.transform(geoms, _to_equal_area))
 
 
 def _to_equal_area(xy: np.ndarray) -> np.ndarray:

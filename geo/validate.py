@@ -24,6 +24,7 @@ import shapely
 
 from geo.bounds import INDONESIA, Bounds
 from geo.measure import flatten_parts, geodesic_area_ha
+from geo.parallel import threaded
 from geo.problems import Problem
 
 Kind = Literal["polygon", "line", "point", "any"]
@@ -150,7 +151,7 @@ def _check_types(geoms: np.ndarray, usable: np.ndarray, kind: Kind, report: _Rep
 
 def _repair_invalid(geoms: np.ndarray, rows: np.ndarray, kind: Kind, report: _Report) -> np.ndarray:
     """Repair the invalid geometries among `rows` in place; return the rows whose repair left nothing."""
-    invalid = rows[~shapely.is_valid(geoms[rows])]
+    invalid = rows[~threaded(shapely.is_valid, geoms[rows])]
     if not len(invalid):
         return invalid
     reasons = shapely.is_valid_reason(geoms[invalid])
