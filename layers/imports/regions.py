@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import psycopg
 import shapely
+from psycopg.copy import QueuedLibpqWriter
 
 from geo.measure import geodesic_area_ha
 from geo.problems import Problem
@@ -26,6 +28,8 @@ from layers.imports.common import (
     resolve_fields,
     text_or_none,
 )
+
+COPY_CHUNK = 2_000
 
 # Known field names, most specific first: our own/cahyadsn ('kode'), BIG RBI (KDEPUM/KDCPUM/KDPKAB/KDPPUM,
 # names in NAMOBJ or WADMKD/WADMKC/WADMKK/WADMPR), and common hand-made layouts.
@@ -79,23 +83,29 @@ def import_regions(
     if report.errors:
         raise ImportFailed(report)
 
-    progress("menghitung luas", 0, len(rows))
-    areas = geodesic_area_ha(frame.geometry.values)
     progress("menulis ke PostGIS", 0, len(rows))
-    wkb = shapely.to_wkb(shapely.set_srid(frame.geometry.values, 4326), byte_order=1, include_srid=True)
+    geoms = shapely.set_srid(frame.geometry.values, 4326)
+    areas = np.empty(len(rows))
     source = Path(path).name
     with conn.transaction(), conn.cursor() as cur:
         # Replace, not merge: the file's codes are deleted and the rows copied straight into the table
-        # (binary COPY, no staging table), which is what makes a province-sized file import in a second.
+        # (binary COPY, no staging table). A queued writer sends each chunk from its own thread while the next
+        # chunk's areas and WKB are computed, so PostgreSQL ingests while Python works.
         cur.execute("DELETE FROM regions WHERE code = ANY(%s)", [[row[0] for row in rows]])
         replaced = cur.rowcount
         with cur.copy(
             "COPY regions (code, bps_code, name, level, kind, parent_code, area_ha, source, geom) "
-            "FROM STDIN (FORMAT BINARY)"
+            "FROM STDIN (FORMAT BINARY)",
+            writer=QueuedLibpqWriter(cur),
         ) as copy:
             copy.set_types(["text", "text", "text", "text", "text", "text", "float8", "text", "bytea"])
-            for row, area, geom in zip(rows, areas, wkb, strict=True):
-                copy.write_row((*row, float(area), source, geom))
+            for start in range(0, len(rows), COPY_CHUNK):
+                chunk = slice(start, start + COPY_CHUNK)
+                areas[chunk] = geodesic_area_ha(geoms[chunk])
+                wkb = shapely.to_wkb(geoms[chunk], byte_order=1, include_srid=True)
+                for row, area, geom in zip(rows[chunk], areas[chunk], wkb, strict=True):
+                    copy.write_row((*row, float(area), source, geom))
+                progress("menulis ke PostGIS", min(start + COPY_CHUNK, len(rows)), len(rows))
         report.features_written = len(rows)
     progress("selesai", len(rows), len(rows))
     levels: dict[str, int] = {}
