@@ -14,6 +14,7 @@ from psycopg import AsyncConnection, sql
 
 from geo.bounds import INDONESIA
 from geo.errors import InvalidInput, NotFound
+from layers.access import PUBLIC, Principal, row_filter
 from layers.codes import tenant_code
 
 MAX_LIMIT = 10_000
@@ -129,9 +130,11 @@ class ItemsQuery:
     offset: int = 0
     bbox: tuple[float, float, float, float] | None = None
     tenant: str | None = None
+    principal: Principal = PUBLIC
 
     @classmethod
-    def parse(cls, limit: int | None, offset: int | None, bbox: str | None, tenant: str | None) -> ItemsQuery:
+    def parse(cls, limit: int | None, offset: int | None, bbox: str | None, tenant: str | None,
+              principal: Principal = PUBLIC) -> ItemsQuery:
         limit = DEFAULT_LIMIT if limit is None else limit
         offset = 0 if offset is None else offset
         if limit < 1:
@@ -143,11 +146,12 @@ class ItemsQuery:
             offset=offset,
             bbox=parse_bbox(bbox),
             tenant=tenant_code(tenant) if tenant else None,
+            principal=principal,
         )
 
 
 def _where(collection: Collection, query: ItemsQuery) -> tuple[sql.Composable, list]:
-    clauses, params = [sql.SQL("TRUE")], []
+    clauses, params = [row_filter(query.principal, collection.id)], []
     if query.bbox:
         clauses.append(sql.SQL("t.geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326) "
                                "AND ST_Intersects(t.geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326))"))
@@ -184,9 +188,11 @@ def _select(collection: Collection, where: sql.Composable) -> sql.Composable:
     )
 
 
-async def fetch_item(conn: AsyncConnection, collection: Collection, fid: str) -> str | None:
-    """One feature by its id, as GeoJSON text, or None."""
-    statement = _select(collection, sql.SQL("{}::text = %s").format(sql.SQL(collection.key)))
+async def fetch_item(conn: AsyncConnection, collection: Collection, fid: str, principal: Principal = PUBLIC
+                     ) -> str | None:
+    """One feature by its id, as GeoJSON text, or None (also when the caller may not see it)."""
+    statement = _select(collection, sql.SQL("{}::text = %s AND {}").format(
+        sql.SQL(collection.key), row_filter(principal, collection.id)))
     cur = await conn.execute(statement, [fid, 1, 0])
     row = await cur.fetchone()
     return row[0] if row else None

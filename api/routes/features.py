@@ -11,8 +11,10 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
+from api.auth import current_principal
 from api.deps import connection
 from geo.errors import NotFound
+from layers.access import Principal
 from layers.features import (
     COLLECTIONS,
     MAX_LIMIT,
@@ -66,9 +68,10 @@ async def items(
     offset: int | None = Query(None, description="Lewati sejumlah fitur"),
     bbox: str | None = Query(None, description="minLon,minLat,maxLon,maxLat (EPSG:4326)"),
     tenant: str | None = Query(None, description="Kode kab/kota Kemendagri, mis. 12.71"),
+    principal: Principal = Depends(current_principal),
 ) -> StreamingResponse:
     collection = get_collection(collection_id)
-    query = ItemsQuery.parse(limit, offset, bbox, tenant)
+    query = ItemsQuery.parse(limit, offset, bbox, tenant, principal)
     pool = request.app.state.pool
     async with pool.connection() as conn:
         matched = await count_items(conn, collection, query)
@@ -77,10 +80,10 @@ async def items(
 
 
 @router.get("/collections/{collection_id}/items/{fid}", summary="Satu fitur")
-async def item(request: Request, collection_id: str, fid: str,
-               conn: AsyncConnection = Depends(connection)) -> JSONResponse:
+async def item(request: Request, collection_id: str, fid: str, conn: AsyncConnection = Depends(connection),
+               principal: Principal = Depends(current_principal)) -> JSONResponse:
     collection = get_collection(collection_id)
-    feature = await fetch_item(conn, collection, fid)
+    feature = await fetch_item(conn, collection, fid, principal)
     if feature is None:
         raise NotFound(f"collection '{collection_id}' has no feature '{fid}'")
     body = json.loads(feature)

@@ -108,8 +108,13 @@ def test_slum_area_features_carry_area_and_kelurahan(client, conn, medan, tmp_pa
                              geometry=[box(point.x - 0.001, point.y - 0.001, point.x + 0.001, point.y + 0.001)],
                              crs="EPSG:4326")
     frame.to_file(tmp_path / "k.geojson")
-    import_slum_areas(conn, tmp_path / "k.geojson", tenant="12.71", decree="SK 1")
+    import_slum_areas(conn, tmp_path / "k.geojson", tenant="12.71", decree="SK draf")
+    hidden = client.get("/collections/slum-areas/items", params={"tenant": "12.71"}).json()
+    assert hidden["numberMatched"] == 0  # an unpublished decree is not public
+    assert client.get("/collections/slum-areas/items/1").status_code == 404
+    import_slum_areas(conn, tmp_path / "k.geojson", tenant="12.71", decree="SK 1", published=True)
     body = client.get("/collections/slum-areas/items", params={"tenant": "12.71"}).json()
+    assert body["numberMatched"] == 1
     properties = body["features"][0]["properties"]
     assert properties["area_ha"] == pytest.approx(4.9, rel=0.05)  # 0.002 x 0.002 degrees at 3.6 N
     assert properties["kelurahan_code"] == "12.71.01.1001"
