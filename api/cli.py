@@ -26,8 +26,8 @@ db_app = typer.Typer(help="The database: the private cluster under var/ or DATAB
 import_app = typer.Typer(help="Import files (all-or-nothing, with a report).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(import_app, name="import")
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def main() -> None:

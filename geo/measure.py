@@ -72,7 +72,9 @@ def geodesic_area_ha(geoms: Any) -> np.ndarray:
 
 
 def _equal_area_m2(geoms: np.ndarray) -> np.ndarray:
-    return shapely.area(shapely.transform(geoms, _to_equal_area))
+    # Coordinates beyond the projection's domain (e.g. a swapped lat/lon, reported by validation) give NaN, quietly.
+    with np.errstate(invalid="ignore"):
+        return shapely.area(shapely.transform(geoms, _to_equal_area))
 
 
 def _to_equal_area(xy: np.ndarray) -> np.ndarray:
