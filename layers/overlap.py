@@ -1,0 +1,122 @@
+"""Overlap ("tumpang tindih") checks: does an activity duplicate a live one of another programme or source?
+
+A new or changed activity conflicts with an existing live one (not rejected or cancelled) when they address the
+same criterion or are the same kind, their fiscal years overlap, and their geometries overlap beyond the
+tolerances of the new activity's kind (data/reference/activity_kinds.csv). The measure itself is the SQL
+function kotaku_overlap (migration 0005), so a single check, a check through HTTP and a bulk import of a whole
+file all judge alike. The check looks across tenants: a road on a kab/kota border is one road.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+
+# Candidates come from the GiST index: the new geometry's box grown by the larger tolerance. 1e-5 degree is
+# at least 1.09 m anywhere in Indonesia, so dividing metres by 1e5 never grows the box too little.
+CANDIDATES_SQL = """
+    JOIN activity_kinds k ON k.code = n.kind
+    JOIN {existing} b ON b.geom && ST_Expand(n.geom, greatest(k.line_noise_m, k.point_radius_m) / 100000.0)
+    CROSS JOIN LATERAL kotaku_overlap(n.geom, b.geom, k.line_noise_m, k.line_min_shared_share,
+                                      k.polygon_min_shared_share, k.point_radius_m) m
+    WHERE b.status NOT IN ('ditolak', 'dibatalkan')
+      AND (b.kind = n.kind OR b.criteria && n.criteria)
+      AND b.year_start <= n.year_end AND n.year_start <= b.year_end
+      AND m.relation IS NOT NULL
+"""
+REPORT_COLUMNS = """
+    b.id, b.title, b.tenant, b.kind, b.program, b.funding_source, b.year_start, b.year_end, b.stage, b.status,
+    m.relation, m.measure, m.amount, m.share_a, m.share_b, ST_AsGeoJSON(m.overlap, 7)
+"""
+SINGLE_CHECK_SQL = f"""
+    SELECT {REPORT_COLUMNS}
+    FROM (SELECT ST_SetSRID(ST_GeomFromWKB(%(wkb)s), 4326) AS geom, %(kind)s::text AS kind,
+                 %(criteria)s::text[] AS criteria, %(year_start)s::int AS year_start, %(year_end)s::int AS year_end) n
+    {CANDIDATES_SQL.format(existing="activities")}
+      AND b.id IS DISTINCT FROM %(exclude)s::bigint
+    ORDER BY m.relation DESC, b.id
+"""
+
+
+@dataclass
+class OverlapVerdict:
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+    collaborations: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def blocked(self) -> bool:
+        return bool(self.conflicts)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"blocked": self.blocked, "conflicts": self.conflicts, "collaborations": self.collaborations}
+
+
+def describe(row: tuple) -> dict[str, Any]:
+    """One related activity as the report shows it: who, what, when, and how much they share."""
+    (other_id, title, tenant, kind, program, funding, year_start, year_end, stage, status,
+     relation, measure, amount, share_new, share_existing, overlap) = row
+    return {
+        "id": other_id,
+        "title": title,
+        "tenant": tenant,
+        "kind": kind,
+        "program": program,
+        "funding_source": funding,
+        "year_start": year_start,
+        "year_end": year_end,
+        "stage": stage,
+        "status": status,
+        "relation": relation,
+        "measure": measure,
+        measure: round(amount, 2) if amount is not None else None,
+        "share_of_new": round(share_new, 4) if share_new is not None else None,
+        "share_of_existing": round(share_existing, 4) if share_existing is not None else None,
+        "overlap": json.loads(overlap) if overlap else None,
+    }
+
+
+def split(rows: list[tuple]) -> OverlapVerdict:
+    verdict = OverlapVerdict()
+    for row in rows:
+        described = describe(row)
+        (verdict.conflicts if described["relation"] == "konflik" else verdict.collaborations).append(described)
+    return verdict
+
+
+def check_overlap(
+    conn: psycopg.Connection,
+    *,
+    wkb: bytes,
+    kind: str,
+    criteria: list[str],
+    year_start: int,
+    year_end: int,
+    exclude_id: int | None = None,
+) -> OverlapVerdict:
+    """The verdict for one activity geometry (EPSG:4326 WKB) against every live activity."""
+    rows = conn.execute(SINGLE_CHECK_SQL, {
+        "wkb": wkb, "kind": kind, "criteria": criteria, "year_start": year_start, "year_end": year_end,
+        "exclude": exclude_id,
+    }).fetchall()
+    return split(rows)
+
+
+def lock_area(conn: psycopg.Connection, wkb: bytes) -> None:
+    """Serialise writers whose activities could relate: transaction locks on the 0.05-degree grid cells under
+    the geometry's box grown by the largest tolerance. Two conflicting activities always share a cell, so of
+    two submitted at the same moment the second waits, then sees the first and is blocked."""
+    conn.execute(
+        """
+        SELECT pg_advisory_xact_lock(7701, (x * 7919 + y)::int)
+        FROM (SELECT ST_Expand(ST_SetSRID(ST_GeomFromWKB(%s), 4326),
+                               (SELECT max(greatest(line_noise_m, point_radius_m)) FROM activity_kinds) / 100000.0)
+                     AS box) g,
+             generate_series(floor(ST_XMin(box) / 0.05)::int, floor(ST_XMax(box) / 0.05)::int) x,
+             generate_series(floor(ST_YMin(box) / 0.05)::int, floor(ST_YMax(box) / 0.05)::int) y
+        ORDER BY x, y
+        """,
+        [wkb],
+    )
