@@ -84,8 +84,13 @@ def parse_activity(
     *,
     feature: int | None = None,
     default_tenant: str | None = None,
+    geometry_validated: bool = False,
 ) -> tuple[ActivityInput | None, list[Problem]]:
-    """Check one activity's fields and geometry; returns the input, or None and every problem found."""
+    """Check one activity's fields and geometry; returns the input, or None and every problem found.
+
+    `geometry_validated`: the caller (a bulk import) already ran validate_geometries over the whole file, so
+    only the geometry type is checked against the kind here.
+    """
     problems: list[Problem] = []
 
     def bad(field_name: str, reason: str) -> None:
@@ -124,7 +129,10 @@ def parse_activity(
     status = text_or_none(values.get("status")) or "aktif"
     if status not in STATUSES:
         bad("status", f"unknown status '{status}'; known: {', '.join(STATUSES)}")
-    geometry = _checked_geometry(geometry, spec, feature, problems)
+    if geometry_validated:
+        geometry = _type_checked(geometry, spec, feature, problems)
+    else:
+        geometry = _checked_geometry(geometry, spec, feature, problems)
     volume, cost = _volume_and_cost(values, geometry, spec, bad)
     if problems or spec is None or geometry is None:
         return None, problems
@@ -163,6 +171,21 @@ def _checked_geometry(geometry, spec, feature: int | None, problems: list[Proble
             and len(fixed.geoms) == 1:
         fixed = fixed.geoms[0]
     return fixed
+
+
+TYPE_IDS = {"point": (0, 4), "line": (1, 5), "polygon": (3, 6)}  # shapely type ids, single and multi
+TYPE_NAMES = {"point": "a point", "line": "a line", "polygon": "a polygon"}
+
+
+def _type_checked(geometry, spec, feature: int | None, problems: list[Problem]):
+    if geometry is None or spec is None:
+        return geometry
+    expected = spec["geometry_type"]
+    if shapely.get_type_id(geometry) not in TYPE_IDS[expected]:
+        problems.append(Problem(f"geometry is a {geometry.geom_type}, but this kind is drawn as {TYPE_NAMES[expected]}",
+                                feature=feature, field="geometry"))
+        return None
+    return geometry
 
 
 def _volume_and_cost(values, geometry, spec, bad) -> tuple[float, float]:

@@ -8,12 +8,12 @@ and its decree. Importing into a decree that already has areas replaces them, in
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import psycopg
 import shapely
+from psycopg.types.json import Jsonb
 
 from geo.measure import geodesic_area_ha
 from geo.problems import Problem
@@ -162,7 +162,7 @@ def _attribute_rows(frame, fields: dict[str, str], tenant: str, report: ImportRe
         if legal and legal_value is None:
             report.warnings.append(Problem(f"legality '{legal}' not understood (legal/ilegal); left empty",
                                            feature=number, field=fields.get("legality"), severity="warning"))
-        attributes = json.dumps({k: json_safe(v) for k, v in record.items()}, ensure_ascii=False)
+        attributes = Jsonb({k: json_safe(v) for k, v in record.items()})
         rows.append((number, text_or_none(kawasan[i]), text_or_none(labels[i]), declared, area, legal_value,
                      text_or_none(typology[i]), attributes))
     return rows
@@ -193,7 +193,7 @@ def _compare_stated_areas(rows: list[tuple], areas: np.ndarray, fields: dict, re
 
 
 def _decree_from_file(rows: list[tuple]) -> str | None:
-    numbers = {json.loads(r[7]).get(k) for r in rows for k in ("SK_KUMUH", "sk_kumuh", "NO_SK")}
+    numbers = {r[7].obj.get(k) for r in rows for k in ("SK_KUMUH", "sk_kumuh", "NO_SK")}
     numbers = {str(n).strip() for n in numbers if n and str(n).strip()}
     return numbers.pop() if len(numbers) == 1 else None
 

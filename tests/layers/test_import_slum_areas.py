@@ -159,3 +159,11 @@ def test_sinjai_delineasi_kumuh(conn, shared_data):
         "SELECT count(*) FROM slum_areas WHERE kelurahan_code = declared_kelurahan_code").fetchone()[0]
     assert agree == 49
     assert sum("largest overlap" in p.reason for p in report.warnings) == 1
+
+
+def test_the_file_attributes_are_kept_as_a_json_object(conn, medan, tmp_path):
+    frame, _ = _delineasi(medan)
+    import_slum_areas(conn, _save(frame, tmp_path / "a.geojson"), tenant="12.71")
+    kind, kawasan = conn.execute(
+        "SELECT jsonb_typeof(attributes), attributes->>'Kawasan' FROM slum_areas ORDER BY id LIMIT 1").fetchone()
+    assert (kind, kawasan) == ("object", "Kawasan Uji A")

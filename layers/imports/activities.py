@@ -1,0 +1,178 @@
+"""`kotaku import activities FILE --tenant CODE`: many proposals at once, through the same overlap check.
+
+The whole file is checked in set-based SQL: its rows are copied into a staging table, then one query finds every
+conflict with existing live activities and another every conflict between rows of the file itself (a file that
+duplicates itself is caught too). Any conflict or bad row rejects the whole file; nothing is written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import psycopg
+import shapely
+from psycopg.types.json import Jsonb
+
+from geo.problems import Problem
+from geo.read import read_vector
+from geo.validate import validate_geometries
+from layers.activities import Catalogue, parse_activity
+from layers.imports.common import ImportFailed, ImportReport, Progress, json_safe, no_progress
+from layers.overlap import CANDIDATES_SQL, REPORT_COLUMNS, describe
+
+STAGING = """
+    CREATE TEMP TABLE incoming_activities (
+        n integer, id bigint, tenant text, title text, kind text, criteria text[], volume float8, unit text,
+        cost float8, year_start integer, year_end integer, program text, funding_source text, proposer_area text,
+        proposer_name text, proposer_phone text, target_agency text, stage text, status text, attributes jsonb,
+        geom geometry(Geometry, 4326))
+"""
+STAGING_COLUMNS = ("n", "id", "tenant", "title", "kind", "criteria", "volume", "unit", "cost", "year_start",
+                   "year_end", "program", "funding_source", "proposer_area", "proposer_name", "proposer_phone",
+                   "target_agency", "stage", "status", "attributes", "geom")
+STAGING_TYPES = ("int4", "int8", "text", "text", "text", "text[]", "float8", "text", "float8", "int4", "int4",
+                 "text", "text", "text", "text", "text", "text", "text", "text", "jsonb", "bytea")
+LOCK_CELLS = """
+    SELECT pg_advisory_xact_lock(7701, (x * 7919 + y)::int)
+    FROM (SELECT DISTINCT x, y
+          FROM incoming_activities i,
+               LATERAL (SELECT ST_Expand(i.geom, (SELECT max(greatest(line_noise_m, point_radius_m))
+                                                  FROM activity_kinds) / 100000.0) AS box) g,
+               generate_series(floor(ST_XMin(box) / 0.05)::int, floor(ST_XMax(box) / 0.05)::int) x,
+               generate_series(floor(ST_YMin(box) / 0.05)::int, floor(ST_YMax(box) / 0.05)::int) y) cells
+    ORDER BY x, y
+"""
+INSERT = """
+    INSERT INTO activities (id, tenant, title, kind, criteria, volume, unit, cost, year_start, year_end, program,
+        funding_source, proposer_area, proposer_name, proposer_phone, target_agency, stage, status, attributes,
+        geom, created_by, kelurahan_code, slum_area_id, length_m, area_m2)
+    SELECT i.id, i.tenant, i.title, i.kind, i.criteria, i.volume, i.unit, i.cost, i.year_start, i.year_end,
+        i.program, i.funding_source, i.proposer_area, i.proposer_name, i.proposer_phone, i.target_agency, i.stage,
+        i.status, i.attributes, i.geom, %(actor)s,
+        (SELECT r.code FROM regions r WHERE r.level = 'desa_kelurahan'
+         AND ST_Intersects(r.geom, ST_PointOnSurface(i.geom)) ORDER BY r.code LIMIT 1),
+        (SELECT s.id FROM slum_areas s WHERE ST_Intersects(s.geom, i.geom) ORDER BY s.id LIMIT 1),
+        CASE WHEN ST_Dimension(i.geom) = 1 THEN ST_Length(i.geom::geography) END,
+        CASE WHEN ST_Dimension(i.geom) = 2 THEN ST_Area(i.geom::geography) END
+    FROM incoming_activities i ORDER BY i.n
+"""
+KNOWN_FIELDS = {"tenant", "title", "kind", "year", "year_start", "year_end", "program", "funding_source", "volume",
+                "unit", "cost", "proposer_area", "proposer_name", "proposer_phone", "target_agency", "stage",
+                "status"}
+
+
+def import_activities(
+    conn: psycopg.Connection,
+    path: str | Path,
+    *,
+    tenant: str,
+    layer: str | None = None,
+    actor: str | None = None,
+    progress: Progress = no_progress,
+) -> ImportReport:
+    report = ImportReport(kind="activities", file=str(path))
+    progress("membaca berkas", 0, 1)
+    vector = read_vector(path, layer=layer)
+    report.layer, report.driver, report.source_crs = vector.layer, vector.driver, vector.source_crs
+    report.warnings += vector.warnings
+    report.features_read = len(vector.frame)
+    progress("memeriksa baris", 0, report.features_read)
+    checked = validate_geometries(vector.frame, kind="any")
+    report.errors += checked.errors
+    report.repairs += checked.repairs
+    bad_geometry = {p.feature for p in checked.errors}
+    catalogue = Catalogue.load(conn)
+    activities = []
+    columns = [c for c in checked.frame.columns if c != "geometry"]
+    records = checked.frame[columns].to_dict("records")
+    for number, (record, geometry) in enumerate(zip(records, checked.frame.geometry.values, strict=True), start=1):
+        values = {str(k).lower(): v for k, v in record.items()}
+        parsed, problems = parse_activity(values, None if number in bad_geometry else geometry, catalogue,
+                                          feature=number, default_tenant=tenant, geometry_validated=True)
+        report.errors += [p for p in problems if not (p.field == "geometry" and number in bad_geometry)]
+        if parsed is not None:
+            parsed.attributes = {k: json_safe(v) for k, v in record.items() if str(k).lower() not in KNOWN_FIELDS}
+            activities.append((number, parsed))
+    if report.errors:
+        raise ImportFailed(report)
+
+    progress("memeriksa tumpang tindih", 0, len(activities))
+    with conn.transaction(), conn.cursor() as cur:
+        _stage(cur, activities)
+        cur.execute(LOCK_CELLS)
+        _collect_conflicts(cur, report)
+        if report.errors:
+            raise ImportFailed(report)
+        progress("menulis ke PostGIS", 0, len(activities))
+        cur.execute(INSERT, {"actor": actor})
+        report.features_written = cur.rowcount
+        links = _collaborations(cur)
+        cur.execute(
+            "INSERT INTO activity_events (activity_id, actor, action, to_stage, to_status, reason) "
+            "SELECT id, %s, 'diimpor', stage, status, %s FROM incoming_activities", [actor, Path(path).name])
+        cur.execute("DROP TABLE incoming_activities")
+    progress("selesai", len(activities), len(activities))
+    kinds: dict[str, int] = {}
+    for _, activity in activities:
+        kinds[activity.kind] = kinds.get(activity.kind, 0) + 1
+    report.summary = {"tenant": tenant, "by_kind": kinds, "collaboration_links": links,
+                      "total_cost": float(sum(a.cost for _, a in activities))}
+    return report.finish()
+
+
+def _stage(cur: psycopg.Cursor, activities: list) -> None:
+    cur.execute(STAGING)
+    ids = [row[0] for row in cur.execute(
+        "SELECT nextval('activities_id_seq') FROM generate_series(1, %s)", [len(activities)]).fetchall()]
+    geoms = shapely.to_wkb(shapely.set_srid(np.array([a.geometry for _, a in activities], dtype=object), 4326),
+                           byte_order=1, include_srid=True)
+    with cur.copy(f"COPY incoming_activities ({', '.join(STAGING_COLUMNS)}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(list(STAGING_TYPES))
+        for (number, a), new_id, wkb in zip(activities, ids, geoms, strict=True):
+            copy.write_row((number, new_id, a.tenant, a.title, a.kind, a.criteria, a.volume, a.unit, a.cost,
+                            a.year_start, a.year_end, a.program, a.funding_source, a.proposer_area, a.proposer_name,
+                            a.proposer_phone, a.target_agency, a.stage, a.status,
+                            Jsonb(a.attributes), wkb))
+    cur.execute("CREATE INDEX ON incoming_activities USING gist (geom)")
+    cur.execute("ANALYZE incoming_activities")
+
+
+def _collect_conflicts(cur: psycopg.Cursor, report: ImportReport) -> None:
+    """Every conflict of a row with a live activity, and between two rows of the file, as row errors."""
+    cur.execute(f"SELECT n.n, {REPORT_COLUMNS} FROM incoming_activities n "
+                f"{CANDIDATES_SQL.format(existing='activities')} AND m.relation = 'konflik' ORDER BY n.n, b.id")
+    for row in cur.fetchall():
+        other = describe(row[1:])
+        report.errors.append(Problem(f"overlaps live activity {other['id']} ({_said(other)})", feature=row[0],
+                                     field="geometry"))
+    cur.execute(f"SELECT n.n, b.n, {REPORT_COLUMNS} FROM incoming_activities n "
+                f"{CANDIDATES_SQL.format(existing='incoming_activities')} AND b.n < n.n AND m.relation = 'konflik' "
+                "ORDER BY n.n, b.n")
+    for row in cur.fetchall():
+        other = describe(row[2:])
+        report.errors.append(Problem(f"overlaps feature {row[1]} of this file ({_said(other)})", feature=row[0],
+                                     field="geometry"))
+
+
+def _said(other: dict) -> str:
+    measure = other["measure"]
+    amount = other[measure]
+    unit = {"shared_length_m": "m shared", "shared_area_m2": "m2 shared", "distance_m": "m apart"}[measure]
+    share = f", {other['share_of_new']:.0%} of this one" if other.get("share_of_new") is not None else ""
+    return (f"{other['kind']}, {other['program'] or '-'}/{other['funding_source'] or '-'}, "
+            f"{other['year_start']}-{other['year_end']}, {other['stage']}: {amount:g} {unit}{share}")
+
+
+def _collaborations(cur: psycopg.Cursor) -> int:
+    """Link rows that continue a live activity (or another row) end to end."""
+    cur.execute(
+        f"""
+        INSERT INTO activity_links (activity_id, other_id, relation, measure)
+        SELECT n.id, b.id, 'kolaborasi', jsonb_build_object('measure', m.measure, 'amount', m.amount)
+        FROM incoming_activities n {CANDIDATES_SQL.format(existing='activities')}
+          AND m.relation = 'kolaborasi' AND b.id < n.id  -- new ids come after every existing one
+        ON CONFLICT DO NOTHING
+        """
+    )
+    return cur.rowcount
