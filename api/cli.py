@@ -247,5 +247,22 @@ def import_slum_areas_command(
                 layer=layer, field_map=field_map)
 
 
+@import_app.command("activities")
+def import_activities_command(
+    file: Path = typer.Argument(..., help="CSV (WKT or lon/lat columns), GeoJSON, GeoPackage, KML/KMZ"),
+    tenant: str = typer.Option(..., help="Kab/kota Kemendagri code for rows without a tenant column"),
+    layer: str = typer.Option(None, help="Layer name in a multi-layer file"),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON"),
+) -> None:
+    """Import proposals/activities: every row meets the overlap check; all-or-nothing."""
+    import getpass
+
+    from layers.codes import tenant_code
+    from layers.imports.activities import import_activities
+
+    _run_import(import_activities, as_json, path=file, tenant=tenant_code(tenant), layer=layer,
+                actor=f"cli:{getpass.getuser()}")
+
+
 if __name__ == "__main__":
     main()
