@@ -139,7 +139,12 @@ def _stage(cur: psycopg.Cursor, activities: list) -> None:
 
 
 def _collect_conflicts(cur: psycopg.Cursor, report: ImportReport) -> None:
-    """Every conflict of a row with a live activity, and between two rows of the file, as row errors."""
+    """Rows outside their kab/kota, every conflict of a row with a live activity, and between two rows of the
+    file, as row errors."""
+    cur.execute("SELECT n.n, n.tenant FROM incoming_activities n JOIN regions r ON r.code = n.tenant "
+                "WHERE NOT ST_Intersects(r.geom, n.geom) ORDER BY n.n")
+    for number, tenant in cur.fetchall():
+        report.errors.append(Problem(f"lies outside kab/kota {tenant}", feature=number, field="geometry"))
     cur.execute(f"SELECT n.n, {REPORT_COLUMNS} FROM incoming_activities n "
                 f"{CANDIDATES_SQL.format(existing='activities')} AND m.relation = 'konflik' ORDER BY n.n, b.id")
     for row in cur.fetchall():
