@@ -5,12 +5,14 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from api.http_errors import install_error_handlers
-from api.routes import features, health
+from api.routes import activities, auth, features, health, ogc, scores, tiles, users
+from layers.database import app_role_kwargs
 
 POOL_MAX = 16
+SYNC_POOL_MAX = 8
 
 
 def create_app(database_url: str) -> FastAPI:
@@ -19,13 +21,19 @@ def create_app(database_url: str) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         pool = AsyncConnectionPool(database_url, min_size=1, max_size=POOL_MAX, open=False,
-                                   kwargs={"autocommit": True})
+                                   kwargs={"autocommit": True, **app_role_kwargs(database_url)})
         await pool.open()
         app.state.pool = pool
+        # Writes (proposals, workflow) call the same sync functions as the CLI, from FastAPI's thread pool.
+        sync_pool = ConnectionPool(database_url, min_size=1, max_size=SYNC_POOL_MAX, open=False,
+                                   kwargs=app_role_kwargs(database_url))
+        sync_pool.open()
+        app.state.sync_pool = sync_pool
         try:
             yield
         finally:
             await pool.close()
+            sync_pool.close()
 
     app = FastAPI(
         title="kotaku-gis",
@@ -35,5 +43,11 @@ def create_app(database_url: str) -> FastAPI:
     )
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(ogc.router)
     app.include_router(features.router)
+    app.include_router(tiles.router)
+    app.include_router(activities.router)
+    app.include_router(auth.router)
+    app.include_router(users.router)
+    app.include_router(scores.router)
     return app

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -26,6 +27,11 @@ db_app = typer.Typer(help="The database: the private cluster under var/ or DATAB
 import_app = typer.Typer(help="Import files (all-or-nothing, with a report).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(import_app, name="import")
+user_app = typer.Typer(help="Users: one role each, scoped to an area; passwords and bearer tokens.",
+                       no_args_is_help=True)
+audit_app = typer.Typer(help="The append-only, hash-chained audit trail.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(audit_app, name="audit")
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
@@ -43,17 +49,17 @@ def main() -> None:
 # -- serve -----------------------------------------------------------------------------------------
 @app.command()
 def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on"),
-          port: int = typer.Option(8000, help="Port to listen on")) -> None:
+          port: int = typer.Option(8000, help="Port to listen on"),
+          workers: int = typer.Option(1, min=1, help="Worker processes (each with its own pool and tile cache)"),
+          access_log: bool = typer.Option(True, help="Log every request")) -> None:
     """Bring the database up, migrate it, and serve the API and pages."""
-    import uvicorn
-
-    from api.app import create_app
+    from api.server import run_server
 
     _check_port_free(host, port)
     url = database_url()
     revision = migrate(url)
     out.print(f"database ready (schema {revision}); serving on http://{host}:{port}  (API docs: /docs)")
-    uvicorn.run(create_app(url), host=host, port=port, log_level="info")
+    run_server(url, host, port, workers=workers, access_log=access_log)
 
 
 def _check_port_free(host: str, port: int) -> None:
@@ -109,7 +115,7 @@ def db_status(as_json: bool = typer.Option(False, "--json", help="Machine-readab
     info["schema_version"] = None
     if running:
         try:
-            with connect(database_url(start=False)) as conn:
+            with connect(database_url(start=False), owner=True) as conn:
                 info["schema_version"] = current_revision(conn)
         except ServiceUnavailable as exc:
             info["error"] = exc.message
@@ -262,6 +268,383 @@ def import_activities_command(
 
     _run_import(import_activities, as_json, path=file, tenant=tenant_code(tenant), layer=layer,
                 actor=f"cli:{getpass.getuser()}")
+
+
+# -- users and audit -------------------------------------------------------------------------------
+def _with_connection(action: Callable[..., Any]) -> Any:
+    """Run `action(conn)` (a coroutine of layers.users) on an async connection working as the app's role."""
+    import asyncio
+
+    from layers.database import connect_async
+
+    url = database_url()
+    migrate(url)
+
+    async def run() -> Any:
+        async with await connect_async(url, autocommit=True) as conn:
+            return await action(conn)
+
+    return asyncio.run(run())
+
+
+def _read_password(from_stdin: bool) -> str | None:
+    if not from_stdin:
+        return None
+    line = sys.stdin.readline().rstrip("\r\n")
+    if not line:
+        raise InvalidInput("--password-stdin: no password on standard input")
+    return line
+
+
+@user_app.command("add")
+def user_add(
+    name: str = typer.Argument(..., help="User name: lowercase letters, digits, '.', '_', '-'"),
+    role: str = typer.Option(..., help="kepling, lurah, camat, opd, bappeda, pokja, konsultan or admin"),
+    area: str = typer.Option(None, help="kepling 12.71.01.1001/Lingkungan 02; lurah 12.71.01.1001; camat "
+                                        "12.71.01; opd 12.71/Dinas PU; bappeda, pokja 12.71; konsultan 12.71,73.07"),
+    agency: str = typer.Option(None, help="opd: its agency (or after '/' in --area)"),
+    display_name: str = typer.Option(None, "--display-name", help="Full name shown in pages"),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from standard input "
+                                        "(otherwise one is generated and printed once)"),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
+) -> None:
+    """Add a user with one role scoped to an area."""
+    from layers.access import cli_principal
+    from layers.users import add_user
+
+    password = _read_password(password_stdin)
+    user, generated = _with_connection(lambda conn: add_user(
+        conn, cli_principal(), name, role, area, password=password, display_name=display_name, agency=agency))
+    if as_json:
+        print(json.dumps({**user.as_dict(), "password": generated}, ensure_ascii=False))
+        return
+    scope = user.area_code or ",".join(user.tenants) or "all"
+    out.print(f"user {user.username} added: {user.role} of {scope}" + (f" ({user.agency})" if user.agency else ""),
+              highlight=False)
+    if generated:
+        out.print(f"password: {generated}   (shown once: give it to the user)", highlight=False)
+
+
+@user_app.command("list")
+def user_list(as_json: bool = typer.Option(False, "--json", help="Machine-readable output")) -> None:
+    """List users with their role, area and state."""
+    from layers.access import cli_principal
+    from layers.users import list_users
+
+    users = _with_connection(lambda conn: list_users(conn, cli_principal()))
+    if as_json:
+        print(json.dumps([u.as_dict() for u in users], ensure_ascii=False))
+        return
+    for user in users:
+        scope = user.area_code or ",".join(user.tenants) or "-"
+        state = "disabled" if user.disabled else "active"
+        out.print(f"{user.username:24} {user.role:10} {scope:34} {user.agency or '':16} {state}", highlight=False)
+
+
+@user_app.command("token")
+def user_token(
+    name: str = typer.Argument(..., help="User name"),
+    label: str = typer.Option(None, help="What the token is for, e.g. 'QGIS kantor'"),
+    expires_days: int = typer.Option(None, "--expires-days", help="Expire after this many days (default: never)"),
+) -> None:
+    """Print a new bearer token for the user (only its hash is kept: it cannot be shown again)."""
+    from layers.access import cli_principal
+    from layers.users import issue_token
+
+    token_id, token = _with_connection(lambda conn: issue_token(conn, cli_principal(), name, label=label,
+                                                                expires_days=expires_days))
+    err.print(f"token {token_id} for {name} (send it as 'Authorization: Bearer TOKEN'; "
+              f"revoke with 'kotaku user revoke {name} --token {token_id}')", highlight=False)
+    print(token)
+
+
+@user_app.command("revoke")
+def user_revoke(
+    name: str = typer.Argument(..., help="User name"),
+    token: int = typer.Option(None, "--token", help="Only this token id (default: every token and session)"),
+) -> None:
+    """Revoke a bearer token of the user, or all its tokens and sessions."""
+    from layers.access import cli_principal
+    from layers.users import revoke_tokens
+
+    revoked = _with_connection(lambda conn: revoke_tokens(conn, cli_principal(), name, token))
+    out.print(f"revoked {len(revoked)} token(s)/session(s) of {name}: {revoked}", highlight=False)
+
+
+def _set_disabled(name: str, disabled: bool) -> None:
+    from layers.access import cli_principal
+    from layers.users import set_disabled
+
+    user = _with_connection(lambda conn: set_disabled(conn, cli_principal(), name, disabled))
+    out.print(f"user {user.username} {'disabled (tokens and sessions revoked)' if user.disabled else 'enabled'}",
+              highlight=False)
+
+
+@user_app.command("disable")
+def user_disable(name: str = typer.Argument(..., help="User name")) -> None:
+    """Disable a user: it can no longer log in, and its tokens and sessions stop working at once."""
+    _set_disabled(name, True)
+
+
+@user_app.command("enable")
+def user_enable(name: str = typer.Argument(..., help="User name")) -> None:
+    """Enable a disabled user again (it needs a new token or a login)."""
+    _set_disabled(name, False)
+
+
+@user_app.command("password")
+def user_password(
+    name: str = typer.Argument(..., help="User name"),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the new password from standard "
+                                        "input (otherwise one is generated and printed once)"),
+) -> None:
+    """Set a new password (the user's sessions end)."""
+    from layers.access import cli_principal
+    from layers.users import set_password
+
+    password = _read_password(password_stdin)
+    generated = _with_connection(lambda conn: set_password(conn, cli_principal(), name, password))
+    out.print(f"password of {name} changed" + (f": {generated}   (shown once)" if generated else ""),
+              highlight=False)
+
+
+@audit_app.command("verify")
+def audit_verify(
+    head: str = typer.Option(None, "--head", help="A head hash printed by an earlier verify: it must still be in "
+                                                  "the chain (detects deleted newest entries)"),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
+) -> None:
+    """Check the hash chain; exit 1 naming the first broken entry."""
+    from layers.audit import verify
+
+    url = database_url()
+    migrate(url)
+    with connect(url) as conn:
+        result = verify(conn, expected_head=head)
+    if as_json:
+        print(json.dumps(result.as_dict()))
+    elif result.ok:
+        out.print(f"audit trail intact: {result.entries} entries; head {result.head_id} {result.head_hash}",
+                  highlight=False)
+    else:
+        err.print(f"[bold red]audit trail broken:[/] {result.problem}", highlight=False)
+        if result.broken_id is not None:
+            err.print(f"first broken entry: {result.broken_id} ({result.entries} entries before it are intact)",
+                      highlight=False)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("list")
+def audit_list(
+    limit: int = typer.Option(20, help="How many of the newest entries"),
+    entity: str = typer.Option(None, help="Only this entity (user, api_token, decree, ...)"),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
+) -> None:
+    """Show the newest audit entries."""
+    from layers.audit import recent
+
+    url = database_url()
+    migrate(url)
+    with connect(url) as conn:
+        entries = recent(conn, limit=limit, entity=entity)
+    if as_json:
+        print(json.dumps(entries, ensure_ascii=False, default=str))
+        return
+    for e in entries:
+        out.print(f"{e['id']:>6} {e['at']:%Y-%m-%d %H:%M:%S} {e['actor']:20} {e['action']:22} "
+                  f"{e['entity']}:{e['entity_id'] or ''}", highlight=False)
+
+
+
+# -- scoring: surveys, scores, priorities, progress, rasters ---------------------------------------
+@import_app.command("surveys")
+def import_surveys_command(
+    file: Path = typer.Argument(..., help="KOTAKU workbook (kumuhRT/rtrw/kawasan) or a table (CSV/XLSX)"),
+    tenant: str = typer.Option(..., help="Kab/kota Kemendagri code, e.g. 33.75 or 3375"),
+    round_name: str = typer.Option(None, "--round", help="Round name; with a round/tahun column: import only it"),
+    scheme: str = typer.Option("permen14_2018", help="Scoring scheme of rows without a scheme column"),
+    create_units: bool = typer.Option(False, "--create-units", help="Create unmatched units under their kelurahan"),
+    strict: bool = typer.Option(False, "--strict", help="Reject the file when stored scores contradict volumes"),
+    sheet: str = typer.Option(None, help="Sheet of a workbook that holds a flat table"),
+    field_map: str = typer.Option(None, "--map", help="Field names, e.g. label=RT_RW,kelurahan=DESA,v_1a=VOL1A"),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON"),
+) -> None:
+    """Import survey volumes per unit and round; inconsistent stored scores are flagged, never scored."""
+    from layers.imports.surveys import import_surveys
+
+    _run_import(import_surveys, as_json, path=file, tenant=tenant, round=round_name, scheme=scheme,
+                create_units=create_units, strict=strict, sheet=sheet, field_map=field_map)
+
+
+@import_app.command("strategic-zones")
+def import_strategic_zones_command(
+    file: Path = typer.Argument(..., help="Vector file of strategic zones (RTRW/RDTR)"),
+    tenant: str = typer.Option(..., help="Kab/kota Kemendagri code"),
+    value: str = typer.Option(None, help="Strategic value of zones without a value field (e.g. strategis)"),
+    layer: str = typer.Option(None, help="Layer name in a multi-layer file"),
+    field_map: str = typer.Option(None, "--map", help="Field names, e.g. name=NAMA,value=NILAI"),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON"),
+) -> None:
+    """Import the strategic zones of a tenant (replaces them); slum areas inside get their value."""
+    from layers.imports.priority import import_strategic_zones
+
+    _run_import(import_strategic_zones, as_json, path=file, tenant=tenant, value=value, layer=layer,
+                field_map=field_map)
+
+
+@import_app.command("priority-inputs")
+def import_priority_inputs_command(
+    file: Path = typer.Argument(..., help="Table (CSV/XLSX): slum area, MBR %, potensi, nilai strategis, legalitas"),
+    tenant: str = typer.Option(..., help="Kab/kota Kemendagri code"),
+    sheet: str = typer.Option(None, help="Sheet of a workbook"),
+    field_map: str = typer.Option(None, "--map", help="Field names, e.g. mbr_share_pct=MBR,potential=POTENSI"),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON"),
+) -> None:
+    """Import pertimbangan-lain and legality inputs per slum area."""
+    from layers.imports.priority import import_priority_inputs
+
+    _run_import(import_priority_inputs, as_json, path=file, tenant=tenant, sheet=sheet, field_map=field_map)
+
+
+@import_app.command("priority-matrix")
+def import_priority_matrix_command(
+    file: Path = typer.Argument(..., help="CSV with level,pl,legality,class,rank,rank9,handling"),
+    tenant: str = typer.Option(..., help="Kab/kota Kemendagri code"),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON"),
+) -> None:
+    """Use a tenant's own level x PL x legality matrix instead of the packaged one."""
+    from layers.imports.priority import import_priority_matrix
+
+    _run_import(import_priority_matrix, as_json, path=file, tenant=tenant)
+
+
+def _emit(frame, fmt: str, output: Path | None, extra: dict | None = None) -> None:
+    """A table as CSV or JSON, to a file or stdout."""
+    from layers.frames import records
+
+    if fmt not in ("csv", "json"):
+        raise InvalidInput(f"--format must be csv or json, not {fmt!r}")
+    if fmt == "csv":
+        text = frame.to_csv(index=False)
+    else:
+        text = json.dumps({**(extra or {}), "rows": records(frame)} if extra is not None else records(frame),
+                          ensure_ascii=False, indent=1, default=str) + "\n"
+    if output:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"{len(frame)} rows written to {output}", highlight=False)
+    else:
+        sys.stdout.write(text)
+
+
+def _read_op(op):
+    from layers.frames import run
+
+    url = database_url()
+    migrate(url)
+    with connect(url) as conn:
+        return run(conn, op)
+
+
+@app.command()
+def scores(
+    tenant: str = typer.Option(..., help="Kab/kota Kemendagri code"),
+    round_name: str = typer.Option(None, "--round", help="Only this round"),
+    fmt: str = typer.Option("csv", "--format", help="csv or json"),
+    output: Path = typer.Option(None, "-o", "--output", help="Write to this file instead of stdout"),
+) -> None:
+    """Slum scores per unit and round: volume, percentage and score per criterion, total, level."""
+    from layers.codes import tenant_code
+    from layers.scores import SYSTEM, score_table, unit_scores_op
+
+    code = tenant_code(tenant)
+    _emit(score_table(_read_op(unit_scores_op(code, SYSTEM, round=round_name))), fmt, output)
+
+
+@app.command()
+def priorities(
+    tenant: str = typer.Option(..., help="Kab/kota Kemendagri code"),
+    decree: str = typer.Option(None, help="SK Kumuh number (default: the newest decree)"),
+    fmt: str = typer.Option("csv", "--format", help="csv or json"),
+    output: Path = typer.Option(None, "-o", "--output", help="Write to this file instead of stdout"),
+) -> None:
+    """Ranked slum areas: class, rank, handling, kewenangan and the factors that gave the class."""
+    from layers.codes import tenant_code
+    from layers.priority import priorities_op
+    from layers.scores import SYSTEM, refresh_status
+
+    code = tenant_code(tenant)
+    url = database_url()
+    migrate(url)
+    with connect(url) as conn:
+        refresh_status(conn, code)
+        conn.commit()
+    _emit(_read_op(priorities_op(code, SYSTEM, decree=decree)), fmt, output)
+
+
+@app.command()
+def progress(
+    tenant: str = typer.Option(..., help="Kab/kota Kemendagri code"),
+    baseline: str = typer.Option(None, help="Baseline round (default: 'baseline', else the earliest)"),
+    until: int = typer.Option(None, help="Count activities completed up to this year"),
+    what: str = typer.Option("series", "--table", help="series (rounds per area/region), kumuh-akhir (regions), "
+                                                       "kumuh-akhir-units"),
+    fmt: str = typer.Option("csv", "--format", help="csv or json"),
+    output: Path = typer.Option(None, "-o", "--output", help="Write to this file instead of stdout"),
+) -> None:
+    """Progress: score time series per slum area, kelurahan, kecamatan and kab/kota, or kumuh akhir."""
+    from layers.codes import tenant_code
+    from layers.progress import kumuh_akhir_op, time_series_op
+    from layers.scores import SYSTEM
+
+    code = tenant_code(tenant)
+    if what == "series":
+        result = _read_op(time_series_op(code, SYSTEM, baseline=baseline))
+        _emit(result["series"], fmt, output, {"tenant": code, "baseline": result["baseline"],
+                                              "rounds": result["rounds"]} if fmt == "json" else None)
+    elif what in ("kumuh-akhir", "kumuh-akhir-units"):
+        result = _read_op(kumuh_akhir_op(code, SYSTEM, baseline=baseline, until=until))
+        table = result["regions"] if what == "kumuh-akhir" else result["units"]
+        meta = {k: result[k] for k in ("tenant", "baseline", "baseline_year", "until", "summary")}
+        _emit(table, fmt, output, meta if fmt == "json" else None)
+        err.print(json.dumps(result["summary"], ensure_ascii=False), highlight=False)
+    else:
+        raise InvalidInput(f"--table must be series, kumuh-akhir or kumuh-akhir-units, not {what!r}")
+
+
+raster_app = typer.Typer(help="Zonal statistics of rasters over slum areas (any CRS).", no_args_is_help=True)
+app.add_typer(raster_app, name="raster")
+
+
+@raster_app.command("population")
+def raster_population(
+    file: Path = typer.Argument(..., help="Population raster (GeoTIFF or any GDAL raster)"),
+    tenant: str = typer.Option(..., help="Kab/kota Kemendagri code"),
+    values: str = typer.Option("count", help="count (people per pixel), per_ha or per_km2 (densities)"),
+    crs: str = typer.Option(None, help="CRS of a raster that does not declare one, e.g. EPSG:32748"),
+    band: int = typer.Option(1, help="Band number"),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON"),
+) -> None:
+    """People per slum area from a population raster (used for population density)."""
+    from layers.rasters import raster_stats
+
+    _run_import(raster_stats, as_json, path=file, tenant=tenant, kind="population", values=values, crs=crs,
+                band=band)
+
+
+@raster_app.command("flood")
+def raster_flood(
+    file: Path = typer.Argument(..., help="Flood depth raster (metres)"),
+    tenant: str = typer.Option(..., help="Kab/kota Kemendagri code"),
+    depth: float = typer.Option(0.5, help="Depth (m) at or above which a pixel counts as flooded"),
+    crs: str = typer.Option(None, help="CRS of a raster that does not declare one"),
+    band: int = typer.Option(1, help="Band number"),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON"),
+) -> None:
+    """Share of each slum area flooded at or above a depth."""
+    from layers.rasters import raster_stats
+
+    _run_import(raster_stats, as_json, path=file, tenant=tenant, kind="flood", depth=depth, crs=crs, band=band)
 
 
 if __name__ == "__main__":

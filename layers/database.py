@@ -2,6 +2,10 @@
 
 DATABASE_URL wins: the app uses that server and starts nothing. Without it, the private cluster under
 `var/` is brought up on demand.
+
+The app's connections work as the restricted role APP_ROLE (`kotaku_app`, made by migration 0002): it may
+read and write data but never change or delete audit entries. They log in as the owner of DATABASE_URL and
+take the role at start-up (`options=-c role=...`); migrations and reference seeds ask for `owner=True`.
 """
 
 from __future__ import annotations
@@ -9,11 +13,13 @@ from __future__ import annotations
 import os
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 
 from geo.errors import ServiceUnavailable
 from layers.cluster import Cluster
 
 REQUIRED_EXTENSIONS = ("postgis", "btree_gist")
+APP_ROLE = os.environ.get("KOTAKU_APP_ROLE") or "kotaku_app"
 
 
 def configured_url() -> str | None:
@@ -43,12 +49,38 @@ def sqlalchemy_url(url: str) -> str:
     return "postgresql+psycopg://" + normalise_url(url)[len("postgresql://"):]
 
 
-def connect(url: str | None = None, **kwargs) -> psycopg.Connection:
+def app_role_kwargs(url: str) -> dict[str, str]:
+    """Connection keyword arguments that make a session work as APP_ROLE (kept with the URL's own options)."""
+    options = conninfo_to_dict(url).get("options") or ""
+    return {"options": f"{options} -c role={APP_ROLE}".strip()}
+
+
+def connect(url: str | None = None, *, owner: bool = False, **kwargs) -> psycopg.Connection:
+    """A connection working as APP_ROLE; `owner=True` for migrations and maintenance only."""
     url = url or database_url()
+    if not owner:
+        kwargs = {**app_role_kwargs(url), **kwargs}
     try:
         return psycopg.connect(url, **kwargs)
     except psycopg.OperationalError as exc:
-        raise ServiceUnavailable(f"cannot connect to the database: {exc}".strip()) from exc
+        raise _unavailable(exc) from exc
+
+
+async def connect_async(url: str | None = None, *, owner: bool = False, **kwargs) -> psycopg.AsyncConnection:
+    url = url or database_url()
+    if not owner:
+        kwargs = {**app_role_kwargs(url), **kwargs}
+    try:
+        return await psycopg.AsyncConnection.connect(url, **kwargs)
+    except psycopg.OperationalError as exc:
+        raise _unavailable(exc) from exc
+
+
+def _unavailable(exc: psycopg.OperationalError) -> ServiceUnavailable:
+    if f'role "{APP_ROLE}" does not exist' in str(exc):
+        return ServiceUnavailable(f"the database role '{APP_ROLE}' the app works as does not exist yet: "
+                                  "run 'kotaku db migrate'")
+    return ServiceUnavailable(f"cannot connect to the database: {exc}".strip())
 
 
 def ensure_extensions(conn: psycopg.Connection) -> None:

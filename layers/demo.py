@@ -17,6 +17,8 @@ from typing import Any
 import psycopg
 
 from data import data_path
+from layers import audit
+from layers.access import Principal, cli_principal
 from layers.imports.common import Progress, no_progress
 from layers.imports.regions import import_regions
 from layers.imports.slum_areas import import_slum_areas
@@ -32,7 +34,8 @@ ACTIVITIES_FILE = "medan_activities.geojson"
 HEADER_FIELDS = ("area_ha", "buildings", "population", "households", "road_length_m", "drainage_length_m")
 
 
-def load_demo(conn: psycopg.Connection, *, if_empty: bool = False, progress: Progress = no_progress) -> dict[str, Any]:
+def load_demo(conn: psycopg.Connection, *, if_empty: bool = False, progress: Progress = no_progress,
+              principal: Principal | None = None) -> dict[str, Any]:
     """Load (or reload) the demo; all or nothing.
 
     Returns {"skipped", "tenant", "decree", "counts": {table: rows of the demo}, "warnings": [...]}; the
@@ -45,9 +48,9 @@ def load_demo(conn: psycopg.Connection, *, if_empty: bool = False, progress: Pro
             return {"skipped": True, "tenant": TENANT, "decree": DECREE, "counts": demo_counts(conn), "warnings": []}
         clear_demo(conn)
         for name in BOUNDARY_FILES:
-            import_regions(conn, DEMO_DIR / "boundaries" / name, progress=progress)
+            import_regions(conn, DEMO_DIR / "boundaries" / name, progress=progress, principal=principal)
         report = import_slum_areas(conn, DEMO_DIR / SLUM_AREAS_FILE, tenant=TENANT, decree=DECREE, published=True,
-                                   progress=progress)
+                                   progress=progress, principal=principal)
         decree_id = report.summary["decree_id"]
         conn.execute("UPDATE slum_areas SET synthetic = true WHERE decree_id = %s", [decree_id])
         progress("demo: unit survei", 0, 1)
@@ -57,6 +60,7 @@ def load_demo(conn: psycopg.Connection, *, if_empty: bool = False, progress: Pro
         progress("demo: kegiatan", 0, 1)
         _insert_activities(conn, DEMO_DIR / ACTIVITIES_FILE, decree_id)
         counts = demo_counts(conn)
+        audit.record(conn, principal or cli_principal(), "demo.load", "demo", TENANT, None, counts, tenant=TENANT)
         progress("selesai", 1, 1)
     return {"skipped": False, "tenant": TENANT, "decree": DECREE, "counts": counts,
             "warnings": [str(w) for w in report.warnings]}

@@ -8,6 +8,7 @@ from pathlib import Path
 import psycopg
 
 from data import data_path
+from layers.accounts_repair import repair_skipped_accounts
 from layers.database import connect, database_url, ensure_extensions, sqlalchemy_url
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -45,11 +46,12 @@ def current_revision(conn: psycopg.Connection) -> str | None:
 def migrate(url: str | None = None) -> str:
     """Bring the schema to the newest revision and seed reference tables; returns the revision."""
     url = url or database_url()
-    with connect(url, autocommit=True) as conn:
+    with connect(url, autocommit=True, owner=True) as conn:
         ensure_extensions(conn)
+        repair_skipped_accounts(conn)
         at_head = current_revision(conn) == head_revision()
     if at_head:  # the common case on every command: skip Alembic's start-up
-        with connect(url) as conn:
+        with connect(url, owner=True) as conn:
             seed_reference(conn)
         return head_revision()
     from alembic import command
@@ -65,7 +67,7 @@ def migrate(url: str | None = None) -> str:
             revision = MigrationContext.configure(connection).get_current_revision()
     finally:
         engine.dispose()
-    with connect(url) as conn:
+    with connect(url, owner=True) as conn:
         seed_reference(conn)
     return revision
 

@@ -18,6 +18,8 @@ from geo.measure import geodesic_area_ha
 from geo.problems import Problem
 from geo.read import read_vector
 from geo.validate import validate_geometries
+from layers import audit
+from layers.access import Principal, cli_principal
 from layers.codes import kind_of, level_of, normalise_code, parent_of
 from layers.imports.common import (
     ImportFailed,
@@ -30,6 +32,7 @@ from layers.imports.common import (
 )
 
 COPY_CHUNK = 2_000
+AUDIT_CODES = 1_000  # the audit entry lists at most this many of the codes written
 
 # Known field names, most specific first: our own/cahyadsn ('kode'), BIG RBI (KDEPUM/KDCPUM/KDPKAB/KDPPUM,
 # names in NAMOBJ or WADMKD/WADMKC/WADMKK/WADMPR), and common hand-made layouts.
@@ -54,6 +57,7 @@ def import_regions(
     layer: str | None = None,
     field_map: str | None = None,
     progress: Progress = no_progress,
+    principal: Principal | None = None,
 ) -> ImportReport:
     report = ImportReport(kind="regions", file=str(path))
     progress("membaca berkas", 0, 1)
@@ -107,6 +111,9 @@ def import_regions(
                     copy.write_row((*row, float(area), source, geom))
                 progress("menulis ke PostGIS", min(start + COPY_CHUNK, len(rows)), len(rows))
         report.features_written = len(rows)
+        audit.record(conn, principal or cli_principal(), "regions.import", "file", source, {"replaced": replaced},
+                     {"file": audit.file_fingerprint(path), "written": len(rows),
+                      "codes": [row[0] for row in rows[:AUDIT_CODES]]})
     progress("selesai", len(rows), len(rows))
     levels: dict[str, int] = {}
     for row in rows:

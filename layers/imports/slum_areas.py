@@ -19,6 +19,8 @@ from geo.measure import geodesic_area_ha
 from geo.problems import Problem
 from geo.read import read_vector
 from geo.validate import validate_geometries
+from layers import audit
+from layers.access import Principal, cli_principal
 from layers.codes import join_code_parts, normalise_code, tenant_code
 from layers.imports.common import (
     ImportFailed,
@@ -64,6 +66,7 @@ def import_slum_areas(
     layer: str | None = None,
     field_map: str | None = None,
     progress: Progress = no_progress,
+    principal: Principal | None = None,
 ) -> ImportReport:
     tenant = tenant_code(tenant)
     report = ImportReport(kind="slum-areas", file=str(path))
@@ -118,6 +121,9 @@ def import_slum_areas(
         cur.execute("DROP TABLE incoming_slum")  # not ON COMMIT DROP: the import may run inside a larger transaction
         progress("menghubungkan kelurahan", 0, len(rows))
         _join_kelurahan(cur, decree_id, report, tenant_known)
+        audit.record(conn, principal or cli_principal(), "slum_areas.import", "decree", decree_id, {"areas": replaced},
+                     {"file": audit.file_fingerprint(path), "decree": decree_number, "published": published,
+                      "areas": report.features_written, "total_area_ha": round(float(areas.sum()), 3)}, tenant=tenant)
     progress("selesai", len(rows), len(rows))
     report.summary.update({
         "tenant": tenant,
