@@ -7,18 +7,19 @@ map meets exactly the same check as one in a CSV.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import geopandas as gpd
+import numpy as np
 import psycopg
 import shapely
 
 from geo.errors import Conflict, InvalidInput, NotFound
 from geo.measure import geodesic_area_ha, geodesic_length_m
 from geo.problems import Problem
-from geo.validate import validate_geometries
+from geo.validate import validate_array
 from layers.codes import tenant_code
 from layers.imports.common import is_blank, number_or_none, text_or_none
 from layers.overlap import OverlapVerdict, check_overlap, lock_area
@@ -31,6 +32,12 @@ GEOMETRY_KINDS = {"point": "point", "line": "line", "polygon": "polygon"}
 MAX_TITLE = 300
 
 
+CACHE_SECONDS = 30.0
+CATALOGUE_QUERIES = ("SELECT code, criteria, unit, unit_price, geometry_type FROM activity_kinds",
+                     "SELECT code FROM programs", "SELECT code FROM funding_sources")
+_CACHE: dict[str, tuple[float, Catalogue]] = {}
+
+
 @dataclass
 class Catalogue:
     """The reference tables an activity is checked against, read once per request or import."""
@@ -41,18 +48,46 @@ class Catalogue:
 
     @classmethod
     def load(cls, conn: psycopg.Connection) -> Catalogue:
-        kinds = {
-            row[0]: {"criteria": row[1], "unit": row[2], "unit_price": float(row[3] or 0), "geometry_type": row[4]}
-            for row in conn.execute("SELECT code, criteria, unit, unit_price, geometry_type FROM activity_kinds")
-        }
-        programs = {row[0] for row in conn.execute("SELECT code FROM programs")}
-        funding = {row[0] for row in conn.execute("SELECT code FROM funding_sources")}
-        return cls(kinds, programs, funding)
+        """The catalogue, read at most once per CACHE_SECONDS per database (it changes only when seeded)."""
+        key = conn.info.dsn
+        cached = _CACHE.get(key)
+        if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
+            return cached[1]
+        catalogue = cls.read(conn)
+        _CACHE[key] = (time.monotonic(), catalogue)
+        return catalogue
+
+    @classmethod
+    async def load_async(cls, aconn: psycopg.AsyncConnection) -> Catalogue:
+        key = aconn.info.dsn
+        cached = _CACHE.get(key)
+        if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
+            return cached[1]
+        rows = []
+        for query in CATALOGUE_QUERIES:
+            cur = await aconn.execute(query)
+            rows.append(await cur.fetchall())
+        catalogue = cls.from_rows(*rows)
+        _CACHE[key] = (time.monotonic(), catalogue)
+        return catalogue
+
+    @classmethod
+    def read(cls, conn: psycopg.Connection) -> Catalogue:
+        return cls.from_rows(*(conn.execute(query).fetchall() for query in CATALOGUE_QUERIES))
+
+    @classmethod
+    def from_rows(cls, kinds, programs, funding) -> Catalogue:
+        return cls(
+            {row[0]: {"criteria": row[1], "unit": row[2], "unit_price": float(row[3] or 0), "geometry_type": row[4]}
+             for row in kinds},
+            {row[0] for row in programs},
+            {row[0] for row in funding},
+        )
 
 
 @dataclass
 class ActivityInput:
-    tenant: str
+    tenant: str | None
     title: str
     kind: str
     geometry: shapely.Geometry
@@ -85,11 +120,12 @@ def parse_activity(
     feature: int | None = None,
     default_tenant: str | None = None,
     geometry_validated: bool = False,
+    tenant_required: bool = True,
 ) -> tuple[ActivityInput | None, list[Problem]]:
     """Check one activity's fields and geometry; returns the input, or None and every problem found.
 
     `geometry_validated`: the caller (a bulk import) already ran validate_geometries over the whole file, so
-    only the geometry type is checked against the kind here.
+    only the geometry type is checked against the kind here. `tenant_required=False` for a dry run.
     """
     problems: list[Problem] = []
 
@@ -102,7 +138,7 @@ def parse_activity(
         tenant = tenant_code(raw_tenant) if raw_tenant else None
     except InvalidInput as error:
         bad("tenant", error.message)
-    if raw_tenant is None:
+    if raw_tenant is None and tenant_required:
         bad("tenant", "tenant (kab/kota code, e.g. 12.71) is required")
     title = text_or_none(values.get("title"))
     if title is None:
@@ -160,13 +196,12 @@ def _checked_geometry(geometry, spec, feature: int | None, problems: list[Proble
         problems.append(Problem("geometry is missing", feature=feature, field="geometry"))
         return None
     kind = GEOMETRY_KINDS.get(spec["geometry_type"], "any") if spec else "any"
-    frame = gpd.GeoDataFrame(geometry=[geometry], crs="EPSG:4326")
-    checked = validate_geometries(frame, kind=kind)
-    for problem in checked.errors:
+    fixed_all, errors, _ = validate_array(np.array([geometry], dtype=object), kind=kind)
+    for problem in errors:
         problems.append(Problem(problem.reason, feature=feature, field="geometry"))
-    if checked.errors:
+    if errors:
         return None
-    fixed = checked.frame.geometry.iloc[0]
+    fixed = fixed_all[0]
     if kind in ("line", "point") and isinstance(fixed, shapely.MultiLineString | shapely.MultiPoint) \
             and len(fixed.geoms) == 1:
         fixed = fixed.geoms[0]

@@ -104,6 +104,16 @@ def check_overlap(
     return split(rows)
 
 
+async def check_overlap_async(aconn: psycopg.AsyncConnection, *, wkb: bytes, kind: str, criteria: list[str],
+                              year_start: int, year_end: int, exclude_id: int | None = None) -> OverlapVerdict:
+    """`check_overlap` on an async connection: the hot path of POST /overlap-check."""
+    cur = await aconn.execute(SINGLE_CHECK_SQL, {
+        "wkb": wkb, "kind": kind, "criteria": criteria, "year_start": year_start, "year_end": year_end,
+        "exclude": exclude_id,
+    })
+    return split(await cur.fetchall())
+
+
 def lock_area(conn: psycopg.Connection, wkb: bytes) -> None:
     """Serialise writers whose activities could relate: transaction locks on the 0.05-degree grid cells under
     the geometry's box grown by the largest tolerance. Two conflicting activities always share a cell, so of

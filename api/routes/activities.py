@@ -1,0 +1,123 @@
+"""Proposals and activities over HTTP: OGC API Features Part 4 writes on `activities`, the overlap check as a dry
+run, workflow transitions, links, history and photos. Thin: every handler calls layers/ and maps its errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import shapely
+from fastapi import APIRouter, Depends, File, Request, UploadFile
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import current_principal
+from api.deps import connection, sync_connection
+from geo.errors import InvalidInput
+from layers import proposals
+from layers.access import Principal
+
+router = APIRouter(tags=["usulan"])
+ITEMS = "/collections/activities/items"
+GEOJSON = "application/geo+json"
+
+
+class ActivityFeature(BaseModel):
+    """A GeoJSON Feature: geometry in EPSG:4326 (lon, lat) and the activity's fields in properties."""
+
+    type: str = Field("Feature", pattern="^Feature$")
+    geometry: dict[str, Any] | None = None
+    properties: dict[str, Any] = Field(default_factory=dict)
+
+
+class TransitionRequest(BaseModel):
+    action: str = Field(..., description="teruskan, teruskan_pokir, tolak, kembalikan, kemajuan, ajukan_ulang, "
+                                         "aktifkan_kembali, batalkan")
+    reason: str | None = Field(None, description="alasan (wajib untuk tolak, kembalikan, batalkan)")
+    progress: int | None = Field(None, description="0, 50 atau 100 (untuk kemajuan)")
+
+
+def _geometry(feature: ActivityFeature) -> shapely.Geometry | None:
+    if feature.geometry is None:
+        return None
+    try:
+        return shapely.from_geojson(_json(feature.geometry))
+    except (shapely.errors.GEOSException, ValueError, TypeError) as error:
+        raise InvalidInput(f"geometry is not valid GeoJSON: {error}") from None
+
+
+def _json(value: Any) -> str:
+    import json
+
+    return json.dumps(value)
+
+
+@router.post("/overlap-check", summary="Periksa tumpang tindih tanpa menyimpan")
+async def overlap_check(feature: ActivityFeature, principal: Principal = Depends(current_principal),
+                        conn=Depends(connection)) -> dict:
+    """The verdict a creation would get (the same check), without saving anything."""
+    return await proposals.check_async(conn, feature.properties, _geometry(feature), principal)
+
+
+@router.post(ITEMS, status_code=201, summary="Buat usulan/kegiatan (409 bila tumpang tindih)")
+def create(request: Request, feature: ActivityFeature, principal: Principal = Depends(current_principal),
+           conn=Depends(sync_connection)) -> JSONResponse:
+    result = proposals.create(conn, principal, feature.properties, _geometry(feature))
+    location = f"{str(request.base_url).rstrip('/')}{ITEMS}/{result['id']}"
+    return JSONResponse(result, status_code=201, headers={"Location": location})
+
+
+@router.put(ITEMS + "/{activity_id}", summary="Ganti usulan (diperiksa tumpang tindih lagi)")
+def replace(activity_id: int, feature: ActivityFeature, principal: Principal = Depends(current_principal),
+            conn=Depends(sync_connection)) -> dict:
+    return proposals.update(conn, principal, activity_id, feature.properties, _geometry(feature), replace=True)
+
+
+@router.patch(ITEMS + "/{activity_id}", summary="Ubah sebagian usulan (diperiksa tumpang tindih lagi)")
+def patch(activity_id: int, feature: ActivityFeature, principal: Principal = Depends(current_principal),
+          conn=Depends(sync_connection)) -> dict:
+    return proposals.update(conn, principal, activity_id, feature.properties, _geometry(feature), replace=False)
+
+
+@router.delete(ITEMS + "/{activity_id}", status_code=204, summary="Hapus usulan yang belum diproses")
+def delete(activity_id: int, principal: Principal = Depends(current_principal),
+           conn=Depends(sync_connection)) -> Response:
+    proposals.delete(conn, principal, activity_id)
+    return Response(status_code=204)
+
+
+@router.options(ITEMS, include_in_schema=False)
+def options_items() -> Response:
+    return Response(status_code=204, headers={"Allow": "GET, HEAD, POST, OPTIONS"})
+
+
+@router.options(ITEMS + "/{activity_id}", include_in_schema=False)
+def options_item(activity_id: int) -> Response:
+    return Response(status_code=204, headers={"Allow": "GET, HEAD, PUT, PATCH, DELETE, OPTIONS"})
+
+
+@router.post("/activities/{activity_id}/transitions", summary="Langkah alur perencanaan")
+def transition(activity_id: int, step: TransitionRequest, principal: Principal = Depends(current_principal),
+               conn=Depends(sync_connection)) -> dict:
+    return proposals.transition(conn, principal, activity_id, step.action, reason=step.reason,
+                                progress=step.progress)
+
+
+@router.get("/activities/{activity_id}/history", summary="Riwayat usulan (publik)")
+def history(activity_id: int, principal: Principal = Depends(current_principal),
+            conn=Depends(sync_connection)) -> dict:
+    return proposals.public_record(conn, principal, activity_id)
+
+
+@router.get("/activities/{activity_id}/links", summary="Kolaborasi dan tumpang tindih yang disetujui")
+def links(activity_id: int, principal: Principal = Depends(current_principal),
+          conn=Depends(sync_connection)) -> dict:
+    return {"links": proposals.public_record(conn, principal, activity_id)["links"]}
+
+
+@router.post("/activities/{activity_id}/attachments", status_code=201, summary="Unggah foto/video (maks. 5)")
+async def upload(activity_id: int, file: UploadFile = File(...), principal: Principal = Depends(current_principal),
+                 conn=Depends(sync_connection)) -> dict:
+    content = await file.read(proposals.MAX_UPLOAD_BYTES + 1)
+    return await run_in_threadpool(proposals.attach_file, conn, principal, activity_id, file.filename or "foto",
+                                   content)
