@@ -9,7 +9,7 @@ its class, e.g. "KS; PL tinggi (15 poin: kepadatan tinggi 3, MBR 75-100% 5, ...)
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -79,13 +79,50 @@ def load_priority_tables() -> PriorityTables:
         kewenangan_bands=kw_bands,
         kewenangan_names={b["value"]: b["name"] for b in kw["bands"]},
     )
-    m = tables.matrix
+    _check_matrix(tables.matrix, tables, "priority_matrix.csv")
+    return tables
+
+
+MATRIX_COLUMNS = ("level", "pl", "legality", "class", "rank", "rank9", "handling")
+
+
+def _check_matrix(m: pd.DataFrame, tables: PriorityTables, what: str) -> None:
     if m.duplicated(["level", "pl", "legality"]).any():
-        raise InvalidInput("priority_matrix.csv: a level/pl/legality combination appears twice")
+        raise InvalidInput(f"{what}: a level/pl/legality combination appears twice")
     expected = handling_pattern(m["level"], m["legality"], tables)
     if not (expected.to_numpy() == m["handling"].to_numpy()).all():
-        raise InvalidInput("priority_matrix.csv: handling disagrees with handling_patterns.json")
-    return tables
+        raise InvalidInput(f"{what}: handling disagrees with handling_patterns.json")
+
+
+def with_matrix(
+    matrix: pd.DataFrame, tables: PriorityTables | None = None, what: str = "priority matrix"
+) -> PriorityTables:
+    """The tables with another level x PL x legality matrix (a kab/kota's own classes and ranks). It must
+    cover the same combinations as the packaged one, once each, with the handling of handling_patterns.json."""
+    base = _tables(tables)
+    missing = [c for c in MATRIX_COLUMNS if c not in matrix.columns and c != "rank9"]
+    if missing:
+        raise InvalidInput(f"{what}: missing columns {missing}; expected {list(MATRIX_COLUMNS)}")
+    m = matrix.copy()
+    for col in ("level", "pl", "legality", "class", "handling"):
+        m[col] = m[col].astype("string").str.strip()
+    m["pl"] = m["pl"].str.lower()
+    m["legality"] = m["legality"].str.lower()
+    m["rank"] = pd.to_numeric(m["rank"], errors="coerce")
+    if m["rank"].isna().any() or (m["rank"] != m["rank"].round()).any():
+        raise InvalidInput(f"{what}: rank must be a whole number on every row")
+    m["rank"] = m["rank"].astype(int)
+    m["rank9"] = pd.to_numeric(m["rank9"], errors="coerce").astype("Int64") if "rank9" in m else pd.NA
+    keys = ["level", "pl", "legality"]
+    wanted = set(map(tuple, base.matrix[keys].astype(str).to_numpy()))
+    given = set(map(tuple, m[keys].astype(str).to_numpy()))
+    if wanted != given:
+        raise InvalidInput(
+            f"{what}: must cover exactly the level/pl/legality combinations of the packaged matrix",
+            details={"missing": sorted(wanted - given), "unknown": sorted(given - wanted)},
+        )
+    _check_matrix(m, base, what)
+    return replace(base, matrix=m[list(MATRIX_COLUMNS)].reset_index(drop=True))
 
 
 def _tables(tables: PriorityTables | None) -> PriorityTables:

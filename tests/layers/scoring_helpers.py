@@ -1,0 +1,39 @@
+"""Shared set-up of the scoring tests (surveys, scores, progress, priority): the demo, clean scoring tables,
+files written in the test. Not a test module."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import psycopg
+
+from layers.demo import load_demo
+
+TENANT = "12.71"
+SCORING_TABLES = ("strategic_zones", "priority_matrices", "scoring_state")
+
+
+def clean_scoring(conn: psycopg.Connection) -> None:
+    """Tables of migration 0003 that the suite's TRUNCATE ... CASCADE does not reach."""
+    conn.execute(f"TRUNCATE {', '.join(SCORING_TABLES)}")
+    conn.commit()
+
+
+def demo(conn: psycopg.Connection) -> None:
+    clean_scoring(conn)
+    load_demo(conn)
+    conn.commit()
+
+
+def write_csv(path: Path, rows: list[dict]) -> Path:
+    columns = list(dict.fromkeys(k for r in rows for k in r))
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def scalar(conn: psycopg.Connection, query: str, *params):
+    return conn.execute(query, params).fetchone()[0]
