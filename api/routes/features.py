@@ -1,4 +1,9 @@
-"""GeoJSON items of each collection (OGC API Features paths); the full OGC API is built on this."""
+"""OGC API Features (Part 1 core, GeoJSON, HTML; Part 3 queryables and CQL2 filter) over layers/features.py.
+
+Thin: parameters are checked and turned into SQL in layers/feature_filters.py; features stream from PostGIS.
+Responses carry a strong ETag tied to the data versions of the layers the collection reads (304 on
+If-None-Match), so clients revalidate cheaply and see an edit on their next request.
+"""
 
 from __future__ import annotations
 
@@ -7,56 +12,82 @@ from collections.abc import AsyncIterator
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse, StreamingResponse
-from psycopg import AsyncConnection
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from psycopg_pool import AsyncConnectionPool
 
 from api.auth import current_principal
-from api.deps import connection
+from api.routes.ogc import base_url, format_links, wants_html
+from geo.bounds import INDONESIA
 from geo.errors import NotFound
 from layers.access import Principal
-from layers.features import (
-    COLLECTIONS,
-    MAX_LIMIT,
-    Collection,
-    ItemsQuery,
-    count_items,
-    fetch_item,
-    get_collection,
-    stream_items,
-)
+from layers.feature_filters import MAX_LIMIT, RESERVED_PARAMETERS, ItemsQuery
+from layers.features import COLLECTIONS, Collection, count_items, fetch_item, get_collection, queryables, stream_items
+from layers.serving_versions import definition_hash, etag_matches, layer_versions, strong_etag
+from maps.ogc_html import collection_html, collections_html, item_html, items_html, queryables_html
 
-router = APIRouter(tags=["features"])
+router = APIRouter(tags=["OGC API Features"])
 GEOJSON = "application/geo+json"
+SCHEMA_JSON = "application/schema+json"
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+REVALIDATE = {"public": "public, no-cache", "private": "private, no-cache"}
+F_QUERY = Query(None, description="json atau html")
 
 
-def _collection_document(request: Request, collection: Collection) -> dict:
-    base = str(request.base_url).rstrip("/")
-    return {
+def cache_control(principal: Principal) -> str:
+    """Shared caches may keep public answers; every client revalidates (ETag) so edits show at once."""
+    return REVALIDATE["public" if principal.is_public else "private"]
+
+
+def _collection_document(base: str, collection: Collection) -> dict:
+    href = f"{base}/collections/{collection.id}"
+    doc = {
         "id": collection.id,
         "title": collection.title,
         "description": collection.description,
         "itemType": "feature",
-        "crs": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"],
+        "crs": [CRS84],
+        "storageCrs": CRS84,
+        "extent": {"spatial": {"bbox": [list(INDONESIA.box)], "crs": CRS84}},
         "links": [
-            {"rel": "self", "type": "application/json", "href": f"{base}/collections/{collection.id}"},
-            {"rel": "items", "type": GEOJSON, "href": f"{base}/collections/{collection.id}/items"},
+            {"rel": "self", "type": "application/json", "href": href},
+            {"rel": "alternate", "type": "text/html", "href": f"{href}?f=html"},
+            {"rel": "items", "type": GEOJSON, "title": "Fitur (GeoJSON)", "href": f"{href}/items"},
+            {"rel": "items", "type": "text/html", "title": "Fitur (HTML)", "href": f"{href}/items?f=html"},
+            {"rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables", "type": SCHEMA_JSON,
+             "title": "Properti yang dapat difilter", "href": f"{href}/queryables"},
+            {"rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", "type": "application/json",
+             "title": "Ubin vektor", "href": f"{href}/tiles"},
         ],
     }
+    if collection.temporal:
+        doc["extent"]["temporal"] = {"interval": [[None, None]],
+                                     "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}
+    return doc
 
 
 @router.get("/collections", summary="Daftar koleksi")
-async def collections(request: Request) -> dict:
-    base = str(request.base_url).rstrip("/")
-    return {
-        "links": [{"rel": "self", "type": "application/json", "href": f"{base}/collections"}],
-        "collections": [_collection_document(request, c) for c in COLLECTIONS.values()],
+async def collections(request: Request, f: str | None = F_QUERY):
+    html = wants_html(request, f)
+    base = base_url(request)
+    doc = {
+        "links": format_links(f"{base}/collections", "self", "application/json", html),
+        "collections": [_collection_document(base, c) for c in COLLECTIONS.values()],
     }
+    return HTMLResponse(collections_html(doc)) if html else JSONResponse(doc)
 
 
 @router.get("/collections/{collection_id}", summary="Satu koleksi")
-async def collection(request: Request, collection_id: str) -> dict:
-    return _collection_document(request, get_collection(collection_id))
+async def collection(request: Request, collection_id: str, f: str | None = F_QUERY):
+    doc = _collection_document(base_url(request), get_collection(collection_id))
+    return HTMLResponse(collection_html(doc)) if wants_html(request, f) else JSONResponse(doc)
+
+
+@router.get("/collections/{collection_id}/queryables", summary="Properti yang dapat difilter (Part 3)")
+async def collection_queryables(request: Request, collection_id: str, f: str | None = F_QUERY):
+    doc = queryables(get_collection(collection_id), base_url(request))
+    if wants_html(request, f, ("json", "schema+json")):
+        return HTMLResponse(queryables_html(doc))
+    return JSONResponse(doc, media_type=SCHEMA_JSON)
 
 
 @router.get("/collections/{collection_id}/items", summary="Fitur GeoJSON sebuah koleksi",
@@ -64,50 +95,90 @@ async def collection(request: Request, collection_id: str) -> dict:
 async def items(
     request: Request,
     collection_id: str,
-    limit: int | None = Query(None, description=f"Jumlah fitur (maksimum {MAX_LIMIT})"),
-    offset: int | None = Query(None, description="Lewati sejumlah fitur"),
-    bbox: str | None = Query(None, description="minLon,minLat,maxLon,maxLat (EPSG:4326)"),
+    limit: int | None = Query(None, description=f"Jumlah fitur per halaman (bawaan 100, maksimum {MAX_LIMIT})",
+                              json_schema_extra={"minimum": 1, "maximum": MAX_LIMIT, "default": 100}),
+    offset: int | None = Query(None, description="Lewati sejumlah fitur", json_schema_extra={"minimum": 0}),
+    bbox: str | None = Query(None, description="minLon,minLat,maxLon,maxLat (CRS84)"),
+    datetime: str | None = Query(None, description="Waktu atau selang RFC 3339, mis. 2023-01-01/2024-12-31"),
     tenant: str | None = Query(None, description="Kode kab/kota Kemendagri, mis. 12.71"),
+    filter: str | None = Query(None, description="Filter CQL2, mis. stage = 'selesai' AND year >= 2023"),
+    filter_lang: str | None = Query(None, alias="filter-lang", description="cql2-text (bawaan) atau cql2-json"),
+    filter_crs: str | None = Query(None, alias="filter-crs", description=CRS84),
+    bbox_crs: str | None = Query(None, alias="bbox-crs", description=CRS84),
+    f: str | None = Query(None, description="geojson, json atau html"),
     principal: Principal = Depends(current_principal),
-) -> StreamingResponse:
+) -> Response:
     collection = get_collection(collection_id)
-    query = ItemsQuery.parse(limit, offset, bbox, tenant, principal)
+    html = wants_html(request, f, ("json", "geojson"))
+    filters = {k: v for k, v in request.query_params.items() if k not in RESERVED_PARAMETERS}
+    query = ItemsQuery.parse(collection, limit=limit, offset=offset, bbox=bbox, datetime_text=datetime,
+                             tenant=tenant, filters=filters, cql=filter, cql_lang=filter_lang,
+                             filter_crs=filter_crs, bbox_crs=bbox_crs, principal=principal)
     pool = request.app.state.pool
     async with pool.connection() as conn:
+        versions = await layer_versions(conn, collection.versions)
+        etag = strong_etag(definition_hash(collection.id, collection), versions, principal, "items", html,
+                           sorted(request.query_params.items()))
+        headers = {"ETag": etag, "Cache-Control": cache_control(principal)}
+        if etag_matches(request.headers.get("if-none-match"), etag):
+            return Response(status_code=304, headers=headers)
         matched = await count_items(conn, collection, query)
-    links = _page_links(request, collection, query, matched)
-    return StreamingResponse(_feature_collection(pool, collection, query, matched, links), media_type=GEOJSON)
+    links = _page_links(request, collection, query, matched, html)
+    if html:
+        features = [json.loads(text) async for text in _features(pool, collection, query)]
+        return HTMLResponse(items_html(collection.title, collection.id, features, matched, links), headers=headers)
+    return StreamingResponse(_feature_collection(pool, collection, query, matched, links), media_type=GEOJSON,
+                             headers=headers)
 
 
 @router.get("/collections/{collection_id}/items/{fid}", summary="Satu fitur")
-async def item(request: Request, collection_id: str, fid: str, conn: AsyncConnection = Depends(connection),
-               principal: Principal = Depends(current_principal)) -> JSONResponse:
+async def item(request: Request, collection_id: str, fid: str, f: str | None = Query(None),
+               principal: Principal = Depends(current_principal)) -> Response:
     collection = get_collection(collection_id)
-    feature = await fetch_item(conn, collection, fid, principal)
+    html = wants_html(request, f, ("json", "geojson"))
+    async with request.app.state.pool.connection() as conn:
+        versions = await layer_versions(conn, collection.versions)
+        etag = strong_etag(definition_hash(collection.id, collection), versions, principal, "item", fid, html)
+        headers = {"ETag": etag, "Cache-Control": cache_control(principal)}
+        if etag_matches(request.headers.get("if-none-match"), etag):
+            return Response(status_code=304, headers=headers)
+        feature = await fetch_item(conn, collection, fid, principal)
     if feature is None:
         raise NotFound(f"collection '{collection_id}' has no feature '{fid}'")
     body = json.loads(feature)
-    base = str(request.base_url).rstrip("/")
+    href = f"{base_url(request)}/collections/{collection.id}"
     body["links"] = [
-        {"rel": "self", "type": GEOJSON, "href": f"{base}/collections/{collection.id}/items/{fid}"},
-        {"rel": "collection", "type": "application/json", "href": f"{base}/collections/{collection.id}"},
+        *format_links(f"{href}/items/{fid}", "self", GEOJSON, html),
+        {"rel": "collection", "type": "application/json", "href": href},
     ]
-    return JSONResponse(body, media_type=GEOJSON)
+    if html:
+        return HTMLResponse(item_html(collection.title, body), headers=headers)
+    return JSONResponse(body, media_type=GEOJSON, headers=headers)
 
 
-def _page_links(request: Request, collection: Collection, query: ItemsQuery, matched: int) -> list[dict]:
-    base = f"{str(request.base_url).rstrip('/')}/collections/{collection.id}/items"
-    params = {k: v for k, v in request.query_params.items() if k not in ("limit", "offset")}
+def _page_links(request: Request, collection: Collection, query: ItemsQuery, matched: int, html: bool) -> list[dict]:
+    base = f"{base_url(request)}/collections/{collection.id}/items"
+    params = {k: v for k, v in request.query_params.items() if k not in ("limit", "offset", "f")}
+    media = "text/html" if html else GEOJSON
 
-    def href(offset: int) -> str:
-        return f"{base}?{urlencode({**params, 'limit': query.limit, 'offset': offset})}"
+    def href(offset: int, fmt: str | None = None) -> str:
+        extra = {"f": fmt} if fmt else ({"f": "html"} if html else {})
+        return f"{base}?{urlencode({**params, 'limit': query.limit, 'offset': offset, **extra})}"
 
-    links = [{"rel": "self", "type": GEOJSON, "href": href(query.offset)}]
+    links = [{"rel": "self", "type": media, "href": href(query.offset)},
+             {"rel": "alternate", "type": GEOJSON if html else "text/html",
+              "href": href(query.offset, "json" if html else "html")}]
     if query.offset + query.limit < matched:
-        links.append({"rel": "next", "type": GEOJSON, "href": href(query.offset + query.limit)})
+        links.append({"rel": "next", "type": media, "href": href(query.offset + query.limit)})
     if query.offset > 0:
-        links.append({"rel": "prev", "type": GEOJSON, "href": href(max(0, query.offset - query.limit))})
+        links.append({"rel": "prev", "type": media, "href": href(max(0, query.offset - query.limit))})
     return links
+
+
+async def _features(pool: AsyncConnectionPool, collection: Collection, query: ItemsQuery) -> AsyncIterator[str]:
+    async with pool.connection() as conn:
+        async for feature in stream_items(conn, collection, query):
+            yield feature
 
 
 async def _feature_collection(
@@ -116,8 +187,7 @@ async def _feature_collection(
     """The response body, streamed; it holds its own pooled connection for as long as it streams."""
     yield '{"type":"FeatureCollection","features":['
     returned = 0
-    async with pool.connection() as conn:
-        async for feature in stream_items(conn, collection, query):
-            yield ("," if returned else "") + feature
-            returned += 1
+    async for feature in _features(pool, collection, query):
+        yield ("," if returned else "") + feature
+        returned += 1
     yield f'],"numberMatched":{matched},"numberReturned":{returned},"links":{json.dumps(links)}}}'

@@ -1,0 +1,124 @@
+"""Choropleth styles of the PNG tiles and their legends: which property, which classes, which colours.
+
+Level names come from the scoring schemes and priority classes from the priority matrix (indicators/), so a
+scheme or matrix change shows in maps and legends without code. The same property names exist on features and
+on the low-zoom aggregates (worst level, most urgent priority, number of programmes), so one style serves every
+zoom. Colours: ColorBrewer ramps (RdBu for levels, Reds/Oranges/YlOrBr for priority letters, YlGn for programmes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+
+from indicators.priority import load_priority_tables
+from indicators.schemes import load_scheme
+
+NO_DATA_COLOUR = "#bdbdbd"
+OUTLINE_COLOUR = "#4d4d4d"
+LEVEL_COLOURS = {"KB": "#b2182b", "KS": "#ef8a62", "KR": "#fddbc7", "TK": "#92c5de"}
+PRIORITY_RAMPS = {"A": ("#67000d", "#fb6a4a"), "B": ("#7f2704", "#fdae6b"), "C": ("#8c6d00", "#fee391")}
+PROGRAMME_COLOURS = ("#f7fcb9", "#addd8e", "#41ab5d", "#006837")
+
+
+@dataclass(frozen=True)
+class StyleClass:
+    value: str | int  # the category, or the lower bound (inclusive) of a numeric class
+    colour: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Style:
+    id: str
+    collection: str
+    property: str
+    title: str
+    classes: tuple[StyleClass, ...]
+    numeric: bool = False  # classes are ranges [value, next value)
+    no_data_label: str = "Belum dinilai"
+
+    def class_numbers(self, values: list) -> np.ndarray:
+        """1..n: the class of each value; n + 1: no data (None or not a known category)."""
+        no_data = len(self.classes) + 1
+        if self.numeric:
+            bounds = np.array([c.value for c in self.classes], dtype=float)
+            numbers = np.array([np.nan if v is None else float(v) for v in values], dtype=float)
+            out = np.searchsorted(bounds, numbers, side="right")
+            out[np.isnan(numbers) | (out == 0)] = no_data
+            return out.astype(np.uint8)
+        index = {c.value: i + 1 for i, c in enumerate(self.classes)}
+        return np.array([index.get(v, no_data) for v in values], dtype=np.uint8)
+
+    def palette(self) -> np.ndarray:
+        """RGBA rows: 0 transparent, 1..n the classes, n + 1 no data; 255 the outline."""
+        table = np.zeros((256, 4), dtype=np.uint8)
+        for i, c in enumerate(self.classes):
+            table[i + 1] = (*hex_rgb(c.colour), 215)
+        table[len(self.classes) + 1] = (*hex_rgb(NO_DATA_COLOUR), 170)
+        table[255] = (*hex_rgb(OUTLINE_COLOUR), 255)
+        return table
+
+
+def hex_rgb(colour: str) -> tuple[int, int, int]:
+    colour = colour.lstrip("#")
+    return int(colour[0:2], 16), int(colour[2:4], 16), int(colour[4:6], 16)
+
+
+def _mix(a: str, b: str, t: float) -> str:
+    ra, rb = hex_rgb(a), hex_rgb(b)
+    return "#" + "".join(f"{round(x + (y - x) * t):02x}" for x, y in zip(ra, rb, strict=True))
+
+
+def _level_style() -> Style:
+    scheme = load_scheme("permen14_2018")
+    order = [level.code for level in sorted(scheme.levels, key=lambda level: level.min_total, reverse=True)]
+    return Style("tingkat-kumuh", "slum-areas", "level", "Tingkat kekumuhan", tuple(
+        StyleClass(code, LEVEL_COLOURS.get(code, NO_DATA_COLOUR), scheme.level_name(code).capitalize())
+        for code in order))
+
+
+def _priority_style() -> Style:
+    matrix = load_priority_tables().matrix.sort_values("rank")
+    classes = list(dict.fromkeys(matrix["class"]))
+    letters: dict[str, list[str]] = {}
+    for code in classes:
+        letters.setdefault(code[0], []).append(code)
+    out = []
+    for code in classes:
+        group = letters[code[0]]
+        dark, light = PRIORITY_RAMPS.get(code[0], ("#525252", "#d9d9d9"))
+        t = group.index(code) / max(1, len(group) - 1)
+        level = matrix.loc[matrix["class"] == code, "level"].iloc[0]
+        out.append(StyleClass(code, _mix(dark, light, t), f"{code} ({level})"))
+    return Style("prioritas", "slum-areas", "priority", "Kelas prioritas penanganan", tuple(out))
+
+
+def _programme_style() -> Style:
+    labels = ("Belum ada program", "1 program", "2 program", "3 program atau lebih")
+    return Style("cakupan-program", "keterpaduan", "program_count", "Cakupan program (jumlah program)", tuple(
+        StyleClass(i, colour, label) for i, (colour, label) in enumerate(zip(PROGRAMME_COLOURS, labels, strict=True))
+    ), numeric=True, no_data_label="Tanpa data")
+
+
+@cache
+def styles() -> dict[str, Style]:
+    return {s.id: s for s in (_level_style(), _priority_style(), _programme_style())}
+
+
+DEFAULT_STYLE = {"slum-areas": "tingkat-kumuh", "keterpaduan": "cakupan-program"}
+
+
+def style_for(collection_id: str, style_id: str | None) -> Style | None:
+    """The style asked for (or the collection's default); None when the collection has no PNG style."""
+    chosen = style_id or DEFAULT_STYLE.get(collection_id)
+    style = styles().get(chosen) if chosen else None
+    if style is None or style.collection != collection_id:
+        return None
+    return style
+
+
+def styles_of(collection_id: str) -> list[Style]:
+    return [s for s in styles().values() if s.collection == collection_id]
