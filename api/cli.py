@@ -261,13 +261,9 @@ def import_activities_command(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON"),
 ) -> None:
     """Import proposals/activities: every row meets the overlap check; all-or-nothing."""
-    import getpass
-
-    from layers.codes import tenant_code
     from layers.imports.activities import import_activities
 
-    _run_import(import_activities, as_json, path=file, tenant=tenant_code(tenant), layer=layer,
-                actor=f"cli:{getpass.getuser()}")
+    _run_import(import_activities, as_json, path=file, tenant=tenant, layer=layer)
 
 
 # -- users and audit -------------------------------------------------------------------------------

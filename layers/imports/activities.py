@@ -17,7 +17,10 @@ from psycopg.types.json import Jsonb
 from geo.problems import Problem
 from geo.read import read_vector
 from geo.validate import validate_geometries
+from layers import audit
+from layers.access import Principal, cli_principal
 from layers.activities import Catalogue, parse_activity
+from layers.codes import tenant_code
 from layers.imports.common import ImportFailed, ImportReport, Progress, json_safe, no_progress
 from layers.overlap import CANDIDATES_SQL, REPORT_COLUMNS, describe
 
@@ -68,9 +71,12 @@ def import_activities(
     *,
     tenant: str,
     layer: str | None = None,
-    actor: str | None = None,
+    principal: Principal | None = None,
     progress: Progress = no_progress,
 ) -> ImportReport:
+    principal = principal or cli_principal()
+    actor = principal.username
+    tenant = tenant_code(tenant)
     report = ImportReport(kind="activities", file=str(path))
     progress("membaca berkas", 0, 1)
     vector = read_vector(path, layer=layer)
@@ -111,7 +117,12 @@ def import_activities(
         cur.execute(
             "INSERT INTO activity_events (activity_id, actor, action, to_stage, to_status, reason) "
             "SELECT id, %s, 'diimpor', stage, status, %s FROM incoming_activities", [actor, Path(path).name])
+        cur.execute("SELECT min(id), max(id) FROM incoming_activities")
+        first_id, last_id = cur.fetchone()
         cur.execute("DROP TABLE incoming_activities")
+        audit.record(conn, principal, "activities.import", "file", Path(path).name, None,
+                     {"file": audit.file_fingerprint(path), "written": report.features_written,
+                      "ids": [first_id, last_id], "collaboration_links": links}, tenant=tenant)
     progress("selesai", len(activities), len(activities))
     kinds: dict[str, int] = {}
     for _, activity in activities:

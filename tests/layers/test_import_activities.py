@@ -8,6 +8,7 @@ import psycopg
 import pytest
 
 from data import data_path
+from layers.access import Principal
 from layers.activities import Catalogue, create_activity, parse_activity
 from layers.imports.activities import import_activities
 from layers.imports.common import ImportFailed
@@ -34,12 +35,15 @@ def test_csv_with_wkt_imports_with_collaboration_links(conn, medan, tmp_path):
                     + f'Paving tahap 1,jalan_paving,2025,REGULER,APBD_KABKOTA,"{ROAD_A}",RT 03/RW 02\n'
                     + f'Paving tahap 2,jalan_paving,2025,LAINNYA,DANA_DESA,"{ROAD_B}",RT 03/RW 02\n'
                     + 'Hidran umum,hidran_umum,2026,PAMSIMAS,APBN,"POINT (98.6860 3.5840)",RT 01\n')
-    report = import_activities(conn, path, tenant="12.71", actor="uji")
+    report = import_activities(conn, path, tenant="12.71", principal=Principal(role="admin", username="uji"))
     assert report.ok and report.features_written == 3 and report.summary["collaboration_links"] == 1
     rows = conn.execute("SELECT title, kelurahan_code, round(length_m), attributes->>'RT' FROM activities "
                         "ORDER BY id").fetchall()
     assert rows[0][1] == "12.71.01.1001" and rows[0][2] == 170 and rows[0][3] == "RT 03/RW 02"
-    assert conn.execute("SELECT count(*) FROM activity_events WHERE action = 'diimpor'").fetchone()[0] == 3
+    assert conn.execute("SELECT count(*) FROM activity_events WHERE action = 'diimpor' AND actor = 'uji'"
+                        ).fetchone()[0] == 3
+    entry = conn.execute("SELECT actor, action, after->>'written' FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
+    assert entry == ("uji", "activities.import", "3")
 
 
 def test_a_file_that_duplicates_itself_is_rejected(conn, medan, tmp_path):
