@@ -22,6 +22,7 @@ from layers.access import Principal, cli_principal
 from layers.imports.common import Progress, no_progress
 from layers.imports.regions import import_regions
 from layers.imports.slum_areas import import_slum_areas
+from layers.scores import refresh_status
 
 TENANT = "12.71"
 DECREE = "SK Wali Kota Medan (contoh sintetis)"
@@ -60,6 +61,7 @@ def load_demo(conn: psycopg.Connection, *, if_empty: bool = False, progress: Pro
         progress("demo: kegiatan", 0, 1)
         _insert_activities(conn, DEMO_DIR / ACTIVITIES_FILE, decree_id)
         counts = demo_counts(conn)
+        refresh_status(conn, TENANT)
         audit.record(conn, principal or cli_principal(), "demo.load", "demo", TENANT, None, counts, tenant=TENANT)
         progress("selesai", 1, 1)
     return {"skipped": False, "tenant": TENANT, "decree": DECREE, "counts": counts,

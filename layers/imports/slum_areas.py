@@ -33,6 +33,7 @@ from layers.imports.common import (
     resolve_fields,
     text_or_none,
 )
+from layers.scores import refresh_status
 
 STATED_AREA_TOLERANCE = 0.01  # report a stated area that differs from the geodesic one by more than 1 %
 STRADDLE_MIN_SHARE = 0.01  # shares below 1 % of an area are digitising slivers, not straddling
@@ -121,6 +122,7 @@ def import_slum_areas(
         cur.execute("DROP TABLE incoming_slum")  # not ON COMMIT DROP: the import may run inside a larger transaction
         progress("menghubungkan kelurahan", 0, len(rows))
         _join_kelurahan(cur, decree_id, report, tenant_known)
+        refresh_status(conn, tenant)  # current level/score/priority of every slum area, for maps
         audit.record(conn, principal or cli_principal(), "slum_areas.import", "decree", decree_id, {"areas": replaced},
                      {"file": audit.file_fingerprint(path), "decree": decree_number, "published": published,
                       "areas": report.features_written, "total_area_ha": round(float(areas.sum()), 3)}, tenant=tenant)
