@@ -15,13 +15,11 @@ import shapely
 from psycopg.types.json import Jsonb
 
 from geo.problems import Problem
-from geo.read import read_vector
-from geo.validate import validate_geometries
 from layers import audit
 from layers.access import Principal, cli_principal
 from layers.activities import Catalogue, parse_activity
 from layers.codes import tenant_code
-from layers.imports.common import ImportFailed, ImportReport, Progress, json_safe, no_progress
+from layers.imports.common import ImportFailed, ImportReport, Progress, json_safe, no_progress, read_and_check
 from layers.overlap import CANDIDATES_SQL, REPORT_COLUMNS, describe
 
 STAGING = """
@@ -78,21 +76,13 @@ def import_activities(
     actor = principal.username
     tenant = tenant_code(tenant)
     report = ImportReport(kind="activities", file=str(path))
-    progress("membaca berkas", 0, 1)
-    vector = read_vector(path, layer=layer)
-    report.layer, report.driver, report.source_crs = vector.layer, vector.driver, vector.source_crs
-    report.warnings += vector.warnings
-    report.features_read = len(vector.frame)
-    progress("memeriksa baris", 0, report.features_read)
-    checked = validate_geometries(vector.frame, kind="any")
-    report.errors += checked.errors
-    report.repairs += checked.repairs
-    bad_geometry = {p.feature for p in checked.errors}
+    frame = read_and_check(path, report, kind="any", layer=layer, progress=progress)
+    bad_geometry = {p.feature for p in report.errors}
     catalogue = Catalogue.load(conn)
     activities = []
-    columns = [c for c in checked.frame.columns if c != "geometry"]
-    records = checked.frame[columns].to_dict("records")
-    for number, (record, geometry) in enumerate(zip(records, checked.frame.geometry.values, strict=True), start=1):
+    columns = [c for c in frame.columns if c != "geometry"]
+    records = frame[columns].to_dict("records")
+    for number, (record, geometry) in enumerate(zip(records, frame.geometry.values, strict=True), start=1):
         values = {str(k).lower(): v for k, v in record.items()}
         parsed, problems = parse_activity(values, None if number in bad_geometry else geometry, catalogue,
                                           feature=number, default_tenant=tenant, geometry_validated=True)

@@ -17,6 +17,8 @@ from typing import Any
 
 from geo.errors import InvalidInput
 from geo.problems import Problem
+from geo.read import read_vector
+from geo.validate import validate_geometries
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -84,6 +86,22 @@ class ImportFailed(InvalidInput):
             details=report.as_dict(),
         )
         self.report = report
+
+
+def read_and_check(path: str | Path, report: ImportReport, *, kind: str, layer: str | None = None,
+                   progress: Progress = no_progress):
+    """Read any vector file and check its geometries for a `kind` layer, filling the report (file facts,
+    warnings, errors, repairs). Returns the frame with repaired geometries; rows with errors keep theirs."""
+    progress("membaca berkas", 0, 1)
+    vector = read_vector(path, layer=layer)
+    report.layer, report.driver, report.source_crs = vector.layer, vector.driver, vector.source_crs
+    report.warnings += vector.warnings
+    report.features_read = len(vector.frame)
+    progress("memeriksa geometri", 0, report.features_read)
+    checked = validate_geometries(vector.frame, kind=kind)
+    report.errors += checked.errors
+    report.repairs += checked.repairs
+    return checked.frame
 
 
 def field_key(name: str) -> str:

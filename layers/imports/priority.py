@@ -22,8 +22,6 @@ import shapely
 
 from geo.errors import InvalidInput
 from geo.problems import Problem
-from geo.read import read_vector
-from geo.validate import validate_geometries
 from indicators.priority import load_priority_tables
 from layers import audit
 from layers.access import Principal, cli_principal
@@ -35,6 +33,7 @@ from layers.imports.common import (
     json_safe,
     no_progress,
     parse_field_map,
+    read_and_check,
     resolve_fields,
 )
 from layers.imports.surveys import _blank, _numbers, read_table
@@ -79,14 +78,7 @@ def import_strategic_zones(
     tenant = tenant_code(tenant)
     points = load_priority_tables().strategic_points
     report = ImportReport(kind="strategic-zones", file=str(path))
-    vector = read_vector(path, layer=layer)
-    report.layer, report.driver, report.source_crs = vector.layer, vector.driver, vector.source_crs
-    report.warnings += vector.warnings
-    report.features_read = len(vector.frame)
-    checked = validate_geometries(vector.frame, kind="polygon")
-    report.errors += checked.errors
-    report.repairs += checked.repairs
-    frame = checked.frame
+    frame = read_and_check(path, report, kind="polygon", layer=layer, progress=progress)
     fields = resolve_fields(frame.columns, ZONE_FIELDS, parse_field_map(field_map))
     report.fields = fields
     if value is not None and value.strip().lower() not in points:

@@ -16,8 +16,6 @@ from psycopg.copy import QueuedLibpqWriter
 
 from geo.measure import geodesic_area_ha
 from geo.problems import Problem
-from geo.read import read_vector
-from geo.validate import validate_geometries
 from layers import audit
 from layers.access import Principal, cli_principal
 from layers.codes import kind_of, level_of, normalise_code, parent_of
@@ -27,6 +25,7 @@ from layers.imports.common import (
     Progress,
     no_progress,
     parse_field_map,
+    read_and_check,
     resolve_fields,
     text_or_none,
 )
@@ -60,17 +59,7 @@ def import_regions(
     principal: Principal | None = None,
 ) -> ImportReport:
     report = ImportReport(kind="regions", file=str(path))
-    progress("membaca berkas", 0, 1)
-    vector = read_vector(path, layer=layer)
-    report.layer, report.driver, report.source_crs = vector.layer, vector.driver, vector.source_crs
-    report.warnings += vector.warnings
-    frame = vector.frame
-    report.features_read = len(frame)
-    progress("memeriksa geometri", 0, len(frame))
-    checked = validate_geometries(frame, kind="polygon")
-    report.errors += checked.errors
-    report.repairs += checked.repairs
-    frame = checked.frame
+    frame = read_and_check(path, report, kind="polygon", layer=layer, progress=progress)
 
     fields = resolve_fields(frame.columns, FIELD_CANDIDATES, parse_field_map(field_map))
     report.fields = fields

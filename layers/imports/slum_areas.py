@@ -17,8 +17,6 @@ from psycopg.types.json import Jsonb
 
 from geo.measure import geodesic_area_ha
 from geo.problems import Problem
-from geo.read import read_vector
-from geo.validate import validate_geometries
 from layers import audit
 from layers.access import Principal, cli_principal
 from layers.codes import join_code_parts, normalise_code, tenant_code
@@ -30,6 +28,7 @@ from layers.imports.common import (
     no_progress,
     number_or_none,
     parse_field_map,
+    read_and_check,
     resolve_fields,
     text_or_none,
 )
@@ -71,16 +70,7 @@ def import_slum_areas(
 ) -> ImportReport:
     tenant = tenant_code(tenant)
     report = ImportReport(kind="slum-areas", file=str(path))
-    progress("membaca berkas", 0, 1)
-    vector = read_vector(path, layer=layer)
-    report.layer, report.driver, report.source_crs = vector.layer, vector.driver, vector.source_crs
-    report.warnings += vector.warnings
-    report.features_read = len(vector.frame)
-    progress("memeriksa geometri", 0, report.features_read)
-    checked = validate_geometries(vector.frame, kind="polygon")
-    report.errors += checked.errors
-    report.repairs += checked.repairs
-    frame = checked.frame
+    frame = read_and_check(path, report, kind="polygon", layer=layer, progress=progress)
     fields = resolve_fields(frame.columns, FIELD_CANDIDATES, parse_field_map(field_map))
     report.fields = fields
 
