@@ -22,6 +22,7 @@ from layers.access import Principal, cli_principal
 from layers.imports.common import Progress, no_progress
 from layers.imports.regions import import_regions
 from layers.imports.slum_areas import import_slum_areas
+from layers.overlap import link_collaborations
 from layers.scores import refresh_status
 
 TENANT = "12.71"
@@ -60,6 +61,7 @@ def load_demo(conn: psycopg.Connection, *, if_empty: bool = False, progress: Pro
         _insert_surveys(conn, DEMO_DIR / SURVEYS_FILE)
         progress("demo: kegiatan", 0, 1)
         _insert_activities(conn, DEMO_DIR / ACTIVITIES_FILE, decree_id)
+        link_collaborations(conn, f"(SELECT * FROM activities WHERE tenant = '{TENANT}' AND synthetic)")
         counts = demo_counts(conn)
         refresh_status(conn, TENANT)
         audit.record(conn, principal or cli_principal(), "demo.load", "demo", TENANT, None, counts, tenant=TENANT)

@@ -130,3 +130,19 @@ def lock_area(conn: psycopg.Connection, wkb: bytes) -> None:
         """,
         [wkb],
     )
+
+
+def link_collaborations(conn: psycopg.Connection, new_rows: str) -> int:
+    """Link each of `new_rows` (a relation with id, kind, criteria, years and geom: the staging table of an
+    import, or a subquery of activities) that continues a live activity end to end, as collaboration.
+    Returns the number of links made."""
+    cur = conn.execute(
+        f"""
+        INSERT INTO activity_links (activity_id, other_id, relation, measure)
+        SELECT n.id, b.id, 'kolaborasi', jsonb_build_object('measure', m.measure, 'amount', m.amount)
+        FROM {new_rows} n {CANDIDATES_SQL.format(existing="activities")}
+          AND m.relation = 'kolaborasi' AND b.id < n.id  -- each pair once: the newer links to the older
+        ON CONFLICT DO NOTHING
+        """
+    )
+    return cur.rowcount

@@ -20,7 +20,7 @@ from layers.access import Principal, cli_principal
 from layers.activities import Catalogue, parse_activity
 from layers.codes import tenant_code
 from layers.imports.common import ImportFailed, ImportReport, Progress, json_safe, no_progress, read_and_check
-from layers.overlap import CANDIDATES_SQL, REPORT_COLUMNS, describe
+from layers.overlap import CANDIDATES_SQL, REPORT_COLUMNS, describe, link_collaborations
 
 STAGING = """
     CREATE TEMP TABLE incoming_activities (
@@ -103,7 +103,7 @@ def import_activities(
         progress("menulis ke PostGIS", 0, len(activities))
         cur.execute(INSERT, {"actor": actor})
         report.features_written = cur.rowcount
-        links = _collaborations(cur)
+        links = link_collaborations(conn, "incoming_activities")
         cur.execute(
             "INSERT INTO activity_events (activity_id, actor, action, to_stage, to_status, reason) "
             "SELECT id, %s, 'diimpor', stage, status, %s FROM incoming_activities", [actor, Path(path).name])
@@ -168,17 +168,3 @@ def _said(other: dict) -> str:
     share = f", {other['share_of_new']:.0%} of this one" if other.get("share_of_new") is not None else ""
     return (f"{other['kind']}, {other['program'] or '-'}/{other['funding_source'] or '-'}, "
             f"{other['year_start']}-{other['year_end']}, {other['stage']}: {amount:g} {unit}{share}")
-
-
-def _collaborations(cur: psycopg.Cursor) -> int:
-    """Link rows that continue a live activity (or another row) end to end."""
-    cur.execute(
-        f"""
-        INSERT INTO activity_links (activity_id, other_id, relation, measure)
-        SELECT n.id, b.id, 'kolaborasi', jsonb_build_object('measure', m.measure, 'amount', m.amount)
-        FROM incoming_activities n {CANDIDATES_SQL.format(existing='activities')}
-          AND m.relation = 'kolaborasi' AND b.id < n.id  -- new ids come after every existing one
-        ON CONFLICT DO NOTHING
-        """
-    )
-    return cur.rowcount

@@ -127,6 +127,9 @@ def test_live_activities_do_not_overlap_except_the_collaboration(conn):
         SELECT count(*) FROM activities a JOIN activities b ON a.id <> b.id AND a.kind = b.kind
         WHERE a.status = 'ditolak' AND b.status = 'aktif' AND ST_Intersects(a.geom, ST_Buffer(b.geom, 0.0001))""")
     assert rejected_duplicates >= 3  # shown as rejected because they duplicate a live proposal
+    # the overlap engine itself links the continuation as collaboration, and flags nothing else
+    links = rows(conn, "SELECT activity_id, other_id, relation FROM activity_links ORDER BY 1")
+    assert links == [(b, a, "kolaborasi")]
 
 
 def test_survey_units_and_surveys(conn):
