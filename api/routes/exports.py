@@ -1,0 +1,51 @@
+"""Downloads of the keterpaduan exports: GET /exports/keterpaduan.{format}?tenant=CODE. A thin adapter over
+maps/exports: anonymous callers get the public rows, logged-in callers what the `export` permission gives them
+(never personal data). The file is written to a temporary folder and streamed, then deleted."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
+
+from api.auth import current_principal
+from layers.access import Principal
+from layers.codes import tenant_code
+from maps.exports import FORMATS, MEDIA_TYPES, check_format, collect, file_name, write_bundle
+
+router = APIRouter(tags=["ekspor"])
+
+
+@router.get("/exports", summary="Format ekspor keterpaduan yang tersedia")
+def export_index() -> dict:
+    return {"keterpaduan": {"path": "/exports/keterpaduan.{format}?tenant=KODE", "formats": list(FORMATS),
+                            "media_types": MEDIA_TYPES}}
+
+
+@router.get("/exports/keterpaduan.{fmt}", summary="Ekspor keterpaduan program satu kab/kota",
+            response_class=FileResponse)
+def export_keterpaduan_file(
+    request: Request,
+    fmt: str,
+    tenant: str = Query(..., description="Kode Kemendagri kab/kota, mis. 12.71"),
+    decree: str | None = Query(None, description="Nomor SK kumuh (bawaan: SK terbaru yang boleh dilihat)"),
+    principal: Principal = Depends(current_principal),
+) -> FileResponse:
+    fmt = check_format("shp" if fmt.lower() == "shp.zip" else fmt)
+    code = tenant_code(tenant)
+    # the connection goes back to the pool before the (slower) drawing and writing
+    with request.app.state.sync_pool.connection() as conn:
+        bundle = collect(conn, code, principal, decree=decree)
+    folder = Path(tempfile.mkdtemp(prefix="kotaku-export-"))
+    try:
+        name = file_name(code, fmt)
+        write_bundle(bundle, fmt, folder / name)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return FileResponse(folder / name, media_type=MEDIA_TYPES[fmt], filename=name,
+                        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))

@@ -1,0 +1,28 @@
+"""Programme integration (keterpaduan) summaries as JSON: a thin adapter over layers/keterpaduan.py on the async
+pool; rows are limited to what the caller may see (public: published decrees' slum areas, activities without
+personal data)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from api.auth import current_principal
+from layers.access import Principal
+from layers.codes import tenant_code
+from layers.frames import arun
+from layers.keterpaduan import as_json, keterpaduan_op
+
+router = APIRouter(tags=["keterpaduan"])
+
+
+@router.get("/tenants/{tenant}/keterpaduan", summary="Keterpaduan program per kawasan kumuh dan wilayah")
+async def tenant_keterpaduan(
+    request: Request,
+    tenant: str,
+    decree: str | None = Query(None, description="Nomor SK kumuh (bawaan: SK terbaru yang boleh dilihat)"),
+    principal: Principal = Depends(current_principal),
+) -> dict:
+    code = tenant_code(tenant)
+    async with request.app.state.pool.connection() as conn:
+        result = await arun(conn, keterpaduan_op(code, principal, decree=decree))
+    return as_json(result)

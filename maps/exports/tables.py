@@ -1,0 +1,125 @@
+"""The memorandum keterpaduan (programme x location x year x funding source x volume x cost) as CSV and as an
+XLSX workbook (openpyxl) that also holds the per-year costs, the slum-area and region summaries, the codebook
+and the sources."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from layers.imports.common import Progress, no_progress
+from maps.exports.bundle import SLUM_AREA_FIELDS, SUMMARY_FIELDS, Bundle
+from maps.exports.codebook import field_of
+from maps.exports.vector import codebook_rows
+
+MEMORANDUM_COLUMNS = (
+    ("program", "Kode program"), ("program_name", "Program"), ("kind_name", "Kegiatan"), ("kecamatan", "Kecamatan"),
+    ("kelurahan_code", "Kode kelurahan"), ("kelurahan", "Kelurahan"), ("kawasan", "Kawasan kumuh"),
+    ("year", "Tahun"), ("funding_source", "Kode sumber dana"), ("funding_name", "Sumber dana"),
+    ("volume", "Volume"), ("unit", "Satuan"), ("cost", "Biaya (Rp)"), ("activities", "Jumlah kegiatan"),
+    ("activities_completed", "Kegiatan selesai"),
+)
+MONEY = "#,##0"
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+
+
+def memorandum_table(bundle: Bundle) -> pd.DataFrame:
+    """The memorandum with Indonesian headers, years as '2024' or '2024-2025'."""
+    memo = bundle.memorandum.copy()
+    if memo.empty:
+        return pd.DataFrame(columns=[label for _, label in MEMORANDUM_COLUMNS])
+    start, end = memo["year_start"].astype(int).astype(str), memo["year_end"].astype(int).astype(str)
+    memo["year"] = start.where(start == end, start + "-" + end)
+    table = memo[[c for c, _ in MEMORANDUM_COLUMNS]].rename(columns=dict(MEMORANDUM_COLUMNS))
+    return table.reset_index(drop=True)
+
+
+def write_csv(bundle: Bundle, path: Path, progress: Progress = no_progress) -> None:
+    progress("CSV memorandum", 0, 1)
+    # utf-8 with BOM: Excel (the usual reader of this file) then shows the text right
+    memorandum_table(bundle).to_csv(path, index=False, encoding="utf-8-sig")
+    progress("CSV memorandum", 1, 1)
+
+
+def _sheet(wb: Workbook, title: str, table: pd.DataFrame, heading: list[str], money: set[str]) -> None:
+    ws = wb.create_sheet(title)
+    for i, line in enumerate(heading, 1):
+        ws.cell(row=i, column=1, value=line).font = Font(bold=(i == 1), size=13 if i == 1 else 10)
+    header_row = len(heading) + 2 if heading else 1
+    for j, col in enumerate(table.columns, 1):
+        cell = ws.cell(row=header_row, column=j, value=str(col))
+        cell.font = Font(bold=True)
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    values = table.astype(object).where(table.notna(), None).to_numpy().tolist()
+    for i, row in enumerate(values, header_row + 1):
+        for j, value in enumerate(row, 1):
+            ws.cell(row=i, column=j, value=value.item() if hasattr(value, "item") else value)
+    for j, col in enumerate(table.columns, 1):
+        letter = get_column_letter(j)
+        if str(col) in money:
+            for cells in ws.iter_rows(min_row=header_row + 1, min_col=j, max_col=j):
+                cells[0].number_format = MONEY
+        longest = max([len(str(col))] + [len(str(v)) for v in table.iloc[:200, j - 1].tolist()])
+        ws.column_dimensions[letter].width = min(48, max(8, longest + 2))
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
+    if len(table):
+        ws.auto_filter.ref = f"A{header_row}:{get_column_letter(len(table.columns))}{header_row + len(table)}"
+
+
+def _labelled(frame: pd.DataFrame, columns: tuple[str, ...], bundle: Bundle) -> pd.DataFrame:
+    present = [c for c in columns if c in frame.columns]
+    return pd.DataFrame(frame[present]).rename(columns={c: field_of(c, bundle.extra_fields).label for c in present})
+
+
+def write_xlsx(bundle: Bundle, path: Path, progress: Progress = no_progress) -> None:
+    wb = Workbook()
+    wb.remove(wb.active)
+    place = f"{bundle.tenant_name or ''} ({bundle.tenant})".strip()
+    heading = [f"Memorandum keterpaduan program {place}", f"SK kumuh: {bundle.decree or '-'}",
+               f"Dibuat {bundle.generated_at:%Y-%m-%d %H:%M} oleh kotaku-gis; "
+               + ("hanya data publik" if bundle.public_only else "data sesuai hak akses") + ", tanpa data pribadi"]
+    progress("XLSX: memorandum", 0, 5)
+    memo = memorandum_table(bundle)
+    if len(memo):
+        total = {label: None for label in memo.columns}
+        total.update({"Kode program": "JUMLAH", "Biaya (Rp)": float(memo["Biaya (Rp)"].sum()),
+                      "Jumlah kegiatan": int(memo["Jumlah kegiatan"].sum()),
+                      "Kegiatan selesai": int(memo["Kegiatan selesai"].sum())})
+        memo_out = pd.concat([memo, pd.DataFrame([total])], ignore_index=True)
+    else:
+        memo_out = memo
+    _sheet(wb, "Memorandum", memo_out, heading, {"Biaya (Rp)"})
+    progress("XLSX: per tahun", 1, 5)
+    if len(bundle.memorandum):
+        per_year = bundle.memorandum.pivot_table(index=["program", "program_name", "funding_source"],
+                                                 columns="year_start", values="cost", aggfunc="sum", fill_value=0)
+        per_year.columns = [str(c) for c in per_year.columns]
+        per_year["Jumlah"] = per_year.sum(axis=1)
+        per_year = per_year.reset_index().rename(columns={"program": "Kode program", "program_name": "Program",
+                                                          "funding_source": "Sumber dana"})
+    else:
+        per_year = pd.DataFrame(columns=["Kode program", "Program", "Sumber dana", "Jumlah"])
+    _sheet(wb, "Biaya per tahun", per_year, [f"Biaya (Rp) per tahun mulai, per program dan sumber dana: {place}"],
+           {c for c in per_year.columns if c not in ("Kode program", "Program", "Sumber dana")})
+    progress("XLSX: ringkasan", 2, 5)
+    money_labels = {field_of(c, bundle.extra_fields).label for c in ("investment", "investment_in_slum_areas")}
+    _sheet(wb, "Kawasan", _labelled(bundle.layers["kawasan_kumuh"], SLUM_AREA_FIELDS, bundle),
+           [f"Keterpaduan per kawasan kumuh: {place}"], money_labels)
+    for scope in ("kelurahan", "kecamatan", "kabkota"):
+        layer = bundle.layers[f"ringkasan_{scope}"]
+        levels = [c for c in layer.columns if c.startswith(("ha_", "projected_ha_"))]
+        _sheet(wb, f"Ringkasan {scope}", _labelled(layer, (*SUMMARY_FIELDS, *levels), bundle),
+               [f"Ringkasan keterpaduan per {scope}: {place}"], money_labels)
+    progress("XLSX: kodebuku", 4, 5)
+    codebook = pd.DataFrame(codebook_rows(bundle)).rename(columns={
+        "layer": "Layer", "short_name": "Nama pendek (Shapefile)", "full_name": "Nama kolom", "label": "Label",
+        "meaning": "Arti"})
+    _sheet(wb, "Kodebuku", codebook, ["Arti setiap kolom"], set())
+    _sheet(wb, "Sumber", pd.DataFrame({"Sumber dan catatan": bundle.sources}), [], set())
+    wb.save(path)
+    progress("XLSX: selesai", 5, 5)
