@@ -1,0 +1,192 @@
+"""The pages at national scale: /peta and /peta/keterpaduan in headless Chromium over 50,000 slum areas and
+1,000,000 activities, against the peer a page would be without tiles: the kab/kota's layers inline as GeoJSON.
+
+    DATABASE_URL=... .venv/bin/python bench/pages.py [--tenant 35.24]
+
+The data is bench/tiles_data.py's (DATABASE_URL, or the database kotaku_bench_pages of the dev cluster, filled with
+`DATABASE_URL=<its url> .venv/bin/python bench/tiles_data.py`; `bench/pages.py --drop` drops it afterwards).
+Starts `kotaku serve` on a free loopback port and Debian's Chromium through Playwright, each view in a fresh
+browser context (cold cache). Prints per view the seconds until every visible tile is drawn, the requests and
+bytes it took, the JS heap; then the bytes of the inline peer and the ratio, measured in this run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from layers.cluster import Cluster  # noqa: E402
+
+KOTAKU = str(Path(sys.executable).with_name("kotaku"))
+DATABASE = "kotaku_bench_pages"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+LOADED = ("keys => keys.every(k => !kotaku.refs[k] || !kotaku.map.hasLayer(kotaku.refs[k]) "
+          "|| !kotaku.refs[k].isLoading())")
+
+
+def database_url() -> str:
+    if os.environ.get("DATABASE_URL"):
+        return os.environ["DATABASE_URL"]
+    cluster = Cluster(database=DATABASE)
+    cluster.up()
+    return cluster.url()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(url: str) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    process = subprocess.Popen([KOTAKU, "serve", "--port", str(port), "--no-access-log"],
+                               env={**os.environ, "DATABASE_URL": url}, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return process, base
+        except httpx.TransportError:
+            time.sleep(0.3)
+    process.terminate()
+    raise SystemExit("kotaku serve did not start")
+
+
+def facts(url: str, tenant: str | None) -> tuple[str, float, float, int, int]:
+    with psycopg.connect(url) as conn:
+        if tenant is None:
+            tenant = conn.execute("SELECT tenant FROM slum_areas GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
+                                  ).fetchone()[0]
+        lon, lat = conn.execute(
+            "SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Centroid(ST_Collect(geom)) c FROM activities WHERE kelurahan_code "
+            "= (SELECT kelurahan_code FROM activities WHERE tenant = %s GROUP BY 1 ORDER BY count(*) DESC LIMIT 1)) x",
+            [tenant]).fetchone()
+        areas = conn.execute("SELECT count(*) FROM slum_areas WHERE tenant = %s", [tenant]).fetchone()[0]
+        activities = conn.execute("SELECT count(*) FROM activities WHERE tenant = %s", [tenant]).fetchone()[0]
+    return tenant, lon, lat, areas, activities
+
+
+class View:
+    """One browser context; `measure` runs an action and reports what it cost until the tiles are drawn."""
+
+    def __init__(self, browser, base: str):
+        self.base = base
+        self.context = browser.new_context(viewport={"width": 1400, "height": 900})
+        self.page = self.context.new_page()
+        self.requests = []
+        self.page.on("requestfinished", lambda request: self.requests.append(request))
+
+    def measure(self, label: str, action, keys=("wilayah", "tingkat", "program"), ready: str | None = None) -> dict:
+        self.requests.clear()
+        started = time.perf_counter()
+        action()
+        if ready:
+            self.page.wait_for_selector(ready, timeout=300_000)
+        self.page.wait_for_function(LOADED, arg=list(keys), timeout=300_000)
+        self.page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        seconds = time.perf_counter() - started
+        tiles = [r for r in self.requests if "/tiles/" in r.url]
+        total = sum(max(0, r.sizes()["responseBodySize"]) for r in self.requests)
+        heap = self.page.evaluate("performance.memory ? performance.memory.usedJSHeapSize : 0")
+        split: dict[str, int] = {}
+        for r in tiles:
+            name = r.url.split("/tiles/")[1].split("/")[0]
+            split[name] = split.get(name, 0) + max(0, r.sizes()["responseBodySize"])
+        row = {"view": label, "split": split, "seconds": seconds, "requests": len(self.requests), "tiles": len(tiles),
+               "bytes": total, "heap_mb": heap / 1e6}
+        print(f"{label:<44} {seconds:7.2f} s {len(self.requests):5d} req {len(tiles):4d} tiles "
+              f"{total / 1e6:8.2f} MB  heap {heap / 1e6:6.1f} MB  "
+              + ", ".join(f"{k} {v / 1e6:.2f}" for k, v in sorted(split.items())))
+        return row
+
+    def go_to(self, lon: float, lat: float, zoom: int) -> None:
+        self.page.evaluate(f"kotaku.map.setView([{lat}, {lon}], {zoom}, {{animate: false}})")
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def inline_peer(base: str, tenant: str) -> tuple[int, float]:
+    """Bytes and seconds of every slum area and activity of the kab/kota as GeoJSON (what a page without tiles
+    would have to load), paged at the API's maximum."""
+    started, total = time.perf_counter(), 0
+    with httpx.Client(base_url=base, timeout=600) as client:
+        for collection in ("slum-areas", "activities"):
+            url = f"/collections/{collection}/items?tenant={tenant}&limit=10000"
+            while url:
+                response = client.get(url)
+                response.raise_for_status()
+                total += len(response.content)
+                nxt = [link["href"] for link in response.json().get("links", []) if link.get("rel") == "next"]
+                url = nxt[0] if nxt else None
+    return total, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tenant", help="kab/kota code (default: the one with most slum areas)")
+    parser.add_argument("--drop", action="store_true", help=f"drop the database {DATABASE} of the dev cluster")
+    args = parser.parse_args()
+    if args.drop:
+        with psycopg.connect(Cluster(database=DATABASE).url("postgres"), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        print(f"dropped {DATABASE}")
+        return
+    from playwright.sync_api import sync_playwright
+
+    url = database_url()
+    tenant, lon, lat, areas, activities = facts(url, args.tenant)
+    with psycopg.connect(url) as conn:
+        national = conn.execute("SELECT (SELECT count(*) FROM slum_areas), (SELECT count(*) FROM activities)"
+                                ).fetchone()
+    print(f"data: {national[0]:,} slum areas, {national[1]:,} activities; kab/kota {tenant}: {areas:,} slum areas, "
+          f"{activities:,} activities")
+    process, base = serve(url)
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            rows = []
+            view = View(browser, base)
+            rows.append(view.measure("/peta, kab/kota view (cold)",
+                                     lambda: view.page.goto(f"{base}/peta?tenant={tenant}")))
+            for zoom in (12, 13, 14, 16):
+                rows.append(view.measure(f"/peta, zoom {zoom} at the densest kelurahan",
+                                         lambda z=zoom: view.go_to(lon, lat, z)))
+            rows.append(view.measure("/peta, pan 700 px at zoom 16",
+                                     lambda: view.page.evaluate("kotaku.map.panBy([700, 0], {animate: false})")))
+            rows.append(view.measure("/peta, year filter 2020 at zoom 16 (revalidated)",
+                                     lambda: view.page.select_option("#filter-tahun", "2020")))
+            view.close()
+            view = View(browser, base)
+            rows.append(view.measure("/peta/keterpaduan, kab/kota (cold)",
+                                     lambda: view.page.goto(f"{base}/peta/keterpaduan?tenant={tenant}"),
+                                     keys=("wilayah", "cakupan", "program"), ready="#tabel-kawasan tbody tr"))
+            view.close()
+            browser.close()
+        peer_bytes, peer_seconds = inline_peer(base, tenant)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    first = rows[0]
+    print(f"peer, the kab/kota's slum areas and activities inline as GeoJSON: {peer_bytes / 1e6:.2f} MB, "
+          f"{peer_seconds:.2f} s to download (before any drawing)")
+    print(f"ratio peer/page bytes at the kab/kota view: {peer_bytes / max(1, first['bytes']):.1f}x; "
+          f"seconds: {peer_seconds / first['seconds']:.1f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""/peta/usulan: planners draw a point, line or polygon (Leaflet.draw through folium's Draw plugin), fill the form
+(options from the reference tables) and submit it to the API. The overlap verdict is drawn on the map (conflicting
+activities highlighted, the shared part drawn, the measures listed); the user adjusts the drawing and resubmits,
+or asks for an override with a reason when the role allows it (bappeda, pokja, admin)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import folium
+from psycopg import AsyncConnection
+
+from layers.access import Principal
+from layers.permissions import RULES
+from maps.pages.base import OfflineDraw
+from maps.pages.config import LayerSpec, build_page, page_context
+
+TITLE = "Usulan Kegiatan"
+LAYERS = [
+    LayerSpec("wilayah", "regions", "Batas wilayah (kab/kota, kecamatan, kelurahan)", "region", interactive=False),
+    LayerSpec("tingkat", "slum-areas", "Kawasan kumuh menurut tingkat", "slum", "tingkat"),
+    LayerSpec("program", "activities", "Kegiatan yang sudah ada (menurut program)", "activity", "program"),
+]
+DRAW_OPTIONS = {
+    "polyline": {"shapeOptions": {"color": "#111111", "weight": 5}},
+    "polygon": {"allowIntersection": False, "showArea": False, "shapeOptions": {"color": "#111111"}},
+    "marker": True,
+    "circle": False,
+    "rectangle": False,
+    "circlemarker": False,
+}
+BODY = """
+<section><h2>1. Gambar lokasi</h2>
+<p>Pakai alat gambar di kiri atas: <b>titik</b> untuk fasilitas (MCK, hidran, sambungan air), <b>garis</b> untuk
+jalan atau saluran, <b>poligon</b> untuk penataan kawasan. Gambar dapat diubah dengan alat edit.</p>
+<p id="info-geometri" class="catatan">Belum ada gambar.</p></section>
+<section><h2>2. Isi usulan</h2>
+<form id="form-usulan" novalidate>
+<label>Nama kegiatan <input name="title" maxlength="300" required></label>
+<label>Jenis kegiatan <select name="kind" required></select></label>
+<div class="dua"><label>Volume <input name="volume" type="number" min="0" step="any"></label>
+<label>Satuan <input name="unit" readonly tabindex="-1"></label></div>
+<label>Perkiraan biaya (Rp) <input name="cost" type="number" min="0" step="1"></label>
+<div class="dua"><label>Tahun mulai <select name="year_start"></select></label>
+<label>Tahun selesai <select name="year_end"></select></label></div>
+<label>Program <select name="program"></select></label>
+<label>Sumber dana <select name="funding_source"></select></label>
+<label>Lingkungan/RT pengusul <input name="proposer_area" maxlength="100"></label>
+<label>OPD tujuan <input name="target_agency" maxlength="100"></label>
+<div class="tombol"><button type="button" id="periksa">Periksa tumpang tindih</button>
+<button type="submit" id="kirim">Kirim usulan</button></div>
+</form></section>
+<section id="hasil" aria-live="polite"><h2>3. Hasil</h2>
+<div id="pesan" class="pesan"></div>
+<ul id="daftar-konflik" class="daftar konflik"></ul>
+<ul id="daftar-kolaborasi" class="daftar kolaborasi"></ul>
+<div id="persetujuan" hidden><label>Alasan menyetujui tumpang tindih
+<textarea id="alasan" rows="3" maxlength="500"></textarea></label>
+<button type="button" id="setujui">Simpan dengan persetujuan</button></div></section>
+"""
+
+
+async def proposal_page(conn: AsyncConnection, principal: Principal, tenant: str | None = None) -> str:
+    context = await page_context(conn, principal, tenant)
+    this_year = date.today().year
+    drawn = folium.FeatureGroup(name="Gambar usulan", control=False)
+    draw = OfflineDraw(feature_group=drawn, show_geometry_on_click=False, draw_options=DRAW_OPTIONS,
+                       edit_options={"remove": True}, position="topleft")
+    config = {
+        "kinds": context.reference["kinds"],
+        "programs": context.reference["programs"],
+        "funding_sources": context.reference["funding_sources"],
+        "years": list(range(this_year - 1, this_year + 6)),
+        "defaultYear": this_year + 1,
+        "createRoles": sorted({*RULES["proposal.create"], "admin"}),
+        "overrideRoles": sorted({*RULES["overlap.override"], "admin"}),
+    }
+    return build_page("usulan", TITLE, context, LAYERS, config, BODY, {"gambar": drawn, "draw": draw})
