@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-DEBIAN_PACKAGES := postgresql postgresql-15-postgis-3 gdal-bin chromium poppler-utils
+DEBIAN_PACKAGES := postgresql postgresql-15-postgis-3 gdal-bin chromium poppler-utils wrk
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -23,6 +23,8 @@ lint: $(BIN)/.installed
 
 bench: system-deps $(BIN)/.installed
 	$(BIN)/python bench/import_regions.py
+	$(BIN)/pip install -q -e '.[test,bench]'
+	$(BIN)/python bench/tiles.py
 
 # Debian packages: installed only when one is missing (apt-get update runs once, only then).
 system-deps:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from api.http_errors import install_error_handlers
-from api.routes import activities, auth, features, health, ogc, scores, tiles, users
+from api.routes import activities, auth, exports, features, health, keterpaduan, ogc, pages, scores, tiles, users
 from layers.database import app_role_kwargs
+from maps.pages import STATIC_DIR
 
 POOL_MAX = 16
 SYNC_POOL_MAX = 8
@@ -42,12 +44,16 @@ def create_app(database_url: str) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.include_router(tiles.router)  # first: tiles are the hottest path, and routes are matched in order
     app.include_router(health.router)
     app.include_router(ogc.router)
     app.include_router(features.router)
-    app.include_router(tiles.router)
     app.include_router(activities.router)
     app.include_router(auth.router)
     app.include_router(users.router)
     app.include_router(scores.router)
+    app.include_router(keterpaduan.router)
+    app.include_router(exports.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -8,8 +8,9 @@ PER_ZOOM tiles centred on slum areas chosen by a seeded hash, for `slum-areas` a
 Load: Debian `wrk` (Lua script bench/wrk_tiles.lua) with CONNECTIONS keep-alive connections for DURATION seconds;
 raw SQL: the very statements kotaku runs (prepared, bound z/x/y), from CONNECTIONS psycopg connections.
 Runs: raw SQL; kotaku `serve --workers 1|2` with the tile cache off then on; tipg under uvicorn with 1 and 2
-workers (tipg's own defaults; its 2-worker run shows uvicorn's TCP_NODELAY pitfall, which `kotaku serve` avoids:
-a single keep-alive connection's p50 is printed for both). Prints tiles/s, p50/p99 latency and the ratios;
+workers, in this venv (with uvloop, which sets TCP_NODELAY itself); a single keep-alive connection's p50 is
+printed for each, and bench/nodelay.py shows uvicorn's `--workers` TCP_NODELAY pitfall on the plain asyncio loop
+and that `kotaku serve`'s own socket avoids it. Prints tiles/s, p50/p99 latency and the ratios;
 goals: >= 2x tipg with caching off, within 1.3x of raw SQL, >= 10x with caching on.
 """
 
@@ -35,6 +36,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.nodelay import keep_alive_p50_ms  # noqa: E402
 from bench.tiles_data import bench_url, generate, refresh_all_tallies  # noqa: E402
 from layers.access import PUBLIC  # noqa: E402
 from layers.features import get_collection  # noqa: E402
@@ -311,6 +313,9 @@ def main() -> None:
     print("\nsingle keep-alive connection, one zoom-16 tile, p50 ms (a ~40 ms floor = delayed-ACK stall):")
     for key, value in single.items():
         print(f"  {key:14} {value:7.2f}")
+    print("TCP_NODELAY pitfall (bench/nodelay.py: uvloop, the default here, hides it; asyncio shows it):")
+    for mode in ("uvicorn", "kotaku"):
+        print(f"  --workers 2, asyncio loop, socket bound by {mode:8}: p50 {keep_alive_p50_ms(url, mode):7.2f} ms")
 
     raw, best_off = results["raw"], max(results["kotaku1off"], results["kotaku2off"], key=lambda r: r.tiles_per_s)
     best_on = max(results["kotaku1on"], results["kotaku2on"], key=lambda r: r.tiles_per_s)

@@ -116,12 +116,13 @@ def render_joins(joins: tuple[Join, ...], principal: Principal) -> sql.Composabl
 
 # -- slum-area scores ---------------------------------------------------------------------------------
 # Each slum area's current level, total score and priority class, as a LATERAL subquery over `t` (a slum_areas
-# row) returning the columns (level, score, priority). Until the scoring view exists it reads the score stated
-# in the SK file (skor_kumuh ...) and bands it with the decree's scheme; priority stays empty. The scoring
-# integration replaces this one line with its view, e.g.
-#   SLUM_AREA_SCORES = "SELECT level, total_score AS score, priority_class AS priority FROM slum_area_scores s
-#                       WHERE s.slum_area_id = t.id"
-# (keep the WHERE on t.id inside: PostgreSQL then computes the scores of the areas asked for only).
+# row) returning the columns (level, score, priority). Until the scoring view is wired in, it reads the score
+# stated in the SK file (skor_kumuh ...) and bands it with the decree's scheme; priority stays empty. Wiring in
+# the scoring work's `slum_area_status` view (migration 0003) is this one line (tested: every serving test passes
+# with it; tiles, aggregates, PNG styles and ETags follow, as 0004 watches its cache tables):
+#   SLUM_AREA_SCORES = ("SELECT level, total_score AS score, priority_class AS priority FROM slum_area_status s "
+#                       "WHERE s.slum_area_id = t.id")
+# (keep the WHERE on t.id inside: PostgreSQL then reads the scores of the areas asked for only).
 
 
 @cache

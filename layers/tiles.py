@@ -6,8 +6,10 @@ What a tile holds depends on its zoom, so that a map stays light at every scale:
   the most important first (largest areas, costliest activities). ST_AsMVTGeom clips each geometry to the tile
   (plus a 64-unit buffer) and simplifies it to half a tile pixel, so geometry is generalised to the zoom;
 - below it: one polygon per kelurahan (zoom 10-11), kecamatan (8-9) or kab/kota (< 8) that has features, with
-  counts and sums of all its features (not only those inside the tile, so neighbouring tiles agree). Features
-  are grouped by their kelurahan code (set by the imports' spatial join); `regions` shows coarser levels only.
+  counts and sums of all its features (not only those inside the tile, so neighbouring tiles agree), read from
+  per-kelurahan tallies kept fresh by layers/tile_tallies.py. Features are grouped by their kelurahan code (set
+  by the imports' spatial join; features without one are left out of aggregates); `regions` shows coarser
+  administrative levels at lower zooms instead.
 The layer name is the collection id; feature ids are integers (region codes without dots for regions and
 aggregates). Tile boxes travel as bind parameters (ST_TileEnvelope(z, x, y)), never inlined: the statement
 text per collection and zoom band is constant, so PostgreSQL plans it once per connection (psycopg prepares it).

@@ -22,7 +22,7 @@ from geo.errors import NotFound
 from layers.access import Principal
 from layers.feature_filters import MAX_LIMIT, RESERVED_PARAMETERS, ItemsQuery
 from layers.features import COLLECTIONS, Collection, count_items, fetch_item, get_collection, queryables, stream_items
-from layers.serving_versions import definition_hash, etag_matches, layer_versions, strong_etag
+from layers.serving_versions import VersionReader, definition_hash, etag_matches, strong_etag
 from maps.ogc_html import collection_html, collections_html, item_html, items_html, queryables_html
 
 router = APIRouter(tags=["OGC API Features"])
@@ -31,6 +31,14 @@ SCHEMA_JSON = "application/schema+json"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 REVALIDATE = {"public": "public, no-cache", "private": "private, no-cache"}
 F_QUERY = Query(None, description="json atau html")
+
+
+def version_reader(request: Request) -> VersionReader:
+    """The process's batched reader of layer versions (made on first use, on the app's pool)."""
+    reader = getattr(request.app.state, "version_reader", None)
+    if reader is None:
+        reader = request.app.state.version_reader = VersionReader(request.app.state.pool)
+    return reader
 
 
 def cache_control(principal: Principal) -> str:
@@ -115,13 +123,13 @@ async def items(
                              tenant=tenant, filters=filters, cql=filter, cql_lang=filter_lang,
                              filter_crs=filter_crs, bbox_crs=bbox_crs, principal=principal)
     pool = request.app.state.pool
+    versions = await version_reader(request).versions(collection.versions)
+    etag = strong_etag(definition_hash(collection.id, collection), versions, principal, "items", html,
+                       sorted(request.query_params.items()))
+    headers = {"ETag": etag, "Cache-Control": cache_control(principal)}
+    if etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
     async with pool.connection() as conn:
-        versions = await layer_versions(conn, collection.versions)
-        etag = strong_etag(definition_hash(collection.id, collection), versions, principal, "items", html,
-                           sorted(request.query_params.items()))
-        headers = {"ETag": etag, "Cache-Control": cache_control(principal)}
-        if etag_matches(request.headers.get("if-none-match"), etag):
-            return Response(status_code=304, headers=headers)
         matched = await count_items(conn, collection, query)
     links = _page_links(request, collection, query, matched, html)
     if html:
@@ -136,12 +144,12 @@ async def item(request: Request, collection_id: str, fid: str, f: str | None = Q
                principal: Principal = Depends(current_principal)) -> Response:
     collection = get_collection(collection_id)
     html = wants_html(request, f, ("json", "geojson"))
+    versions = await version_reader(request).versions(collection.versions)
+    etag = strong_etag(definition_hash(collection.id, collection), versions, principal, "item", fid, html)
+    headers = {"ETag": etag, "Cache-Control": cache_control(principal)}
+    if etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
     async with request.app.state.pool.connection() as conn:
-        versions = await layer_versions(conn, collection.versions)
-        etag = strong_etag(definition_hash(collection.id, collection), versions, principal, "item", fid, html)
-        headers = {"ETag": etag, "Cache-Control": cache_control(principal)}
-        if etag_matches(request.headers.get("if-none-match"), etag):
-            return Response(status_code=304, headers=headers)
         feature = await fetch_item(conn, collection, fid, principal)
     if feature is None:
         raise NotFound(f"collection '{collection_id}' has no feature '{fid}'")

@@ -15,13 +15,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from api.auth import current_principal
-from api.routes.features import cache_control
+from api.routes.features import cache_control, version_reader
 from api.routes.ogc import base_url
 from geo.bounds import INDONESIA
 from geo.errors import NotFound
 from layers.access import Principal
 from layers.features import COLLECTIONS, Collection, get_collection
-from layers.serving_versions import definition_hash, etag_matches, layer_versions, strong_etag
+from layers.serving_versions import definition_hash, etag_matches, strong_etag
 from layers.tile_cache import CachedTile, TileCache
 from layers.tiles import (
     AGGREGATE_NOTE,
@@ -79,29 +79,47 @@ async def _tile(request: Request, collection_id: str, z: int, x: int, y: int, pr
     style = _png_style(collection, style_id) if png else None
     cache = tile_cache(request)
     media = PNG if png else MVT
-    async with request.app.state.pool.connection() as conn:
-        versions = await layer_versions(conn, collection.versions)
-        etag = strong_etag(definition_hash(collection.id, collection), versions, principal, media,
-                           style.id if style else "", z, x, y, tenant)
-        headers = {"ETag": etag, "Cache-Control": cache_control(principal)}
-        if etag_matches(request.headers.get("if-none-match"), etag):
-            return Response(status_code=304, headers=headers)
-        tile = cache.get(etag) if cache.enabled else None
-        if tile is None:
+    versions = await version_reader(request).versions(collection.versions)
+    etag = strong_etag(definition_hash(collection.id, collection), versions, principal, media,
+                       style.id if style else "", z, x, y, tenant)
+    headers = {"ETag": etag, "Cache-Control": cache_control(principal)}
+    if etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    tile = cache.get(etag) if cache.enabled else None
+    if tile is None:
+        async with request.app.state.pool.connection() as conn:
             if png:
                 shapes = await tile_shapes(conn, collection, address, principal, style.property, tenant)
-                data = await anyio.to_thread.run_sync(render_png, shapes, style) if shapes else b""
-                tile = CachedTile(data, len(shapes))
+                tile = CachedTile(b"", 0) if not shapes else None
             else:
                 rendered = await render_mvt(conn, collection, address, principal, tenant)
                 tile = CachedTile(rendered.data, rendered.features)
-            cache.put(etag, tile)
+        if tile is None:  # rasterise outside the connection, in a thread: the pool and event loop stay free
+            tile = CachedTile(await anyio.to_thread.run_sync(render_png, shapes, style), len(shapes))
+        cache.put(etag, tile)
     headers["X-Tile-Features"] = str(tile.features)
     if tile.features >= MAX_FEATURES_PER_TILE:
         headers["X-Tile-Capped"] = "true"
     if not tile.data:
         return Response(status_code=204, headers=headers)
     return Response(tile.data, media_type=media, headers=headers)
+
+
+# -- XYZ tiles (first: the hottest routes, matched first) ---------------------------------------------
+@router.get("/tiles/{collection_id}/{z}/{x}/{y}.pbf", summary="Ubin vektor (XYZ)", response_class=Response,
+            responses={200: {"content": {MVT: {}}}, 204: {"description": "ubin kosong"}, 304: {}})
+async def xyz_vector_tile(request: Request, collection_id: str, z: int, x: int, y: int,
+                          tenant: str | None = TENANT_QUERY,
+                          principal: Principal = Depends(current_principal)) -> Response:
+    return await _tile(request, collection_id, z, x, y, principal, tenant)
+
+
+@router.get("/tiles/{collection_id}/{z}/{x}/{y}.png", summary="Ubin peta PNG (XYZ)", response_class=Response,
+            responses={200: {"content": {PNG: {}}}, 204: {"description": "ubin kosong"}, 304: {}})
+async def xyz_png_tile(request: Request, collection_id: str, z: int, x: int, y: int,
+                       style: str | None = STYLE_QUERY, tenant: str | None = TENANT_QUERY,
+                       principal: Principal = Depends(current_principal)) -> Response:
+    return await _tile(request, collection_id, z, x, y, principal, tenant, style, png=True)
 
 
 # -- OGC API Tiles -----------------------------------------------------------------------------------------
@@ -252,20 +270,3 @@ async def legend(collection_id: str, style: str | None = STYLE_QUERY) -> dict:
 @router.get("/tiles/{collection_id}/legend.svg", summary="Legenda gaya peta (SVG)", response_class=Response)
 async def legend_image(collection_id: str, style: str | None = STYLE_QUERY) -> Response:
     return Response(legend_svg(_png_style(get_collection(collection_id), style)), media_type="image/svg+xml")
-
-
-@router.get("/tiles/{collection_id}/{z}/{x}/{y}.pbf", summary="Ubin vektor (XYZ)", response_class=Response,
-            responses={200: {"content": {MVT: {}}}, 204: {"description": "ubin kosong"}, 304: {}})
-async def xyz_vector_tile(request: Request, collection_id: str, z: int, x: int, y: int,
-                          tenant: str | None = TENANT_QUERY,
-                          principal: Principal = Depends(current_principal)) -> Response:
-    return await _tile(request, collection_id, z, x, y, principal, tenant)
-
-
-@router.get("/tiles/{collection_id}/{z}/{x}/{y}.png", summary="Ubin peta PNG (XYZ)", response_class=Response,
-            responses={200: {"content": {PNG: {}}}, 204: {"description": "ubin kosong"}, 304: {}})
-async def xyz_png_tile(request: Request, collection_id: str, z: int, x: int, y: int,
-                       style: str | None = STYLE_QUERY, tenant: str | None = TENANT_QUERY,
-                       principal: Principal = Depends(current_principal)) -> Response:
-    return await _tile(request, collection_id, z, x, y, principal, tenant, style, png=True)
-
