@@ -12,15 +12,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from functools import cache
 
 from psycopg import AsyncConnection, sql
 
 from geo.errors import NotFound
-from indicators.schemes import available_schemes, load_scheme
 from layers.access import PUBLIC, Principal, row_filter
 from layers.feature_filters import ItemsQuery, where_clause
-from layers.imports.slum_areas import FIELD_CANDIDATES
 
 COORDINATE_DECIMALS = 7  # ~1 cm
 LIVE_ACTIVITY = "a.status NOT IN ('ditolak', 'dibatalkan')"
@@ -116,35 +113,11 @@ def render_joins(joins: tuple[Join, ...], principal: Principal) -> sql.Composabl
 
 # -- slum-area scores ---------------------------------------------------------------------------------
 # Each slum area's current level, total score and priority class, as a LATERAL subquery over `t` (a slum_areas
-# row) returning the columns (level, score, priority). Until the scoring view is wired in, it reads the score
-# stated in the SK file (skor_kumuh ...) and bands it with the decree's scheme; priority stays empty. Wiring in
-# the scoring work's `slum_area_status` view (migration 0003) is this one line (tested: every serving test passes
-# with it; tiles, aggregates, PNG styles and ETags follow, as 0004 watches its cache tables):
-#   SLUM_AREA_SCORES = ("SELECT level, total_score AS score, priority_class AS priority FROM slum_area_status s "
-#                       "WHERE s.slum_area_id = t.id")
-# (keep the WHERE on t.id inside: PostgreSQL then reads the scores of the areas asked for only).
-
-
-@cache
-def stated_scores_sql() -> str:
-    names = ", ".join(f"'{name}'" for name in FIELD_CANDIDATES["score"])
-    score = (f"(SELECT btrim(e.value)::numeric FROM jsonb_each_text(t.attributes) e WHERE lower(e.key) IN ({names}) "
-             "AND e.value ~ '^\\s*[0-9]+(\\.[0-9]+)?\\s*$' LIMIT 1)")
-    return (f"SELECT {level_case_sql('x.score', 'x.scheme')} AS level, x.score, NULL::text AS priority "
-            f"FROM (SELECT {score} AS score, (SELECT sd.scheme FROM decrees sd WHERE sd.id = t.decree_id) AS scheme) x")
-
-
-def level_case_sql(score: str, scheme: str) -> str:
-    """SQL CASE banding a total score into the level code of its scheme (bands read from indicators/schemes)."""
-    branches = []
-    for name in available_schemes():
-        levels = sorted(load_scheme(name).levels, key=lambda level: level.min_total, reverse=True)
-        bands = " ".join(f"WHEN {score} >= {level.min_total} THEN '{level.code}'" for level in levels)
-        branches.append(f"WHEN {scheme} = '{name}' THEN CASE {bands} END")
-    return f"CASE {' '.join(branches)} END"
-
-
-SLUM_AREA_SCORES = stated_scores_sql()
+# row) returning (level, score, priority), from the scoring cache behind `slum_area_status` (migration 0003:
+# the latest surveyed round, else the score stated in the decree's file). The WHERE on t.id stays inside so that
+# PostgreSQL reads the scores of the areas asked for only; 0004 watches the cache tables for versions and tallies.
+SLUM_AREA_SCORES = ("SELECT level, total_score AS score, priority_class AS priority FROM slum_area_status s "
+                    "WHERE s.slum_area_id = t.id")
 
 # Level codes from least to most severe: aggregates show the worst level of their areas.
 LEVEL_ORDER = ("TK", "KR", "KS", "KB")
