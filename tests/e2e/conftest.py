@@ -5,17 +5,11 @@ leave the machine is aborted and reported."""
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import psycopg
 import pytest
 
@@ -23,8 +17,8 @@ from layers.access import cli_principal
 from layers.demo import load_demo
 from layers.users import add_user, issue_token
 from tests.conftest import DATA_TABLES
+from tests.e2e.servers import running_server
 
-KOTAKU = str(Path(sys.executable).with_name("kotaku"))
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -33,12 +27,6 @@ PASSWORD = "kata-sandi-uji-123"
 SCRIPT_TITLE = "<script>alert(1)</script>"
 SCRIPT_KAWASAN = "<img src=x onerror=alert(2)>"
 SCRIPT_KELURAHAN = "<script>alert(3)</script> Kelurahan"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -92,31 +80,11 @@ def site(database_url):
     # in a thread of its own: Playwright's sync API may already run an event loop in this one
     with ThreadPoolExecutor(1) as pool:
         users, token = pool.submit(asyncio.run, _users(database_url, f"{far[1][0]}/Lingkungan 01")).result()
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": database_url}
-    process = subprocess.Popen([KOTAKU, "serve", "--port", str(port), "--no-access-log"], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"serve exited: {process.stdout.read()}")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.3)
-    else:
-        process.terminate()
-        raise AssertionError("serve did not become healthy")
     slum_id, slum_lon, slum_lat = facts["slum"]
-    try:
+    with running_server(database_url, "--no-access-log") as base:
         yield Site(base, database_url, spots=[(far[0][1], far[0][2])], kepling_spot=(far[1][1], far[1][2]),
                    slum_area_point=(slum_lon, slum_lat, slum_id), script_slum_area=facts["renamed"], token=token,
                    users=users)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")

@@ -4,13 +4,9 @@ mapbox-vector-tile and by GDAL's MVT driver, and keep-alive latency free of the 
 
 from __future__ import annotations
 
-import os
-import socket
 import statistics
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
 import mapbox_vector_tile
@@ -20,16 +16,10 @@ import pyogrio
 import pytest
 
 from layers.demo import load_demo
+from tests.e2e.servers import running_server
 
-KOTAKU = str(Path(sys.executable).with_name("kotaku"))
 COLLECTIONS = ("regions", "slum-areas", "survey-units", "activities", "keterpaduan")
 SECRET_PHONE = "081355512345"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -41,28 +31,8 @@ def server(database_url):
         load_demo(conn)
         conn.execute("UPDATE activities SET proposer_phone = %s", [SECRET_PHONE])
         conn.commit()
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": database_url}
-    process = subprocess.Popen([KOTAKU, "serve", "--port", str(port), "--workers", "2", "--no-access-log"], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"serve exited: {process.stdout.read()}")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.3)
-    else:
-        process.terminate()
-        raise AssertionError("serve did not become healthy")
-    try:
+    with running_server(database_url, "--workers", "2", "--no-access-log") as base:
         yield base, database_url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def public_counts(url: str) -> dict[str, int]:
@@ -154,19 +124,7 @@ def test_keep_alive_responses_have_no_delayed_ack_stall(server):
     socket is ours (TCP, TCP_NODELAY), so keep-alive answers do not wait ~40 ms for the client's delayed ACK, as
     they do on the socket uvicorn binds for --workers (Kludex/uvicorn#3149)."""
     _, url = server
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": url, "KOTAKU_SERVE_LOOP": "asyncio"}
-    process = subprocess.Popen([KOTAKU, "serve", "--port", str(port), "--workers", "2", "--no-access-log"], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.3)
+    with running_server(url, "--workers", "2", "--no-access-log", env={"KOTAKU_SERVE_LOOP": "asyncio"}) as base:
         tile = morecantile.tms.get("WebMercatorQuad").tile(98.675, 3.60, 14)
         with httpx.Client(base_url=base, timeout=10) as client:
             timings = []
@@ -176,6 +134,3 @@ def test_keep_alive_responses_have_no_delayed_ack_stall(server):
                 timings.append(time.perf_counter() - started)
                 assert response.status_code == 200
         assert statistics.median(timings[5:]) < 0.02, [round(t * 1000, 1) for t in timings]
-    finally:
-        process.terminate()
-        process.wait(timeout=30)

@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import threading
-from pathlib import Path
 
 import httpx
 
 from data import data_path
 from layers.imports.regions import import_regions
-from tests.e2e.test_serve import _free_port, _wait_healthy
+from tests.e2e.servers import KOTAKU, running_server
 
-KOTAKU = str(Path(sys.executable).with_name("kotaku"))
 SOURCES = ["APBN", "NSUP_WB_AIIB", "NSUP_ISDB", "NUSP2_ADB", "BPM_BDI", "DAK", "APBD_PROV", "APBD_KABKOTA",
            "DANA_DESA", "CSR", "HIBAH", "SWADAYA", "LAINNYA"]
 CLIENTS = 24
@@ -37,24 +34,16 @@ def test_exactly_one_of_many_simultaneous_duplicates_is_accepted(empty_db, conn)
     _cli(["user", "add", "pokja1", "--role", "pokja", "--area", "12.71", "--password-stdin"], empty_db,
          stdin="kata-sandi-yang-panjang-1\n")
     token = _cli(["user", "token", "pokja1"], empty_db).strip().splitlines()[-1].strip()
-    port = _free_port()
-    server = subprocess.Popen([KOTAKU, "serve", "--port", str(port)], env={**os.environ, "DATABASE_URL": empty_db},
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        _wait_healthy(port, server)
+    with running_server(empty_db) as base:
         for round_number in range(ROUNDS):
             y = 3.5832 + round_number * 0.001  # a new street each round
             road = {"type": "LineString", "coordinates": [[98.6850, y], [98.6868, y]]}
-            statuses = _fire(port, token, road)
+            statuses = _fire(base, token, road)
             assert sorted(statuses) == [201] + [409] * (CLIENTS - 1), f"round {round_number}: {statuses}"
-        saved = conn.execute("SELECT count(*) FROM activities").fetchone()[0]
-        assert saved == ROUNDS
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    assert conn.execute("SELECT count(*) FROM activities").fetchone()[0] == ROUNDS
 
 
-def _fire(port: int, token: str, road: dict) -> list[int]:
+def _fire(base: str, token: str, road: dict) -> list[int]:
     barrier = threading.Barrier(CLIENTS)
     statuses: list[int] = []
 
@@ -62,7 +51,7 @@ def _fire(port: int, token: str, road: dict) -> list[int]:
         body = {"type": "Feature", "geometry": road,
                 "properties": {"title": f"Paving {number}", "kind": "jalan_paving", "year_start": 2026,
                                "funding_source": SOURCES[number % len(SOURCES)]}}
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60,
+        with httpx.Client(base_url=base, timeout=60,
                           headers={"Authorization": f"Bearer {token}"}) as client:
             client.get("/healthz")  # connect before the barrier: the posts leave together
             barrier.wait()
