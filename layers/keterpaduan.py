@@ -219,6 +219,17 @@ def _high_criteria(latest: pd.DataFrame) -> pd.Series:
     return pd.Series(lists, index=latest["slum_area_id"].to_numpy())
 
 
+def _scope_and_code(kel: str) -> sql.SQL:
+    """The (scope, code) of a row of GROUPING SETS ((kel), (left(kel, 8)), ()): kelurahan, kecamatan (the first
+    8 characters of its code) or the whole kab/kota (the tenant code, parameter %(t)s)."""
+    return sql.SQL(
+        f"CASE WHEN grouping({kel}) = 0 THEN 'kelurahan' WHEN grouping(left({kel}, 8)) = 0 THEN 'kecamatan' "
+        f"ELSE 'kabkota' END AS scope, "
+        f"CASE WHEN grouping({kel}) = 0 THEN {kel} WHEN grouping(left({kel}, 8)) = 0 THEN left({kel}, 8) "
+        f"ELSE %(t)s END AS code"
+    )
+
+
 def _rollup_query(tenant: str, principal: Principal, areas: pd.DataFrame) -> Query:
     """Per kelurahan, kecamatan and the kab/kota: slum areas and hectares (current and projected, per level)
     from the per-area results passed as arrays, joined to the overlap shares; activities (all live ones of
@@ -236,10 +247,7 @@ def _rollup_query(tenant: str, principal: Principal, areas: pd.DataFrame) -> Que
             FROM r JOIN slum_areas s ON s.id = r.slum_area_id
             LEFT JOIN slum_area_regions sr ON sr.slum_area_id = r.slum_area_id
         ), sa AS (
-            SELECT CASE WHEN grouping(kel) = 0 THEN 'kelurahan' WHEN grouping(left(kel, 8)) = 0 THEN 'kecamatan'
-                        ELSE 'kabkota' END AS scope,
-                   CASE WHEN grouping(kel) = 0 THEN kel WHEN grouping(left(kel, 8)) = 0 THEN left(kel, 8)
-                        ELSE %(t)s END AS code,
+            SELECT {scope_code_kel},
                    count(DISTINCT slum_area_id) AS slum_areas, sum(ha) AS slum_ha,
                    sum(ha) FILTER (WHERE level IS NOT NULL AND level <> %(tk)s) AS slum_ha_kumuh,
                    sum(ha) FILTER (WHERE projected_level IS NOT NULL AND projected_level <> %(tk)s)
@@ -250,20 +258,14 @@ def _rollup_query(tenant: str, principal: Principal, areas: pd.DataFrame) -> Que
             GROUP BY GROUPING SETS ((kel), (left(kel, 8)), ())
         ), lv AS (
             SELECT scope, code, jsonb_object_agg(level, ha ORDER BY level) AS ha_by_level
-            FROM (SELECT CASE WHEN grouping(kel) = 0 THEN 'kelurahan' WHEN grouping(left(kel, 8)) = 0
-                              THEN 'kecamatan' ELSE 'kabkota' END AS scope,
-                         CASE WHEN grouping(kel) = 0 THEN kel WHEN grouping(left(kel, 8)) = 0 THEN left(kel, 8)
-                              ELSE %(t)s END AS code,
+            FROM (SELECT {scope_code_kel},
                          level, round(sum(ha)::numeric, 4)::float8 AS ha
                   FROM shares WHERE level IS NOT NULL
                   GROUP BY GROUPING SETS ((kel, level), (left(kel, 8), level), (level))) x
             GROUP BY scope, code
         ), plv AS (
             SELECT scope, code, jsonb_object_agg(projected_level, ha ORDER BY projected_level) AS projected_ha_by_level
-            FROM (SELECT CASE WHEN grouping(kel) = 0 THEN 'kelurahan' WHEN grouping(left(kel, 8)) = 0
-                              THEN 'kecamatan' ELSE 'kabkota' END AS scope,
-                         CASE WHEN grouping(kel) = 0 THEN kel WHEN grouping(left(kel, 8)) = 0 THEN left(kel, 8)
-                              ELSE %(t)s END AS code,
+            FROM (SELECT {scope_code_kel},
                          projected_level, round(sum(ha)::numeric, 4)::float8 AS ha
                   FROM shares WHERE projected_level IS NOT NULL
                   GROUP BY GROUPING SETS ((kel, projected_level), (left(kel, 8), projected_level),
@@ -276,20 +278,14 @@ def _rollup_query(tenant: str, principal: Principal, areas: pd.DataFrame) -> Que
             WHERE a.tenant = %(t)s AND NOT a.status = ANY(%(dead)s) AND a.kelurahan_code IS NOT NULL
               AND {act_filter}
         ), ag AS (
-            SELECT CASE WHEN grouping(kel) = 0 THEN 'kelurahan' WHEN grouping(left(kel, 8)) = 0 THEN 'kecamatan'
-                        ELSE 'kabkota' END AS scope,
-                   CASE WHEN grouping(kel) = 0 THEN kel WHEN grouping(left(kel, 8)) = 0 THEN left(kel, 8)
-                        ELSE %(t)s END AS code,
+            SELECT {scope_code_kel},
                    count(*) AS activities, count(*) FILTER (WHERE in_slum) AS activities_in_slum_areas,
                    count(*) FILTER (WHERE status = 'selesai' OR progress = 100) AS activities_completed,
                    sum(cost) AS investment, coalesce(sum(cost) FILTER (WHERE in_slum), 0) AS investment_in_slum_areas
             FROM act GROUP BY GROUPING SETS ((kel), (left(kel, 8)), ())
         ), pg AS (
             SELECT scope, code, jsonb_object_agg(program, n ORDER BY program) AS programs
-            FROM (SELECT CASE WHEN grouping(kel) = 0 THEN 'kelurahan' WHEN grouping(left(kel, 8)) = 0
-                              THEN 'kecamatan' ELSE 'kabkota' END AS scope,
-                         CASE WHEN grouping(kel) = 0 THEN kel WHEN grouping(left(kel, 8)) = 0 THEN left(kel, 8)
-                              ELSE %(t)s END AS code,
+            FROM (SELECT {scope_code_kel},
                          coalesce(program, %(no_program)s) AS program, count(*) AS n
                   FROM act GROUP BY GROUPING SETS ((kel, coalesce(program, %(no_program)s)),
                                                    (left(kel, 8), coalesce(program, %(no_program)s)),
@@ -297,21 +293,14 @@ def _rollup_query(tenant: str, principal: Principal, areas: pd.DataFrame) -> Que
             GROUP BY scope, code
         ), fd AS (
             SELECT scope, code, jsonb_object_agg(funding, cost ORDER BY funding) AS funding
-            FROM (SELECT CASE WHEN grouping(kel) = 0 THEN 'kelurahan' WHEN grouping(left(kel, 8)) = 0
-                              THEN 'kecamatan' ELSE 'kabkota' END AS scope,
-                         CASE WHEN grouping(kel) = 0 THEN kel WHEN grouping(left(kel, 8)) = 0 THEN left(kel, 8)
-                              ELSE %(t)s END AS code,
+            FROM (SELECT {scope_code_kel},
                          coalesce(funding_source, %(no_funding)s) AS funding, sum(cost) AS cost
                   FROM act GROUP BY GROUPING SETS ((kel, coalesce(funding_source, %(no_funding)s)),
                                                    (left(kel, 8), coalesce(funding_source, %(no_funding)s)),
                                                    (coalesce(funding_source, %(no_funding)s)))) x
             GROUP BY scope, code
         ), co AS (
-            SELECT CASE WHEN grouping(s.kelurahan_code) = 0 THEN 'kelurahan'
-                        WHEN grouping(left(s.kelurahan_code, 8)) = 0 THEN 'kecamatan' ELSE 'kabkota' END AS scope,
-                   CASE WHEN grouping(s.kelurahan_code) = 0 THEN s.kelurahan_code
-                        WHEN grouping(left(s.kelurahan_code, 8)) = 0 THEN left(s.kelurahan_code, 8)
-                        ELSE %(t)s END AS code,
+            SELECT {scope_code_unit},
                    sum(r.collaborations) AS collaborations
             FROM r JOIN slum_areas s ON s.id = r.slum_area_id
             GROUP BY GROUPING SETS ((s.kelurahan_code), (left(s.kelurahan_code, 8)), ())
@@ -339,7 +328,8 @@ def _rollup_query(tenant: str, principal: Principal, areas: pd.DataFrame) -> Que
         WHERE codes.code IS NOT NULL
         ORDER BY CASE codes.scope WHEN 'kabkota' THEN 0 WHEN 'kecamatan' THEN 1 ELSE 2 END, codes.code
         """
-    ).format(act_filter=row_filter(principal, "activities", "a"))
+    ).format(act_filter=row_filter(principal, "activities", "a"), scope_code_kel=_scope_and_code("kel"),
+             scope_code_unit=_scope_and_code("s.kelurahan_code"))
     return Query(text, {**params, "t": tenant, "tk": NOT_SLUM, "dead": list(DEAD_STATUSES),
                         "no_program": NO_PROGRAM, "no_funding": NO_FUNDING})
 
