@@ -10,8 +10,8 @@ from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from api.http_errors import install_error_handlers
 from api.routes import activities, auth, exports, features, health, keterpaduan, ogc, pages, scores, tiles, users
-from layers.database import app_role_kwargs
-from maps.pages import STATIC_DIR
+from layers.db.connection import app_role_kwargs
+from maps.static_files import STATIC_DIR
 
 POOL_MAX = 16
 SYNC_POOL_MAX = 8

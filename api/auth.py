@@ -8,7 +8,8 @@
 - Otherwise the caller is anonymous (`publik`).
 
 Routes take `principal: Principal = Depends(current_principal)` and pass it to layers/ for row filters
-(layers/access.py) and permissions (layers/permissions.py). Pages put `csrf_token(request)` into their forms.
+(layers/accounts/access.py) and permissions (layers/accounts/permissions.py).
+Pages put `csrf_token(request)` into their forms.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ import hmac
 from fastapi import Request
 
 from geo.errors import Forbidden, Unauthorized
-from layers.access import PUBLIC, Principal
-from layers.users import resolve
+from layers.accounts.access import PUBLIC, Principal
+from layers.accounts.users import resolve
 
 SESSION_COOKIE = "kotaku_session"
 CSRF_HEADER = "X-CSRF-Token"

@@ -16,10 +16,10 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from api.errors import exit_code
 from geo.errors import InvalidInput, KotakuError, ServiceUnavailable
-from layers.cluster import Cluster
-from layers.database import configured_url, connect, database_url
-from layers.imports.common import ImportFailed, ImportReport
-from layers.schema import migrate, reset
+from layers.db.cluster import Cluster
+from layers.db.connection import configured_url, connect, database_url
+from layers.db.schema import migrate, reset
+from layers.imports.report import ImportFailed, ImportReport
 
 app = typer.Typer(help="kotaku-gis: peta kawasan kumuh, usulan dan keterpaduan program KOTAKU.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -101,7 +101,7 @@ def db_down() -> None:
 @db_app.command("status")
 def db_status(as_json: bool = typer.Option(False, "--json", help="Machine-readable output")) -> None:
     """Whether the database is initialised, running, and at which schema revision."""
-    from layers.schema import current_revision, head_revision
+    from layers.db.schema import current_revision, head_revision
 
     info: dict = {"external": bool(configured_url()), "schema_head": head_revision()}
     if not configured_url():
@@ -156,7 +156,7 @@ def db_reset(yes: bool = typer.Option(False, "--yes", help="Confirm that all dat
 @app.command()
 def demo(if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing when the demo is already loaded")) -> None:
     """Load the demo: Kota Medan (12.71) boundaries and synthetic slum areas, surveys and activities."""
-    from layers.demo import load_demo
+    from layers.imports.demo import load_demo
 
     url = database_url()
     migrate(url)
@@ -268,10 +268,10 @@ def import_activities_command(
 
 # -- users and audit -------------------------------------------------------------------------------
 def _with_connection(action: Callable[..., Any]) -> Any:
-    """Run `action(conn)` (a coroutine of layers.users) on an async connection working as the app's role."""
+    """Run `action(conn)` (a coroutine of layers.accounts.users) on an async connection working as the app's role."""
     import asyncio
 
-    from layers.database import connect_async
+    from layers.db.connection import connect_async
 
     url = database_url()
     migrate(url)
@@ -305,8 +305,8 @@ def user_add(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
 ) -> None:
     """Add a user with one role scoped to an area."""
-    from layers.access import cli_principal
-    from layers.users import add_user
+    from layers.accounts.access import cli_principal
+    from layers.accounts.users import add_user
 
     password = _read_password(password_stdin)
     user, generated = _with_connection(lambda conn: add_user(
@@ -324,8 +324,8 @@ def user_add(
 @user_app.command("list")
 def user_list(as_json: bool = typer.Option(False, "--json", help="Machine-readable output")) -> None:
     """List users with their role, area and state."""
-    from layers.access import cli_principal
-    from layers.users import list_users
+    from layers.accounts.access import cli_principal
+    from layers.accounts.users import list_users
 
     users = _with_connection(lambda conn: list_users(conn, cli_principal()))
     if as_json:
@@ -344,8 +344,8 @@ def user_token(
     expires_days: int = typer.Option(None, "--expires-days", help="Expire after this many days (default: never)"),
 ) -> None:
     """Print a new bearer token for the user (only its hash is kept: it cannot be shown again)."""
-    from layers.access import cli_principal
-    from layers.users import issue_token
+    from layers.accounts.access import cli_principal
+    from layers.accounts.users import issue_token
 
     token_id, token = _with_connection(lambda conn: issue_token(conn, cli_principal(), name, label=label,
                                                                 expires_days=expires_days))
@@ -360,16 +360,16 @@ def user_revoke(
     token: int = typer.Option(None, "--token", help="Only this token id (default: every token and session)"),
 ) -> None:
     """Revoke a bearer token of the user, or all its tokens and sessions."""
-    from layers.access import cli_principal
-    from layers.users import revoke_tokens
+    from layers.accounts.access import cli_principal
+    from layers.accounts.users import revoke_tokens
 
     revoked = _with_connection(lambda conn: revoke_tokens(conn, cli_principal(), name, token))
     out.print(f"revoked {len(revoked)} token(s)/session(s) of {name}: {revoked}", highlight=False)
 
 
 def _set_disabled(name: str, disabled: bool) -> None:
-    from layers.access import cli_principal
-    from layers.users import set_disabled
+    from layers.accounts.access import cli_principal
+    from layers.accounts.users import set_disabled
 
     user = _with_connection(lambda conn: set_disabled(conn, cli_principal(), name, disabled))
     out.print(f"user {user.username} {'disabled (tokens and sessions revoked)' if user.disabled else 'enabled'}",
@@ -395,8 +395,8 @@ def user_password(
                                         "input (otherwise one is generated and printed once)"),
 ) -> None:
     """Set a new password (the user's sessions end)."""
-    from layers.access import cli_principal
-    from layers.users import set_password
+    from layers.accounts.access import cli_principal
+    from layers.accounts.users import set_password
 
     password = _read_password(password_stdin)
     generated = _with_connection(lambda conn: set_password(conn, cli_principal(), name, password))
@@ -411,7 +411,7 @@ def audit_verify(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
 ) -> None:
     """Check the hash chain; exit 1 naming the first broken entry."""
-    from layers.audit import verify
+    from layers.accounts.audit import verify
 
     url = database_url()
     migrate(url)
@@ -438,7 +438,7 @@ def audit_list(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
 ) -> None:
     """Show the newest audit entries."""
-    from layers.audit import recent
+    from layers.accounts.audit import recent
 
     url = database_url()
     migrate(url)
@@ -517,7 +517,7 @@ def import_priority_matrix_command(
 
 def _emit(frame, fmt: str, output: Path | None, extra: dict | None = None) -> None:
     """A table as CSV or JSON, to a file or stdout."""
-    from layers.frames import records
+    from layers.db.frames import records
 
     if fmt not in ("csv", "json"):
         raise InvalidInput(f"--format must be csv or json, not {fmt!r}")
@@ -534,7 +534,7 @@ def _emit(frame, fmt: str, output: Path | None, extra: dict | None = None) -> No
 
 
 def _read_op(op):
-    from layers.frames import run
+    from layers.db.frames import run
 
     url = database_url()
     migrate(url)
@@ -550,8 +550,8 @@ def scores(
     output: Path = typer.Option(None, "-o", "--output", help="Write to this file instead of stdout"),
 ) -> None:
     """Slum scores per unit and round: volume, percentage and score per criterion, total, level."""
-    from layers.codes import tenant_code
-    from layers.scores import SYSTEM, score_table, unit_scores_op
+    from layers.scoring.scores import SYSTEM, score_table, unit_scores_op
+    from layers.values.codes import tenant_code
 
     code = tenant_code(tenant)
     _emit(score_table(_read_op(unit_scores_op(code, SYSTEM, round=round_name))), fmt, output)
@@ -565,9 +565,10 @@ def priorities(
     output: Path = typer.Option(None, "-o", "--output", help="Write to this file instead of stdout"),
 ) -> None:
     """Ranked slum areas: class, rank, handling, kewenangan and the factors that gave the class."""
-    from layers.codes import tenant_code
-    from layers.priority import priorities_op
-    from layers.scores import SYSTEM, refresh_status
+    from layers.scoring.priority import priorities_op
+    from layers.scoring.scores import SYSTEM
+    from layers.scoring.status import refresh_status
+    from layers.values.codes import tenant_code
 
     code = tenant_code(tenant)
     url = database_url()
@@ -589,9 +590,9 @@ def progress(
     output: Path = typer.Option(None, "-o", "--output", help="Write to this file instead of stdout"),
 ) -> None:
     """Progress: score time series per slum area, kelurahan, kecamatan and kab/kota, or kumuh akhir."""
-    from layers.codes import tenant_code
-    from layers.progress import kumuh_akhir_op, time_series_op
-    from layers.scores import SYSTEM
+    from layers.scoring.progress import kumuh_akhir_op, time_series_op
+    from layers.scoring.scores import SYSTEM
+    from layers.values.codes import tenant_code
 
     code = tenant_code(tenant)
     if what == "series":
@@ -622,7 +623,7 @@ def raster_population(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON"),
 ) -> None:
     """People per slum area from a population raster (used for population density)."""
-    from layers.rasters import raster_stats
+    from layers.imports.rasters import raster_stats
 
     _run_import(raster_stats, as_json, path=file, tenant=tenant, kind="population", values=values, crs=crs,
                 band=band)
@@ -638,7 +639,7 @@ def raster_flood(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON"),
 ) -> None:
     """Share of each slum area flooded at or above a depth."""
-    from layers.rasters import raster_stats
+    from layers.imports.rasters import raster_stats
 
     _run_import(raster_stats, as_json, path=file, tenant=tenant, kind="flood", depth=depth, crs=crs, band=band)
 
@@ -659,8 +660,8 @@ def export_keterpaduan_command(
 ) -> None:
     """The programme integration (keterpaduan) figures of one kab/kota: slum areas with scores and projected
     level, activities of every programme and funding source, summaries, memorandum; never personal data."""
-    from layers.access import PUBLIC, cli_principal
-    from layers.codes import tenant_code
+    from layers.accounts.access import PUBLIC, cli_principal
+    from layers.values.codes import tenant_code
     from maps.exports import check_format, export_keterpaduan
 
     fmt = check_format(fmt)

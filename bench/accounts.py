@@ -20,11 +20,11 @@ import psycopg
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from layers import audit, tokens, users
-from layers.access import Principal, cli_principal
-from layers.cluster import Cluster
-from layers.database import connect, connect_async
-from layers.schema import migrate
+from layers.accounts import audit, tokens, users
+from layers.accounts.access import Principal, cli_principal
+from layers.db.cluster import Cluster
+from layers.db.connection import connect, connect_async
+from layers.db.schema import migrate
 
 ENTRIES = 3_000
 WRITERS = 4

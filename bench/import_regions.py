@@ -23,9 +23,9 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from layers.cluster import Cluster  # noqa: E402
+from layers.db.cluster import Cluster  # noqa: E402
+from layers.db.schema import migrate  # noqa: E402
 from layers.imports.regions import import_regions  # noqa: E402
-from layers.schema import migrate  # noqa: E402
 
 DEFAULT_FILE = ROOT.parent / "shared" / "data" / "bench" / "desa_kel_jawa_timur.gpkg"
 GOAL = 1.5

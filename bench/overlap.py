@@ -8,7 +8,7 @@ the catalogue (points, 50-400 m road and drain segments, small polygons), years 
 activities: 70 % at random places, 30 % redrawn copies of existing ones (so that conflicts are found).
 
 For each size it prints p50/p99 of
-  - the bare PostGIS query (layers.overlap.SINGLE_CHECK_SQL through psycopg, prepared): the limit;
+  - the bare PostGIS query (layers.planning.overlap.SINGLE_CHECK_SQL through psycopg, prepared): the limit;
   - POST /overlap-check through a running `kotaku serve` (HTTP keep-alive, JSON in and out),
 and the bulk rate of `import_activities` (set-based check of a whole file). Goals: HTTP p99 <= 10 ms at 10^6,
 bulk >= 5,000 rows/s.
@@ -34,12 +34,12 @@ import shapely
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from layers.cluster import Cluster  # noqa: E402
+from layers.db.cluster import Cluster  # noqa: E402
+from layers.db.schema import migrate  # noqa: E402
 from layers.imports.activities import import_activities  # noqa: E402
-from layers.imports.common import ImportFailed  # noqa: E402
 from layers.imports.regions import import_regions  # noqa: E402
-from layers.overlap import SINGLE_CHECK_SQL  # noqa: E402
-from layers.schema import migrate  # noqa: E402
+from layers.imports.report import ImportFailed  # noqa: E402
+from layers.planning.overlap import SINGLE_CHECK_SQL  # noqa: E402
 
 DESA = ROOT.parent / "shared" / "data" / "bench" / "desa_kel_jawa_timur.gpkg"
 GOAL_HTTP_P99_MS = 10.0

@@ -26,7 +26,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from layers.cluster import Cluster  # noqa: E402
+from layers.db.cluster import Cluster  # noqa: E402
 
 KOTAKU = str(Path(sys.executable).with_name("kotaku"))
 DATABASE = "kotaku_bench_pages"

@@ -21,14 +21,15 @@ import psycopg
 
 from indicators.schemes import load_scheme
 from indicators.scoring import score_units
-from layers.cluster import Cluster
-from layers.demo import load_demo
-from layers.frames import run
+from layers.db.cluster import Cluster
+from layers.db.frames import run
+from layers.db.schema import migrate
+from layers.imports.demo import load_demo
 from layers.imports.surveys import import_surveys
-from layers.priority import priorities_op
-from layers.progress import kumuh_akhir_op, time_series_op
-from layers.schema import migrate
-from layers.scores import SYSTEM, refresh_status, unit_scores_op
+from layers.scoring.priority import priorities_op
+from layers.scoring.progress import kumuh_akhir_op, time_series_op
+from layers.scoring.scores import SYSTEM, unit_scores_op
+from layers.scoring.status import refresh_status
 
 DATABASE = "kotaku_bench_scoring"
 TENANT = "12.71"

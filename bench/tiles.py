@@ -38,9 +38,9 @@ sys.path.insert(0, str(ROOT))
 
 from bench.nodelay import keep_alive_p50_ms  # noqa: E402
 from bench.tiles_data import bench_url, generate, refresh_all_tallies  # noqa: E402
-from layers.access import PUBLIC  # noqa: E402
-from layers.features import get_collection  # noqa: E402
-from layers.tiles import TileAddress, mvt_sql, tile_mode, tile_params  # noqa: E402
+from layers.accounts.access import PUBLIC  # noqa: E402
+from layers.serving.collections import get_collection  # noqa: E402
+from layers.serving.tiles import TileAddress, mvt_sql, tile_mode, tile_params  # noqa: E402
 
 KOTAKU = str(Path(sys.executable).with_name("kotaku"))
 UVICORN = str(Path(sys.executable).with_name("uvicorn"))

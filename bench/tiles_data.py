@@ -30,9 +30,9 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from layers.cluster import Cluster  # noqa: E402
-from layers.schema import migrate  # noqa: E402
-from layers.tile_tallies import TALLY_LAYERS, refresh_tallies  # noqa: E402
+from layers.db.cluster import Cluster  # noqa: E402
+from layers.db.schema import migrate  # noqa: E402
+from layers.serving.tallies import TALLY_LAYERS, refresh_tallies  # noqa: E402
 
 DATABASE = "kotaku_bench_serving"
 BENCH_DATA = ROOT.parent / "shared" / "data" / "bench"
@@ -164,7 +164,7 @@ def generate(url: str, areas: int, activities: int) -> dict:
 
 
 def refresh_all_tallies(url: str) -> dict[str, int]:
-    """What the first low-zoom tile after an import would do (layers/tile_tallies.py), done ahead."""
+    """What the first low-zoom tile after an import would do (layers/serving/tallies.py), done ahead."""
     import asyncio
 
     async def run() -> dict[str, int]:

@@ -1,6 +1,6 @@
 """PNG choropleth tiles, rasterised with rasterio from the same rows as the vector tiles.
 
-The rows come from layers/tiles.py in MVT tile coordinates (0..4096, y down, clipped with a buffer), so a PNG
+The rows come from layers/serving/tiles.py in MVT tile coordinates (0..4096, y down, clipped with a buffer), so a PNG
 shows exactly what the MVT of the same address holds. Each shape is filled with its class colour, then its
 outline is drawn; shapes come largest first, so small areas stay visible on top.
 """
@@ -16,7 +16,7 @@ from rasterio.errors import NotGeoreferencedWarning
 from rasterio.features import rasterize
 from rasterio.io import MemoryFile
 
-from layers.tiles import TILE_EXTENT
+from layers.serving.tiles import TILE_EXTENT
 from maps.styles import Style
 
 TILE_SIZE = 256

@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrow, Patch, Rectangle
 
-from layers.imports.common import Progress, no_progress
+from layers.values.progress import Progress, no_progress
 from maps.exports.bundle import Bundle
 from maps.exports.symbology import (
     BOUNDARY_COLOUR,

@@ -14,8 +14,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from layers.cluster import Cluster, project_root
-from layers.schema import migrate
+from layers.db.cluster import Cluster, project_root
+from layers.db.schema import migrate
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"

@@ -14,8 +14,8 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import current_principal
 from api.deps import connection, sync_connection
 from geo.errors import InvalidInput
-from layers import proposals
-from layers.access import Principal
+from layers.accounts.access import Principal
+from layers.planning import proposals
 
 router = APIRouter(tags=["usulan"])
 ITEMS = "/collections/activities/items"

@@ -16,8 +16,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from api.auth import CSRF_FIELD, SESSION_COOKIE, current_principal, session_csrf_token
 from geo.errors import Forbidden, InvalidInput, Unauthorized, UnsupportedFormat
-from layers.access import Principal
-from layers.users import SESSION_HOURS, login, logout
+from layers.accounts.access import Principal
+from layers.accounts.users import SESSION_HOURS, login, logout
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 LOGIN_CSRF_COOKIE = "kotaku_login_csrf"

@@ -13,8 +13,8 @@ from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from api.auth import current_principal
-from layers.access import Principal
-from layers.codes import tenant_code
+from layers.accounts.access import Principal
+from layers.values.codes import tenant_code
 from maps.exports import FORMATS, MEDIA_TYPES, check_format, collect, file_name, write_bundle
 
 router = APIRouter(tags=["ekspor"])

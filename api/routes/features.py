@@ -1,6 +1,6 @@
-"""OGC API Features (Part 1 core, GeoJSON, HTML; Part 3 queryables and CQL2 filter) over layers/features.py.
+"""OGC API Features (Part 1 core, GeoJSON, HTML; Part 3 queryables and CQL2 filter) over layers/serving/collections.py.
 
-Thin: parameters are checked and turned into SQL in layers/feature_filters.py; features stream from PostGIS.
+Thin: parameters are checked and turned into SQL in layers/serving/filters.py; features stream from PostGIS.
 Responses carry a strong ETag tied to the data versions of the layers the collection reads (304 on
 If-None-Match), so clients revalidate cheaply and see an edit on their next request.
 """
@@ -19,10 +19,11 @@ from api.auth import current_principal
 from api.routes.ogc import base_url, format_links, wants_html
 from geo.bounds import INDONESIA
 from geo.errors import NotFound
-from layers.access import Principal
-from layers.feature_filters import MAX_LIMIT, RESERVED_PARAMETERS, ItemsQuery
-from layers.features import COLLECTIONS, Collection, count_items, fetch_item, get_collection, queryables, stream_items
-from layers.serving_versions import VersionReader, definition_hash, etag_matches, strong_etag
+from layers.accounts.access import Principal
+from layers.serving.collections import COLLECTIONS, Collection, get_collection, queryables
+from layers.serving.filters import MAX_LIMIT, RESERVED_PARAMETERS, ItemsQuery
+from layers.serving.items import count_items, fetch_item, stream_items
+from layers.serving.versions import VersionReader, definition_hash, etag_matches, strong_etag
 from maps.ogc_html import collection_html, collections_html, item_html, items_html, queryables_html
 
 router = APIRouter(tags=["OGC API Features"])

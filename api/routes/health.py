@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from layers.schema import head_revision
+from layers.db.schema import head_revision
 
 router = APIRouter(tags=["health"])
 

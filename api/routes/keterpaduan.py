@@ -1,4 +1,4 @@
-"""Programme integration (keterpaduan) summaries as JSON: a thin adapter over layers/keterpaduan.py on the async
+"""Programme integration (keterpaduan) summaries as JSON: a thin adapter over layers/keterpaduan/summary.py on the async
 pool; rows are limited to what the caller may see (public: published decrees' slum areas, activities without
 personal data)."""
 
@@ -7,10 +7,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request
 
 from api.auth import current_principal
-from layers.access import Principal
-from layers.codes import tenant_code
-from layers.frames import arun
-from layers.keterpaduan import as_json, keterpaduan_op
+from layers.accounts.access import Principal
+from layers.db.frames import arun
+from layers.keterpaduan.summary import as_json, keterpaduan_op
+from layers.values.codes import tenant_code
 
 router = APIRouter(tags=["keterpaduan"])
 

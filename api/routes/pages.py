@@ -7,10 +7,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
 from api.auth import current_principal
-from layers.access import Principal
-from layers.codes import tenant_code
-from maps.pages import STATIC_DIR, keterpaduan_page, proposal_page, viewer_page
+from layers.accounts.access import Principal
+from layers.values.codes import tenant_code
 from maps.pages.context import SEARCH_LIMIT, search_regions
+from maps.pages.keterpaduan import keterpaduan_page
+from maps.pages.proposal import proposal_page
+from maps.pages.viewer import viewer_page
+from maps.static_files import STATIC_DIR
 
 router = APIRouter(tags=["halaman"])
 TENANT = Query(None, description="Kab/kota yang dibuka (kode Kemendagri, mis. 12.71)")

@@ -1,6 +1,6 @@
 """Scores, their history, priorities and progress (JSON; CSV for the score table). Thin adapters over the
-operations of layers/scores.py, layers/priority.py and layers/progress.py, run on the async pool; every read
-is limited to what the caller may see (row filters of slum-areas and survey-units)."""
+operations of layers/scoring/scores.py, layers/scoring/priority.py and layers/scoring/progress.py, run on the
+async pool; every read is limited to what the caller may see (row filters of slum-areas and survey-units)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from fastapi.responses import Response
 
 from api.auth import current_principal
 from geo.errors import InvalidInput, NotFound
-from layers.access import Principal
-from layers.codes import normalise_code, tenant_code
-from layers.frames import arun, records
-from layers.priority import priorities_op
-from layers.progress import kumuh_akhir_op, time_series_op
-from layers.scores import score_table, slum_area_history_op, unit_history_op, unit_scores_op
+from layers.accounts.access import Principal
+from layers.db.frames import arun, records
+from layers.scoring.priority import priorities_op
+from layers.scoring.progress import kumuh_akhir_op, time_series_op
+from layers.scoring.scores import score_table, slum_area_history_op, unit_history_op, unit_scores_op
+from layers.values.codes import normalise_code, tenant_code
 
 router = APIRouter(tags=["skor kekumuhan"])
 SCOPE_OF_LEVEL = {1: "kabkota", 2: "kecamatan", 3: "kelurahan"}  # dots in the code -> scope

@@ -1,5 +1,5 @@
 """Tiles: OGC API Tiles (vector tiles per collection, PNG map tiles, tile matrix sets), the XYZ aliases
-`/tiles/{id}/{z}/{x}/{y}.pbf|.png`, TileJSON 3.0 and legends. Thin over layers/tiles.py and maps/.
+`/tiles/{id}/{z}/{x}/{y}.pbf|.png`, TileJSON 3.0 and legends. Thin over layers/serving/tiles.py and maps/.
 
 Caching (DESIGN.md, Martin's approach tied to data): a strong ETag from the data versions of the collection's
 layers, the tile address, format, style and the caller's row scope; If-None-Match answers 304 without a tile
@@ -19,11 +19,10 @@ from api.routes.features import cache_control, version_reader
 from api.routes.ogc import base_url
 from geo.bounds import INDONESIA
 from geo.errors import NotFound
-from layers.access import Principal
-from layers.features import COLLECTIONS, Collection, get_collection
-from layers.serving_versions import definition_hash, etag_matches, strong_etag
-from layers.tile_cache import CachedTile, TileCache
-from layers.tiles import (
+from layers.accounts.access import Principal
+from layers.serving.cache import CachedTile, TileCache
+from layers.serving.collections import COLLECTIONS, Collection, get_collection
+from layers.serving.tiles import (
     AGGREGATE_NOTE,
     AGGREGATES,
     MAX_FEATURES_PER_TILE,
@@ -36,6 +35,7 @@ from layers.tiles import (
     render_mvt,
     tile_shapes,
 )
+from layers.serving.versions import definition_hash, etag_matches, strong_etag
 from maps.legends import legend_json, legend_svg
 from maps.png_tiles import render_png
 from maps.styles import Style, style_for, styles_of

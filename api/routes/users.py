@@ -9,8 +9,8 @@ from pydantic import BaseModel, Field
 
 from api.auth import current_principal
 from api.deps import connection
-from layers import users
-from layers.access import Principal
+from layers.accounts import users
+from layers.accounts.access import Principal
 
 router = APIRouter(prefix="/users", tags=["users"])
 

@@ -15,12 +15,14 @@ import shapely
 from psycopg.types.json import Jsonb
 
 from geo.problems import Problem
-from layers import audit
-from layers.access import Principal, cli_principal
-from layers.activities import Catalogue, parse_activity
-from layers.codes import tenant_code
-from layers.imports.common import ImportFailed, ImportReport, Progress, json_safe, no_progress, read_and_check
-from layers.overlap import CANDIDATES_SQL, REPORT_COLUMNS, describe, link_collaborations
+from layers.accounts import audit
+from layers.accounts.access import Principal, cli_principal
+from layers.imports.report import ImportFailed, ImportReport, read_and_check
+from layers.planning.activities import Catalogue, parse_activity
+from layers.planning.overlap import CANDIDATES_SQL, REPORT_COLUMNS, describe, link_collaborations
+from layers.values.codes import tenant_code
+from layers.values.fields import json_safe
+from layers.values.progress import Progress, no_progress
 
 STAGING = """
     CREATE TEMP TABLE incoming_activities (

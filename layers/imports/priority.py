@@ -23,23 +23,17 @@ import shapely
 from geo.errors import InvalidInput
 from geo.problems import Problem
 from indicators.priority import load_priority_tables
-from layers import audit
-from layers.access import Principal, cli_principal
-from layers.codes import normalise_code, tenant_code
-from layers.imports.common import (
-    ImportFailed,
-    ImportReport,
-    Progress,
-    json_safe,
-    no_progress,
-    parse_field_map,
-    read_and_check,
-    resolve_fields,
-)
+from layers.accounts import audit
+from layers.accounts.access import Principal, cli_principal
+from layers.imports.report import ImportFailed, ImportReport, read_and_check
 from layers.imports.surveys import _blank, _numbers, read_table
-from layers.priority import save_priority_matrix
-from layers.scores import arrays, refresh_status
-from layers.surveys import normalise_label, normalise_name
+from layers.scoring.priority import save_priority_matrix
+from layers.scoring.scores import arrays
+from layers.scoring.status import refresh_status
+from layers.scoring.surveys import normalise_label, normalise_name
+from layers.values.codes import normalise_code, tenant_code
+from layers.values.fields import json_safe, parse_field_map, resolve_fields
+from layers.values.progress import Progress, no_progress
 
 ZONE_FIELDS = {
     "name": ("nama", "name", "nama_zona", "zona", "kawasan_strategis", "keterangan"),

@@ -16,19 +16,12 @@ from psycopg.copy import QueuedLibpqWriter
 
 from geo.measure import geodesic_area_ha
 from geo.problems import Problem
-from layers import audit
-from layers.access import Principal, cli_principal
-from layers.codes import kind_of, level_of, normalise_code, parent_of
-from layers.imports.common import (
-    ImportFailed,
-    ImportReport,
-    Progress,
-    no_progress,
-    parse_field_map,
-    read_and_check,
-    resolve_fields,
-    text_or_none,
-)
+from layers.accounts import audit
+from layers.accounts.access import Principal, cli_principal
+from layers.imports.report import ImportFailed, ImportReport, read_and_check
+from layers.values.codes import kind_of, level_of, normalise_code, parent_of
+from layers.values.fields import parse_field_map, resolve_fields, text_or_none
+from layers.values.progress import Progress, no_progress
 
 COPY_CHUNK = 2_000
 AUDIT_CODES = 1_000  # the audit entry lists at most this many of the codes written

@@ -17,22 +17,13 @@ from psycopg.types.json import Jsonb
 
 from geo.measure import geodesic_area_ha
 from geo.problems import Problem
-from layers import audit
-from layers.access import Principal, cli_principal
-from layers.codes import join_code_parts, normalise_code, tenant_code
-from layers.imports.common import (
-    ImportFailed,
-    ImportReport,
-    Progress,
-    json_safe,
-    no_progress,
-    number_or_none,
-    parse_field_map,
-    read_and_check,
-    resolve_fields,
-    text_or_none,
-)
-from layers.scores import refresh_status
+from layers.accounts import audit
+from layers.accounts.access import Principal, cli_principal
+from layers.imports.report import ImportFailed, ImportReport, read_and_check
+from layers.scoring.status import refresh_status
+from layers.values.codes import join_code_parts, normalise_code, tenant_code
+from layers.values.fields import json_safe, number_or_none, parse_field_map, resolve_fields, text_or_none
+from layers.values.progress import Progress, no_progress
 
 STATED_AREA_TOLERANCE = 0.01  # report a stated area that differs from the geodesic one by more than 1 %
 STRADDLE_MIN_SHARE = 0.01  # shares below 1 % of an area are digitising slivers, not straddling

@@ -32,19 +32,15 @@ from geo.problems import Problem
 from indicators.consistency import find_inconsistent_rows
 from indicators.schemes import available_schemes, load_scheme
 from indicators.scoring import score_units
-from layers import audit
-from layers.access import Principal, cli_principal
-from layers.codes import normalise_code, tenant_code
-from layers.imports.common import (
-    ImportFailed,
-    ImportReport,
-    Progress,
-    no_progress,
-    parse_field_map,
-    resolve_fields,
-)
-from layers.scores import arrays, refresh_status
-from layers.surveys import HEADER_COLUMNS, link_survey_units, normalise_label, normalise_name
+from layers.accounts import audit
+from layers.accounts.access import Principal, cli_principal
+from layers.imports.report import ImportFailed, ImportReport
+from layers.scoring.scores import arrays
+from layers.scoring.status import refresh_status
+from layers.scoring.surveys import HEADER_COLUMNS, link_survey_units, normalise_label, normalise_name
+from layers.values.codes import normalise_code, tenant_code
+from layers.values.fields import parse_field_map, resolve_fields
+from layers.values.progress import Progress, no_progress
 
 WORKBOOK_SHEETS = ("kumuhRT", "rtrw", "kawasan")
 FIELD_CANDIDATES = {

@@ -12,12 +12,12 @@ from typing import Any
 import psycopg
 
 from geo.errors import InvalidInput
-from layers.access import PUBLIC, Principal
-from layers.codes import tenant_code
-from layers.frames import run
-from layers.imports.common import Progress, no_progress
-from layers.keterpaduan import as_json, export_op, tenant_known_query
-from layers.permissions import Target, require
+from layers.accounts.access import PUBLIC, Principal
+from layers.accounts.permissions import Target, require
+from layers.db.frames import run
+from layers.keterpaduan.summary import as_json, export_op, tenant_known_query
+from layers.values.codes import tenant_code
+from layers.values.progress import Progress, no_progress
 from maps.exports.atomic import atomic_output
 from maps.exports.bundle import Bundle, build_bundle
 

@@ -21,7 +21,7 @@ import pandas as pd
 import shapely
 
 from indicators.schemes import available_schemes, load_scheme
-from layers.keterpaduan import NO_FUNDING, NO_PROGRAM
+from layers.keterpaduan.summary import NO_FUNDING, NO_PROGRAM
 from maps.exports.codebook import Field, funding_field, level_field, program_field
 
 CRS = "EPSG:4326"
@@ -104,7 +104,7 @@ def _wide(frame: pd.DataFrame, column: str, prefix: str, codes: list[str], fill:
 
 
 def build_bundle(result: dict[str, Any], summary_json: dict[str, Any], *, public_only: bool) -> Bundle:
-    """A Bundle from `layers.keterpaduan.export_op` (and its `as_json`)."""
+    """A Bundle from `layers.keterpaduan.summary.export_op` (and its `as_json`)."""
     program_codes = [*result["programs"], NO_PROGRAM]
     funding_codes = [*result["funding_sources"], NO_FUNDING]
     extra: dict[str, Field] = {}

@@ -17,7 +17,7 @@ import pandas as pd
 from branca.element import Element
 
 from geo.errors import ServiceUnavailable
-from layers.imports.common import Progress, no_progress
+from layers.values.progress import Progress, no_progress
 from maps.exports.bundle import Bundle
 from maps.exports.symbology import (
     BOUNDARY_COLOUR,

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import shapely
 
-from layers.imports.common import Progress, no_progress
+from layers.values.progress import Progress, no_progress
 from maps.exports.bundle import Bundle
 from maps.exports.codebook import field_of
 from maps.exports.symbology import NO_PROGRAMME_COLOUR, kml_colour, level_classes, programme_colours

@@ -11,7 +11,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from layers.imports.common import Progress, no_progress
+from layers.values.progress import Progress, no_progress
 from maps.exports.bundle import SLUM_AREA_FIELDS, SUMMARY_FIELDS, Bundle
 from maps.exports.codebook import field_of
 from maps.exports.vector import codebook_rows

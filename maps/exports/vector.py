@@ -14,7 +14,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from layers.imports.common import Progress, no_progress
+from layers.values.progress import Progress, no_progress
 from maps.exports.bundle import ACTIVITY_GEOMETRY_TYPES, Bundle
 from maps.exports.codebook import DBF_NAME_LIMIT, field_of
 from maps.exports.qgis_styles import qml, sld

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import folium
 from psycopg import AsyncConnection
 
-from layers.access import Principal
-from layers.tiles import FEATURE_MIN_ZOOM
-from maps.pages import legend
+import maps.pages.legend as legend
+from layers.accounts.access import Principal
+from layers.serving.tiles import FEATURE_MIN_ZOOM
 from maps.pages.base import PageScript, VectorTiles, new_map, panel, render
 from maps.pages.context import chosen_tenant, reference_options, region_bounds, tenant_choices
 

@@ -1,13 +1,13 @@
 """What a page needs from the database when it is built: reference options, the kab/kota to show and its extent,
 and the kelurahan search. Small reads only; the layers themselves reach the page as tiles, never inline.
-Every read of a tenant-owned collection ANDs the caller's row filter (layers/access.py)."""
+Every read of a tenant-owned collection ANDs the caller's row filter (layers/accounts/access.py)."""
 
 from __future__ import annotations
 
 from psycopg import AsyncConnection, sql
 
-from layers.access import Principal, row_filter
-from layers.codes import tenant_code
+from layers.accounts.access import Principal, row_filter
+from layers.values.codes import tenant_code
 
 SEARCH_LIMIT = 20
 SEARCH_LEVELS = ("desa_kelurahan", "kecamatan")

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from psycopg import AsyncConnection
 
-from layers.access import Principal
+from layers.accounts.access import Principal
 from maps.pages.config import LayerSpec, build_page, page_context
 
 TITLE = "Peta Keterpaduan Program"

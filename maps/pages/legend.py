@@ -2,15 +2,15 @@
 
 Levels, priority classes and programme coverage come from maps/styles.py (the PNG tiles use the same colours);
 programmes and funding sources get a qualitative palette in the order of their reference tables, so a code keeps
-its colour on every page. Activities below the feature zoom arrive as per-region aggregates (layers/tiles.py) and
-are drawn by how many activities a region has.
+its colour on every page. Activities below the feature zoom arrive as per-region aggregates
+(layers/serving/tiles.py) and are drawn by how many activities a region has.
 """
 
 from __future__ import annotations
 
 from indicators.schemes import load_scheme
-from layers.activities import STAGES
-from layers.tiles import FEATURE_MIN_ZOOM
+from layers.planning.activities import STAGES
+from layers.serving.tiles import FEATURE_MIN_ZOOM
 from maps.legends import legend_json
 from maps.styles import NO_DATA_COLOUR, OUTLINE_COLOUR, styles
 

@@ -10,8 +10,8 @@ from datetime import date
 import folium
 from psycopg import AsyncConnection
 
-from layers.access import Principal
-from layers.permissions import RULES
+from layers.accounts.access import Principal
+from layers.accounts.permissions import RULES
 from maps.pages.base import OfflineDraw
 from maps.pages.config import LayerSpec, build_page, page_context
 

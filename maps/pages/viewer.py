@@ -8,7 +8,7 @@ from datetime import date
 
 from psycopg import AsyncConnection
 
-from layers.access import Principal
+from layers.accounts.access import Principal
 from maps.pages.config import LayerSpec, build_page, page_context
 
 TITLE = "Peta Kawasan Kumuh"

@@ -11,7 +11,7 @@ from PIL import Image
 from api.app import create_app
 from api.auth import current_principal
 from data import data_path
-from layers.access import Principal
+from layers.accounts.access import Principal
 from layers.imports.regions import import_regions
 
 ITEMS = "/collections/activities/items"

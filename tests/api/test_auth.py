@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from layers import users
-from layers.access import cli_principal
-from layers.database import connect_async
+from layers.accounts import users
+from layers.accounts.access import cli_principal
+from layers.db.connection import connect_async
 
 ADMIN = cli_principal()
 PASSWORD = "kata-sandi-lurah"

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.auth import current_principal
-from layers.access import PUBLIC, Principal
+from layers.accounts.access import PUBLIC, Principal
 from tests.two_tenants import seed
 
 POKJA_MEDAN = Principal(role="pokja", username="pokja-medan", tenant="12.71")

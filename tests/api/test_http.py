@@ -7,9 +7,9 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from data import data_path
+from layers.db.schema import head_revision
 from layers.imports.regions import import_regions
 from layers.imports.slum_areas import import_slum_areas
-from layers.schema import head_revision
 
 MEDAN = data_path("demo", "boundaries")
 

@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.auth import current_principal
-from layers.access import Principal
-from layers.demo import load_demo
-from layers.features import SLUM_AREA_SCORES
+from layers.accounts.access import Principal
+from layers.imports.demo import load_demo
+from layers.serving.collections import SLUM_AREA_SCORES
 
 BROWSER = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 COLLECTIONS = ("regions", "slum-areas", "survey-units", "activities", "keterpaduan")
@@ -268,8 +268,8 @@ def test_unpublished_areas_are_private_and_tagged_per_caller(client, demo_db):
 def test_items_stream_with_flat_memory(demo_db):
     """10,000 features go out while Python holds a few hundred at a time (server-side cursor, itersize 500)."""
     from api.routes.features import _feature_collection
-    from layers.feature_filters import ItemsQuery
-    from layers.features import get_collection
+    from layers.serving.collections import get_collection
+    from layers.serving.filters import ItemsQuery
 
     with psycopg.connect(demo_db) as conn:
         conn.execute("INSERT INTO activities (tenant, title, kind, year_start, year_end, geom) "

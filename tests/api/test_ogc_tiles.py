@@ -12,10 +12,10 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.auth import current_principal
-from layers.access import Principal
-from layers.demo import load_demo
-from layers.features import SLUM_AREA_SCORES
-from layers.tiles import MAX_FEATURES_PER_TILE
+from layers.accounts.access import Principal
+from layers.imports.demo import load_demo
+from layers.serving.collections import SLUM_AREA_SCORES
+from layers.serving.tiles import MAX_FEATURES_PER_TILE
 
 TMS = morecantile.tms.get("WebMercatorQuad")
 MEDAN = (98.675, 3.60)
@@ -279,7 +279,7 @@ def test_version_reads_are_shared_under_load_yet_never_stale(demo_db):
 
     from psycopg_pool import AsyncConnectionPool
 
-    from layers.serving_versions import VersionReader
+    from layers.serving.versions import VersionReader
 
     async def run() -> tuple[int, int, int]:
         async with AsyncConnectionPool(demo_db, min_size=1, max_size=4, kwargs={"autocommit": True}) as pool:

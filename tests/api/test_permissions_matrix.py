@@ -23,9 +23,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from layers import users
-from layers.access import cli_principal
-from layers.database import connect_async
+from layers.accounts import users
+from layers.accounts.access import cli_principal
+from layers.db.connection import connect_async
 from tests.conftest import DATA_TABLES
 from tests.two_tenants import ORIGIN, seed
 

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.auth import current_principal
-from layers.access import Principal
-from layers.scores import refresh_status
+from layers.accounts.access import Principal
+from layers.scoring.status import refresh_status
 from tests.layers.scoring_helpers import TENANT, demo, scalar
 
 

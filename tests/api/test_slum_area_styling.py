@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from layers.demo import load_demo
+from layers.imports.demo import load_demo
 
 
 def test_items_carry_the_current_level_score_and_priority(empty_db, conn):

@@ -13,9 +13,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from layers.access import cli_principal
-from layers.demo import load_demo
-from layers.users import add_user, issue_token
+from layers.accounts.access import cli_principal
+from layers.accounts.users import add_user, issue_token
+from layers.imports.demo import load_demo
 from tests.conftest import DATA_TABLES
 from tests.e2e.servers import running_server
 

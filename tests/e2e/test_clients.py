@@ -15,7 +15,7 @@ import psycopg
 import pyogrio
 import pytest
 
-from layers.demo import load_demo
+from layers.imports.demo import load_demo
 from tests.e2e.servers import running_server
 
 COLLECTIONS = ("regions", "slum-areas", "survey-units", "activities", "keterpaduan")

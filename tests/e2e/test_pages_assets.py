@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from layers.demo import load_demo
-from maps.pages import STATIC_DIR
+from layers.imports.demo import load_demo
+from maps.static_files import STATIC_DIR
 
 PAGES = ("/peta", "/peta/usulan", "/peta/keterpaduan")
 VENDORED = {"leaflet": ("leaflet.js", "leaflet.css"), "leaflet-draw": ("leaflet.draw.js", "leaflet.draw.css"),

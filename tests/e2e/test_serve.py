@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from layers.cluster import Cluster
+from layers.db.cluster import Cluster
 from tests.e2e.servers import KOTAKU, free_port, start, stop, wait_healthy
 
 

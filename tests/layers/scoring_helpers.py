@@ -8,7 +8,7 @@ from pathlib import Path
 
 import psycopg
 
-from layers.demo import load_demo
+from layers.imports.demo import load_demo
 
 TENANT = "12.71"
 SCORING_TABLES = ("strategic_zones", "priority_matrices", "scoring_state")

@@ -6,8 +6,8 @@ import pytest
 from psycopg import sql
 
 from geo.errors import Forbidden, Unauthorized
-from layers.access import PUBLIC, Principal, personal_filter, row_filter
-from layers.permissions import RULES, Target, area_contains, can, decide, normalise_label, require
+from layers.accounts.access import PUBLIC, Principal, personal_filter, row_filter
+from layers.accounts.permissions import RULES, Target, area_contains, can, decide, normalise_label, require
 from tests.two_tenants import seed
 
 A, B = "12.71", "73.07"

@@ -12,9 +12,9 @@ from PIL import Image
 
 from data import data_path
 from geo.errors import InvalidInput, TooLarge, UnsupportedFormat
-from layers.activities import Catalogue, create_activity, parse_activity
-from layers.attachments import attach, read_exif
 from layers.imports.regions import import_regions
+from layers.planning.activities import Catalogue, create_activity, parse_activity
+from layers.planning.attachments import attach, read_exif
 
 
 def _dms(value: float) -> tuple[float, float, float]:

@@ -12,12 +12,12 @@ import psycopg
 import pytest
 
 from data import data_path
-from layers import audit
-from layers.access import Principal
-from layers.database import APP_ROLE, connect
+from layers.accounts import audit
+from layers.accounts.access import Principal
+from layers.db.connection import APP_ROLE, connect
+from layers.db.schema import migrate
 from layers.imports.regions import import_regions
 from layers.imports.slum_areas import import_slum_areas
-from layers.schema import migrate
 
 KOTAKU = str(Path(sys.executable).with_name("kotaku"))
 POKJA = Principal(role="pokja", username="pokja.medan", tenant="12.71", area_code="12.71")

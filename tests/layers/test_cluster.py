@@ -9,7 +9,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from layers.cluster import Cluster
+from layers.db.cluster import Cluster
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def test_listens_on_loopback_only_with_passwords(cluster: Cluster):
 def test_concurrent_starts_share_one_server(cluster: Cluster):
     """Two processes bringing the same cluster up at once (two `kotaku serve`): one server, both connect."""
     script = (
-        "import sys; from pathlib import Path; from layers.cluster import Cluster; "
+        "import sys; from pathlib import Path; from layers.db.cluster import Cluster; "
         f"c = Cluster(var_dir=Path({str(cluster.var_dir)!r}), fast=True); print(c.up().port)"
     )
     procs = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True) for _ in range(3)]

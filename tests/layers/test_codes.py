@@ -1,7 +1,7 @@
 import pytest
 
 from geo.errors import InvalidInput
-from layers.codes import join_code_parts, kind_of, level_of, normalise_code, parent_of, tenant_code
+from layers.values.codes import join_code_parts, kind_of, level_of, normalise_code, parent_of, tenant_code
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,8 @@ import pytest
 
 from data import data_path
 from data.demo import generate
-from layers import demo
-from layers.demo import TENANT, load_demo
+from layers.imports import demo
+from layers.imports.demo import TENANT, load_demo
 
 DEMO = data_path("demo")
 GENERATED = (generate.SLUM_FILE, generate.UNITS_FILE, generate.SURVEYS_FILE, generate.ACTIVITIES_FILE)

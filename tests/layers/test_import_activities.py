@@ -8,11 +8,11 @@ import psycopg
 import pytest
 
 from data import data_path
-from layers.access import Principal
-from layers.activities import Catalogue, create_activity, parse_activity
+from layers.accounts.access import Principal
 from layers.imports.activities import import_activities
-from layers.imports.common import ImportFailed
 from layers.imports.regions import import_regions
+from layers.imports.report import ImportFailed
+from layers.planning.activities import Catalogue, create_activity, parse_activity
 
 HEADER = "title,kind,year_start,program,funding_source,WKT,RT\n"
 ROAD_A = "LINESTRING (98.6850 3.5832, 98.68653 3.5832)"

@@ -9,8 +9,8 @@ import psycopg
 import pytest
 
 from data import data_path
-from layers.imports.common import ImportFailed
 from layers.imports.regions import import_regions
+from layers.imports.report import ImportFailed
 
 MEDAN = data_path("demo", "boundaries")
 

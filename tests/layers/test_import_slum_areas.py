@@ -10,8 +10,8 @@ from shapely.geometry import box
 
 from data import data_path
 from geo.measure import geodesic_area_ha
-from layers.imports.common import ImportFailed
 from layers.imports.regions import import_regions
+from layers.imports.report import ImportFailed
 from layers.imports.slum_areas import import_slum_areas
 
 MEDAN = data_path("demo", "boundaries")

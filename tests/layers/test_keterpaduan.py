@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from geo.errors import NotFound
-from layers.access import PUBLIC, Principal
-from layers.frames import run
-from layers.keterpaduan import as_json, keterpaduan_op
+from layers.accounts.access import PUBLIC, Principal
+from layers.db.frames import run
+from layers.keterpaduan.summary import as_json, keterpaduan_op
 from tests.layers.scoring_helpers import demo
 from tests.two_tenants import seed, square
 

@@ -10,8 +10,8 @@ import shapely
 
 from data import data_path
 from geo.errors import Conflict, InvalidInput
-from layers.activities import Catalogue, create_activity, parse_activity
 from layers.imports.regions import import_regions
+from layers.planning.activities import Catalogue, create_activity, parse_activity
 
 # A street in Kelurahan Pasar Baru, Medan (12.71.01.1001): 0.0018 degree of longitude ~ 200 m.
 ROAD = shapely.LineString([(98.6850, 3.5832), (98.6868, 3.5832)])

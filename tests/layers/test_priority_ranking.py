@@ -10,11 +10,12 @@ import pytest
 
 from geo.errors import InvalidInput
 from indicators.priority import load_priority_tables
-from layers.frames import run
-from layers.imports.common import ImportFailed
+from layers.db.frames import run
 from layers.imports.priority import import_priority_inputs, import_priority_matrix, import_strategic_zones
-from layers.priority import priorities_op
-from layers.scores import SYSTEM, refresh_status
+from layers.imports.report import ImportFailed
+from layers.scoring.priority import priorities_op
+from layers.scoring.scores import SYSTEM
+from layers.scoring.status import refresh_status
 from tests.layers.scoring_helpers import TENANT, demo, scalar, write_csv
 
 

@@ -18,11 +18,11 @@ from rasterio.features import geometry_mask
 from shapely.geometry import box, mapping
 
 from geo.measure import geodesic_area_ha
-from layers.frames import run
+from layers.db.frames import run
+from layers.imports.rasters import raster_stats
 from layers.imports.slum_areas import import_slum_areas
-from layers.priority import priorities_op
-from layers.rasters import raster_stats
-from layers.scores import SYSTEM
+from layers.scoring.priority import priorities_op
+from layers.scoring.scores import SYSTEM
 from tests.layers.scoring_helpers import TENANT, clean_scoring, demo, scalar
 
 

@@ -8,9 +8,9 @@ import json
 import pandas as pd
 import pytest
 
-from layers.frames import run
-from layers.progress import _criterion_volumes, kumuh_akhir_op, time_series_op
-from layers.scores import SYSTEM, slum_area_scores_op, unit_scores_op
+from layers.db.frames import run
+from layers.scoring.progress import _criterion_volumes, kumuh_akhir_op, time_series_op
+from layers.scoring.scores import SYSTEM, slum_area_scores_op, unit_scores_op
 from tests.layers.scoring_helpers import TENANT, demo, scalar
 
 

@@ -12,10 +12,11 @@ from shapely.geometry import box, mapping
 from data import data_path
 from indicators.schemes import load_scheme
 from indicators.scoring import score_units
-from layers.frames import run
+from layers.db.frames import run
 from layers.imports.slum_areas import import_slum_areas
-from layers.scores import SYSTEM, is_stale, refresh_status, slum_area_scores_op
-from layers.surveys import HEADER_COLUMNS
+from layers.scoring.scores import SYSTEM, is_stale, slum_area_scores_op
+from layers.scoring.status import refresh_status
+from layers.scoring.surveys import HEADER_COLUMNS
 from tests.layers.scoring_helpers import TENANT, demo, scalar
 
 S14 = load_scheme("permen14_2018")

@@ -13,12 +13,12 @@ from shapely.geometry import box, mapping
 from data import data_path
 from indicators.schemes import load_scheme
 from indicators.scoring import score_units
-from layers.frames import run
-from layers.imports.common import ImportFailed
+from layers.db.frames import run
+from layers.imports.report import ImportFailed
 from layers.imports.slum_areas import import_slum_areas
 from layers.imports.surveys import import_surveys
-from layers.scores import SYSTEM, unit_scores_op
-from layers.surveys import normalise_label, normalise_name, round_orders
+from layers.scoring.scores import SYSTEM, unit_scores_op
+from layers.scoring.surveys import normalise_label, normalise_name, round_orders
 from tests.layers.scoring_helpers import TENANT, demo, scalar, write_csv
 
 S14 = load_scheme("permen14_2018")
@@ -193,7 +193,7 @@ def test_names_labels_and_rounds_normalise():
 
 
 def test_units_with_a_polygon_are_joined_to_slum_area_and_kelurahan(medan):
-    from layers.surveys import link_survey_units
+    from layers.scoring.surveys import link_survey_units
 
     area, kelurahan = medan.execute("SELECT id, kelurahan_code FROM slum_areas s WHERE NOT EXISTS (SELECT 1 FROM "
                                     "slum_area_regions r WHERE r.slum_area_id = s.id AND r.share < 0.99) "

@@ -18,7 +18,7 @@ import pytest
 
 from indicators.consistency import find_inconsistent_rows
 from indicators.schemes import load_scheme
-from layers.surveys import normalise_name
+from layers.scoring.surveys import normalise_name
 from tests.layers.scoring_helpers import clean_scoring
 
 KOTAKU = str(Path(sys.executable).with_name("kotaku"))

@@ -16,9 +16,9 @@ import pytest
 
 from data import data_path
 from geo.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
-from layers import tokens, users
-from layers.access import PUBLIC, Principal, cli_principal
-from layers.database import connect_async
+from layers.accounts import tokens, users
+from layers.accounts.access import PUBLIC, Principal, cli_principal
+from layers.db.connection import connect_async
 from layers.imports.regions import import_regions
 
 KOTAKU = str(Path(sys.executable).with_name("kotaku"))

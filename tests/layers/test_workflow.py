@@ -7,10 +7,10 @@ import shapely
 
 from data import data_path
 from geo.errors import Conflict, Forbidden, InvalidInput
-from layers.access import Principal
-from layers.activities import Catalogue, create_activity, parse_activity
+from layers.accounts.access import Principal
 from layers.imports.regions import import_regions
-from layers.workflow import apply_transition, history
+from layers.planning.activities import Catalogue, create_activity, parse_activity
+from layers.planning.workflow import apply_transition, history
 
 ROAD = shapely.LineString([(98.6850, 3.5832), (98.6868, 3.5832)])
 

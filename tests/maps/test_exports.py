@@ -22,7 +22,7 @@ import pytest
 from PIL import Image
 
 from geo.errors import InvalidInput, NotFound
-from layers.access import Principal
+from layers.accounts.access import Principal
 from maps.exports import FORMATS, collect, export_keterpaduan, file_name, write_bundle
 from maps.exports.atomic import atomic_output
 from maps.exports.codebook import DBF_NAME_LIMIT

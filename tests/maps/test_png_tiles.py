@@ -16,8 +16,8 @@ from rasterio.errors import NotGeoreferencedWarning
 from rasterio.io import MemoryFile
 
 from api.app import create_app
-from layers.demo import load_demo
-from layers.features import SLUM_AREA_SCORES
+from layers.imports.demo import load_demo
+from layers.serving.collections import SLUM_AREA_SCORES
 from maps.styles import NO_DATA_COLOUR, hex_rgb, style_for, styles
 
 TMS = morecantile.tms.get("WebMercatorQuad")

@@ -1,0 +1,345 @@
+"""The collections we serve: each a table, its joins and the SQL of each property, and their queryables.
+
+A collection is a table (alias `t`), the joins its properties need, and the SQL of each property. The same
+definitions feed GeoJSON items, queryables, MVT tiles and PNG choropleths (layers/serving/tiles.py), so a property means
+the same thing everywhere. Personal fields (activities.proposer_name, proposer_phone) are never a property.
+
+Items are built from these definitions in layers/serving/items.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from psycopg import sql
+
+from geo.errors import NotFound
+from layers.accounts.access import Principal, row_filter
+
+COORDINATE_DECIMALS = 7  # ~1 cm
+LIVE_ACTIVITY = "a.status NOT IN ('ditolak', 'dibatalkan')"
+
+
+@dataclass(frozen=True)
+class Property:
+    """One property: its SQL for GeoJSON items, its JSON Schema type, and whether tiles carry it."""
+
+    name: str
+    sql: str
+    type: str = "string"  # JSON Schema type: string, integer, number, boolean, array
+    title: str = ""
+    tile: bool = True  # an MVT attribute too (tiles carry scalars only)
+    tile_sql: str | None = None  # the tile's scalar form when it differs (arrays joined with ',')
+    join: str | None = None  # the join it needs (by name)
+    filterable: bool = True  # a queryable: `?name=value` on items
+    format: str | None = None  # JSON Schema format, e.g. "date"
+
+    @property
+    def tile_expression(self) -> str:
+        return self.tile_sql or self.sql
+
+
+@dataclass(frozen=True)
+class Join:
+    """SQL joined after `FROM table t`; may use {activities_filter} (the caller's row filter on activities `a`)."""
+
+    name: str
+    sql: str
+
+
+@dataclass(frozen=True)
+class Temporal:
+    """The time a feature covers, for `datetime`: integer years (activities) or dates."""
+
+    start: str
+    end: str
+    unit: str = "date"  # "date" or "year"
+    join: str | None = None
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Collection:
+    id: str
+    title: str
+    description: str
+    table: str
+    key: str  # the GeoJSON id; /items/{fid} matches its text
+    tile_id: str  # the integer feature id in MVT
+    geometry_type: str  # JSON Schema / TileJSON geometry kind: polygon, line, point or geometry
+    properties: tuple[Property, ...]
+    joins: tuple[Join, ...] = ()
+    order_by: str = "t.id"
+    access: str | None = None  # collection id whose row filter applies (default: this id)
+    temporal: Temporal | None = None
+    versions: tuple[str, ...] = ()  # layer_versions rows this collection's content depends on
+    tile_order: str = "t.id"  # importance for the per-tile feature cap (first kept)
+    tenant_column: str = "t.tenant"
+
+    @property
+    def access_id(self) -> str:
+        return self.access or self.id
+
+    def find_property(self, name: str) -> Property | None:
+        return next((p for p in self.properties if p.name == name), None)
+
+    @property
+    def tile_properties(self) -> tuple[Property, ...]:
+        return tuple(p for p in self.properties if p.tile)
+
+    def joins_for(self, names: set[str] | None = None) -> tuple[Join, ...]:
+        """The joins needed for `names` (None: every join)."""
+        if names is None:
+            return self.joins
+        return tuple(j for j in self.joins if j.name in names)
+
+    def needed_joins(self, property_names: list[str], temporal: bool = False) -> set[str]:
+        needed = {p.join for p in self.properties if p.name in property_names and p.join}
+        if temporal and self.temporal and self.temporal.join:
+            needed.add(self.temporal.join)
+        return needed
+
+
+def render_joins(joins: tuple[Join, ...], principal: Principal) -> sql.Composable:
+    if not joins:
+        return sql.SQL("")
+    return sql.SQL(" ").join(
+        sql.SQL(j.sql).format(activities_filter=row_filter(principal, "activities", "a")) for j in joins
+    )
+
+
+# -- slum-area scores ---------------------------------------------------------------------------------
+# Each slum area's current level, total score and priority class, as a LATERAL subquery over `t` (a slum_areas
+# row) returning (level, score, priority), from the scoring cache behind `slum_area_status` (migration 0003:
+# the latest surveyed round, else the score stated in the decree's file). The WHERE on t.id stays inside so that
+# PostgreSQL reads the scores of the areas asked for only; 0004 watches the cache tables for versions and tallies.
+SLUM_AREA_SCORES = ("SELECT level, total_score AS score, priority_class AS priority FROM slum_area_status s "
+                    "WHERE s.slum_area_id = t.id")
+
+# Level codes from least to most severe: aggregates show the worst level of their areas.
+LEVEL_ORDER = ("TK", "KR", "KS", "KB")
+
+DECREE_JOIN = Join("decree", "JOIN decrees d ON d.id = t.decree_id")
+SCORES_JOIN = Join("scores", "LEFT JOIN LATERAL (" + SLUM_AREA_SCORES + ") sc ON true")
+KETERPADUAN_JOIN = Join("keterpaduan", (
+    "LEFT JOIN LATERAL (SELECT count(*) AS activities, "
+    "array_remove(array_agg(DISTINCT a.program ORDER BY a.program), NULL) AS programs, "
+    "array_remove(array_agg(DISTINCT a.funding_source ORDER BY a.funding_source), NULL) AS funding_sources, "
+    "array_remove(array_agg(DISTINCT a.kind ORDER BY a.kind), NULL) AS kinds, "
+    "sum(a.cost) AS total_cost, min(a.year_start) AS year_min, max(a.year_end) AS year_max "
+    "FROM activities a WHERE a.geom && t.geom AND ST_Intersects(a.geom, t.geom) AND " + LIVE_ACTIVITY + " AND "
+    "{activities_filter}) k ON true"
+))
+
+SCORE_PROPERTIES = (
+    Property("level", "sc.level", title="Tingkat kekumuhan (TK, KR, KS, KB)", join="scores"),
+    Property("score", "sc.score", "number", title="Skor total kekumuhan", join="scores"),
+    Property("priority", "sc.priority", title="Kelas prioritas penanganan", join="scores"),
+)
+
+
+def _slum_area_base() -> tuple[Property, ...]:
+    return (
+        Property("id", "t.id", "integer", title="Nomor kawasan"),
+        Property("tenant", "t.tenant", title="Kode kab/kota (Kemendagri)"),
+        Property("decree", "d.number", title="Nomor SK Kumuh", join="decree"),
+        Property("decree_published", "d.published", "boolean", title="SK sudah terbit", join="decree", tile=False),
+        Property("decree_date", "d.decree_date", title="Tanggal SK", join="decree", format="date", tile=False),
+        Property("kawasan", "t.kawasan", title="Nama kawasan"),
+        Property("unit_label", "t.unit_label", title="RT/RW atau lingkungan"),
+        Property("kelurahan_code", "t.kelurahan_code", title="Kode kelurahan/desa (bagian terbesar)"),
+        Property("area_ha", "round(t.area_ha::numeric, 4)", "number", title="Luas geodesik (ha)"),
+    )
+
+
+COLLECTIONS: dict[str, Collection] = {c.id: c for c in (
+    Collection(
+        id="regions",
+        title="Wilayah administrasi",
+        description="Provinsi, kab/kota, kecamatan dan desa/kelurahan dengan kode Kemendagri",
+        table="regions",
+        key="t.code",
+        tile_id="replace(t.code, '.', '')::bigint",
+        geometry_type="polygon",
+        order_by="t.code",
+        versions=("regions",),
+        tile_order="t.area_ha DESC, t.code",
+        properties=(
+            Property("code", "t.code", title="Kode Kemendagri"),
+            Property("bps_code", "t.bps_code", title="Kode BPS"),
+            Property("name", "t.name", title="Nama"),
+            Property("level", "t.level", title="Tingkat (provinsi, kabkota, kecamatan, desa_kelurahan)"),
+            Property("kind", "t.kind", title="Jenis (kota, kabupaten, kelurahan, desa ...)"),
+            Property("parent_code", "t.parent_code", title="Kode induk"),
+            Property("tenant", "t.tenant", title="Kode kab/kota"),
+            Property("area_ha", "round(t.area_ha::numeric, 4)", "number", title="Luas (ha)"),
+        ),
+    ),
+    Collection(
+        id="slum-areas",
+        title="Kawasan kumuh",
+        description="Deliniasi kawasan kumuh per SK Kumuh, dengan luas geodesik, kelurahan, tingkat dan prioritas",
+        table="slum_areas",
+        key="t.id",
+        tile_id="t.id",
+        geometry_type="polygon",
+        joins=(DECREE_JOIN, SCORES_JOIN),
+        temporal=Temporal("d.decree_date", "d.decree_date", "date", join="decree", title="Tanggal SK Kumuh"),
+        versions=("slum-areas", "survey-units"),
+        tile_order="t.area_ha DESC, t.id",
+        properties=(
+            *_slum_area_base(),
+            Property("kelurahan_codes", (
+                "(SELECT coalesce(json_agg(json_build_object('code', sr.region_code, 'share', "
+                "round(sr.share::numeric, 4)) ORDER BY sr.share DESC), '[]'::json) "
+                "FROM slum_area_regions sr WHERE sr.slum_area_id = t.id)"),
+                "array", title="Kelurahan yang dilalui dan porsinya", tile=False, filterable=False),
+            Property("stated_area_ha", "t.stated_area_ha", "number", title="Luas menurut SK (ha)", tile=False),
+            Property("legality", "t.legality", title="Legalitas lahan (legal, ilegal)"),
+            Property("typology", "t.typology", title="Tipologi"),
+            Property("synthetic", "t.synthetic", "boolean", title="Data sintetis (contoh)", tile=False),
+            *SCORE_PROPERTIES,
+        ),
+    ),
+    Collection(
+        id="survey-units",
+        title="Unit survei (RT/lingkungan)",
+        description="Unit survei kawasan kumuh dengan data dasar (bangunan, penduduk, KK, panjang jalan/drainase)",
+        table="survey_units",
+        key="t.id",
+        tile_id="t.id",
+        geometry_type="polygon",
+        versions=("survey-units", "slum-areas"),
+        tile_order="t.area_ha DESC NULLS LAST, t.id",
+        properties=(
+            Property("id", "t.id", "integer", title="Nomor unit"),
+            Property("tenant", "t.tenant", title="Kode kab/kota"),
+            Property("slum_area_id", "t.slum_area_id", "integer", title="Nomor kawasan kumuh"),
+            Property("kelurahan_code", "t.kelurahan_code", title="Kode kelurahan/desa"),
+            Property("label", "t.label", title="RT/RW atau lingkungan"),
+            Property("area_ha", "t.area_ha", "number", title="Luas terverifikasi (ha)"),
+            Property("buildings", "t.buildings", "integer", title="Jumlah bangunan"),
+            Property("population", "t.population", "integer", title="Jumlah penduduk"),
+            Property("households", "t.households", "integer", title="Jumlah KK"),
+            Property("road_length_m", "t.road_length_m", "number", title="Panjang jalan ideal (m)"),
+            Property("drainage_length_m", "t.drainage_length_m", "number", title="Panjang drainase ideal (m)"),
+            Property("synthetic", "t.synthetic", "boolean", title="Data sintetis (contoh)", tile=False),
+        ),
+    ),
+    Collection(
+        id="activities",
+        title="Kegiatan dan usulan",
+        description="Usulan dan kegiatan penanganan kumuh: jenis, program, sumber dana, tahap, tahun dan biaya "
+                    "(data pribadi pengusul tidak pernah ditampilkan)",
+        table="activities",
+        key="t.id",
+        tile_id="t.id",
+        geometry_type="geometry",
+        temporal=Temporal("t.year_start", "t.year_end", "year", title="Tahun anggaran"),
+        versions=("activities",),
+        tile_order="t.cost DESC NULLS LAST, t.id",
+        properties=(
+            Property("id", "t.id", "integer", title="Nomor kegiatan"),
+            Property("tenant", "t.tenant", title="Kode kab/kota"),
+            Property("title", "t.title", title="Nama kegiatan"),
+            Property("kind", "t.kind", title="Jenis kegiatan (katalog)"),
+            Property("criteria", "t.criteria", "array", title="Kriteria kumuh yang ditangani",
+                     tile_sql="array_to_string(t.criteria, ',')"),
+            Property("volume", "t.volume", "number", title="Volume"),
+            Property("unit", "t.unit", title="Satuan"),
+            Property("cost", "t.cost", "number", title="Biaya (Rp)"),
+            Property("year", "t.year_start", "integer", title="Tahun anggaran (mulai)"),
+            Property("year_end", "t.year_end", "integer", title="Tahun anggaran (selesai)"),
+            Property("program", "t.program", title="Program (NSUP, NUSP2 ...)"),
+            Property("funding_source", "t.funding_source", title="Sumber dana (APBN, APBD_KABKOTA ...)"),
+            Property("proposer_area", "t.proposer_area", title="Wilayah pengusul (lingkungan/RT)"),
+            Property("target_agency", "t.target_agency", title="OPD tujuan"),
+            Property("kelurahan_code", "t.kelurahan_code", title="Kode kelurahan/desa"),
+            Property("slum_area_id", "t.slum_area_id", "integer", title="Nomor kawasan kumuh"),
+            Property("stage", "t.stage", title="Tahap perencanaan"),
+            Property("status", "t.status", title="Status (aktif, dikembalikan, ditolak, dibatalkan, selesai)"),
+            Property("progress", "t.progress", "integer", title="Progres fisik (0, 50, 100 %)"),
+            Property("length_m", "round(t.length_m::numeric, 2)", "number", title="Panjang (m)"),
+            Property("area_m2", "round(t.area_m2::numeric, 2)", "number", title="Luas (m2)"),
+            Property("synthetic", "t.synthetic", "boolean", title="Data sintetis (contoh)", tile=False),
+        ),
+    ),
+    Collection(
+        id="keterpaduan",
+        title="Keterpaduan program per kawasan",
+        description="Per kawasan kumuh: jumlah kegiatan, program, sumber dana, jenis kegiatan dan total biaya "
+                    "(kegiatan yang ditolak atau dibatalkan tidak dihitung)",
+        table="slum_areas",
+        key="t.id",
+        tile_id="t.id",
+        geometry_type="polygon",
+        access="slum-areas",
+        joins=(DECREE_JOIN, SCORES_JOIN, KETERPADUAN_JOIN),
+        versions=("slum-areas", "survey-units", "activities"),
+        tile_order="t.area_ha DESC, t.id",
+        properties=(
+            *_slum_area_base(),
+            Property("level", "sc.level", title="Tingkat kekumuhan", join="scores"),
+            Property("activities", "coalesce(k.activities, 0)", "integer", title="Jumlah kegiatan",
+                     join="keterpaduan"),
+            Property("programs", "coalesce(k.programs, '{}')", "array", title="Program",
+                     tile_sql="array_to_string(k.programs, ',')", join="keterpaduan"),
+            Property("program_count", "coalesce(cardinality(k.programs), 0)", "integer", title="Jumlah program",
+                     join="keterpaduan"),
+            Property("funding_sources", "coalesce(k.funding_sources, '{}')", "array", title="Sumber dana",
+                     tile_sql="array_to_string(k.funding_sources, ',')", join="keterpaduan"),
+            Property("funding_source_count", "coalesce(cardinality(k.funding_sources), 0)", "integer",
+                     title="Jumlah sumber dana", join="keterpaduan"),
+            Property("kind_count", "coalesce(cardinality(k.kinds), 0)", "integer", title="Jumlah jenis kegiatan",
+                     join="keterpaduan"),
+            Property("total_cost", "coalesce(k.total_cost, 0)", "number", title="Total biaya (Rp)",
+                     join="keterpaduan"),
+            Property("year_min", "k.year_min", "integer", title="Tahun pertama", join="keterpaduan"),
+            Property("year_max", "k.year_max", "integer", title="Tahun terakhir", join="keterpaduan"),
+        ),
+    ),
+)}
+
+
+def get_collection(collection_id: str) -> Collection:
+    try:
+        return COLLECTIONS[collection_id]
+    except KeyError:
+        raise NotFound(
+            f"collection '{collection_id}' does not exist; collections: {', '.join(COLLECTIONS)}"
+        ) from None
+
+
+def queryables(collection: Collection, base_url: str) -> dict:
+    """OGC API Features Part 3 queryables: a JSON Schema of the properties one may filter on."""
+    properties: dict[str, dict] = {
+        "geometry": {"$ref": _GEOMETRY_SCHEMAS[collection.geometry_type], "title": "Geometri"},
+    }
+    for p in collection.properties:
+        if not p.filterable:
+            continue
+        schema: dict = {"title": p.title or p.name, "type": p.type}
+        if p.type == "array":
+            schema["items"] = {"type": "string"}
+        if p.format:
+            schema["format"] = p.format
+        properties[p.name] = schema
+    if collection.temporal:
+        properties["datetime"] = {"title": collection.temporal.title, "type": "string", "format": "date-time",
+                                  "description": "filter with the `datetime` parameter (an instant or an interval)"}
+    return {
+        "$schema": "https://json-schema.org/draft/2019-09/schema",
+        "$id": f"{base_url}/collections/{collection.id}/queryables",
+        "type": "object",
+        "title": collection.title,
+        "properties": properties,
+        "additionalProperties": False,
+    }
+
+
+_GEOMETRY_SCHEMAS = {
+    "polygon": "https://geojson.org/schema/MultiPolygon.json",
+    "line": "https://geojson.org/schema/MultiLineString.json",
+    "point": "https://geojson.org/schema/Point.json",
+    "geometry": "https://geojson.org/schema/Geometry.json",
+}
