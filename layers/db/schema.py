@@ -9,7 +9,7 @@ import psycopg
 
 from data import data_path
 from layers.db.accounts_repair import repair_skipped_accounts
-from layers.db.connection import connect, database_url, ensure_extensions, sqlalchemy_url
+from layers.db.connection import APP_ROLE, connect, ensure_extensions, sqlalchemy_url
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 REFERENCE_TABLES = {  # table -> (file, columns stored as arrays)
@@ -20,14 +20,61 @@ REFERENCE_TABLES = {  # table -> (file, columns stored as arrays)
 }
 
 
-def _alembic_config():
+def _alembic_config(app_role: str):
     # Alembic and SQLAlchemy are imported only when a migration runs: every CLI command calls migrate(),
     # and at the newest revision it needs neither (a third of a second of start-up saved).
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["app_role"] = app_role  # read by migration 0002
     return config
+
+
+# Tables in the database that the declared schema (layers/db/tables.py) does not own.
+FOREIGN_TABLES = frozenset({"alembic_version", "spatial_ref_sys"})
+
+
+def include_object(obj, name, obj_type, reflected, compare_to) -> bool:
+    """Autogenerate filter: PostGIS's own tables (and tiger/topology schemas) and Alembic's are not kotaku's."""
+    from geoalchemy2 import alembic_helpers
+
+    if obj_type == "table" and (name in FOREIGN_TABLES or getattr(obj, "schema", None) in ("tiger", "topology")):
+        return False
+    return alembic_helpers.include_object(obj, name, obj_type, reflected, compare_to)
+
+
+def autogenerate_options() -> dict:
+    """What env.py and compare_declared_schema hand Alembic: the declared tables and how to compare them."""
+    from geoalchemy2 import alembic_helpers
+
+    from layers.db.tables import metadata
+
+    return {
+        "target_metadata": metadata,
+        "include_object": include_object,
+        "include_schemas": False,
+        "compare_type": True,
+        "compare_server_default": True,
+        "render_item": alembic_helpers.render_item,
+        "process_revision_directives": alembic_helpers.writer,
+    }
+
+
+def compare_declared_schema(url: str) -> list:
+    """Differences between the database at `url` and layers/db/tables.py ([] when they agree): `alembic check`."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import create_engine
+
+    options = autogenerate_options()
+    metadata = options.pop("target_metadata")
+    engine = create_engine(sqlalchemy_url(url))
+    try:
+        with engine.connect() as connection:
+            return compare_metadata(MigrationContext.configure(connection, opts=options), metadata)
+    finally:
+        engine.dispose()
 
 
 def head_revision() -> str:
@@ -43,12 +90,13 @@ def current_revision(conn: psycopg.Connection) -> str | None:
     return row[0] if row else None
 
 
-def migrate(url: str | None = None) -> str:
-    """Bring the schema to the newest revision and seed reference tables; returns the revision."""
-    url = url or database_url()
+def migrate(url: str, app_role: str = APP_ROLE) -> str:
+    """Bring the schema to the newest revision and seed reference tables; returns the revision.
+
+    `app_role` is the role the app works as (setting KOTAKU_APP_ROLE): created and granted by migration 0002."""
     with connect(url, autocommit=True, owner=True) as conn:
         ensure_extensions(conn)
-        repair_skipped_accounts(conn)
+        repair_skipped_accounts(conn, app_role)
         at_head = current_revision(conn) == head_revision()
     if at_head:  # the common case on every command: skip Alembic's start-up
         with connect(url, owner=True) as conn:
@@ -61,7 +109,7 @@ def migrate(url: str | None = None) -> str:
     engine = create_engine(sqlalchemy_url(url))
     try:
         with engine.begin() as connection:
-            config = _alembic_config()
+            config = _alembic_config(app_role)
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
             revision = MigrationContext.configure(connection).get_current_revision()
@@ -72,21 +120,20 @@ def migrate(url: str | None = None) -> str:
     return revision
 
 
-def reset(url: str | None = None) -> str:
+def reset(url: str, app_role: str = APP_ROLE) -> str:
     """Drop every kotaku table and migrate again: all data is lost."""
     from alembic import command
     from sqlalchemy import create_engine
 
-    url = url or database_url()
     engine = create_engine(sqlalchemy_url(url))
     try:
         with engine.begin() as connection:
-            config = _alembic_config()
+            config = _alembic_config(app_role)
             config.attributes["connection"] = connection
             command.downgrade(config, "base")
     finally:
         engine.dispose()
-    return migrate(url)
+    return migrate(url, app_role)
 
 
 def seed_reference(conn: psycopg.Connection) -> dict[str, int]:
