@@ -6,6 +6,8 @@ Revises:
 
 from alembic import op
 
+from layers.db.sql import load_sql
+
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -25,12 +27,7 @@ CREATE TABLE layer_versions (
     version bigint NOT NULL DEFAULT 1,
     updated_at timestamptz NOT NULL DEFAULT now()
 );
-CREATE FUNCTION bump_layer_version() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO layer_versions (layer) VALUES (TG_ARGV[0])
-    ON CONFLICT (layer) DO UPDATE SET version = layer_versions.version + 1, updated_at = now();
-    RETURN NULL;
-END $$;
+-- (bump_layer_version(), the trigger function: layers/db/sql/bump_layer_version.sql)
 
 CREATE TABLE regions (
     code kemendagri_code PRIMARY KEY,
@@ -245,6 +242,7 @@ VERSIONED_LAYERS = {
 
 def upgrade() -> None:
     op.execute(SCHEMA)
+    op.execute(load_sql("bump_layer_version"))
     for table, layer in VERSIONED_LAYERS.items():
         op.execute(f"INSERT INTO layer_versions (layer) VALUES ('{layer}') ON CONFLICT DO NOTHING")
         op.execute(

@@ -14,6 +14,7 @@ from alembic import op
 
 from geo.errors import ServiceUnavailable
 from layers.db.connection import APP_ROLE
+from layers.db.sql import load_sql
 
 revision = "0002"
 down_revision = "0001"
@@ -56,7 +57,8 @@ BEGIN
 END $$;
 """
 
-SCHEMA = r"""
+# (layers/db/accounts_repair.py applies SCHEMA too: the trigger function is part of it.)
+SCHEMA = load_sql("audit_log_append_only") + r"""
 ALTER TABLE users
     ADD COLUMN agency text,
     ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now(),
@@ -90,11 +92,7 @@ ALTER TABLE audit_log
 CREATE INDEX audit_log_entity_idx ON audit_log (entity, entity_id);
 CREATE INDEX audit_log_tenant_idx ON audit_log (tenant, at);
 
-CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION 'audit_log is append-only: % of entry % refused', TG_OP, OLD.id
-        USING ERRCODE = 'insufficient_privilege';
-END $$;
+-- (audit_log_append_only(), the trigger function, is at the start: layers/db/sql/audit_log_append_only.sql)
 CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
     FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
 """

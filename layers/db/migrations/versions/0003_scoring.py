@@ -12,6 +12,8 @@ Revises: 0002
 
 from alembic import op
 
+from layers.db.sql import load_sql
+
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
@@ -127,40 +129,7 @@ CREATE TABLE scoring_state (
     refreshed_changes bigint NOT NULL DEFAULT 0,
     refreshed_at timestamptz
 );
-CREATE FUNCTION mark_scoring_stale() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        INSERT INTO scoring_state AS s (tenant, changes)
-        SELECT DISTINCT tenant, 1 FROM new_rows WHERE tenant IS NOT NULL
-        ON CONFLICT (tenant) DO UPDATE SET changes = s.changes + 1;
-    END IF;
-    IF TG_OP IN ('DELETE', 'UPDATE') THEN
-        INSERT INTO scoring_state AS s (tenant, changes)
-        SELECT DISTINCT tenant, 1 FROM old_rows WHERE tenant IS NOT NULL
-        ON CONFLICT (tenant) DO UPDATE SET changes = s.changes + 1;
-    END IF;
-    RETURN NULL;
-END $$;
-
--- One row per slum area: its current (latest scored) round, level and priority, for maps to style.
-CREATE VIEW slum_area_status AS
-SELECT s.id AS slum_area_id,
-       s.tenant,
-       sc.round,
-       sc.total_score,
-       sc.level,
-       sc.scheme,
-       sc.source AS score_source,
-       p.priority_class,
-       p.priority_rank,
-       p.handling,
-       p.kewenangan,
-       coalesce(st.changes > st.refreshed_changes, false) AS stale,
-       sc.computed_at
-FROM slum_areas s
-LEFT JOIN slum_area_scores sc ON sc.slum_area_id = s.id AND sc.is_current
-LEFT JOIN slum_area_priorities p ON p.slum_area_id = s.id
-LEFT JOIN scoring_state st ON st.tenant = s.tenant;
+-- (mark_scoring_stale(), the trigger function, and the slum_area_status view: layers/db/sql/)
 """
 
 # Tables whose changes make the derived scores and priorities stale.
@@ -170,6 +139,8 @@ WATCHED = ("surveys", "survey_units", "slum_areas", "slum_area_priority_inputs",
 
 def upgrade() -> None:
     op.execute(SCHEMA)
+    op.execute(load_sql("mark_scoring_stale"))
+    op.execute(load_sql("slum_area_status"))
     for table in WATCHED:
         op.execute(f"CREATE TRIGGER {table}_scoring_ins AFTER INSERT ON {table} REFERENCING NEW TABLE AS new_rows "
                    "FOR EACH STATEMENT EXECUTE FUNCTION mark_scoring_stale()")

@@ -18,6 +18,8 @@ Revises: 0003
 
 from alembic import op
 
+from layers.db.sql import load_sql
+
 revision = "0004"
 down_revision = "0003"
 branch_labels = None
@@ -81,25 +83,7 @@ CREATE INDEX activity_tallies_kabkota_idx ON activity_tallies (left(kelurahan_co
 CREATE INDEX slum_area_tallies_kecamatan_idx ON slum_area_tallies (left(kelurahan_code, 8));
 CREATE INDEX slum_area_tallies_kabkota_idx ON slum_area_tallies (left(kelurahan_code, 5));
 
-CREATE FUNCTION note_dirty_kelurahan() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        INSERT INTO tally_dirty (layer, kelurahan_code)
-        SELECT DISTINCT TG_ARGV[0], kelurahan_code FROM new_rows WHERE kelurahan_code IS NOT NULL;
-    END IF;
-    IF TG_OP IN ('DELETE', 'UPDATE') THEN
-        INSERT INTO tally_dirty (layer, kelurahan_code)
-        SELECT DISTINCT TG_ARGV[0], kelurahan_code FROM old_rows WHERE kelurahan_code IS NOT NULL;
-    END IF;
-    RETURN NULL;
-END $$;
-
-CREATE FUNCTION note_all_dirty() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO tally_dirty (layer, kelurahan_code) VALUES (TG_ARGV[0], '*');
-    RETURN NULL;
-END $$;
-
+-- (note_dirty_kelurahan() and note_all_dirty(), the trigger functions: layers/db/sql/, loaded first)
 INSERT INTO tally_dirty (layer, kelurahan_code) VALUES ('activities', '*'), ('slum-areas', '*');
 -- (A decree's scheme bands its stated scores; deleting or truncating decrees deletes slum areas, noted there.)
 CREATE TRIGGER decrees_tallies AFTER UPDATE OF scheme ON decrees
@@ -170,6 +154,8 @@ EXCEPTION WHEN insufficient_privilege THEN NULL; END $$;
 
 
 def upgrade() -> None:
+    op.execute(load_sql("note_dirty_kelurahan"))
+    op.execute(load_sql("note_all_dirty"))
     op.execute(UPGRADE)
     for table, layer in TALLIED.items():
         op.execute(_tally_triggers(table, layer))
