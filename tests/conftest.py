@@ -3,13 +3,23 @@
 Without KOTAKU_TEST_DATABASE_URL the suite uses the app's own cluster manager on a separate folder
 (var/test-cluster, fsync off) and a database of its own per pytest process, so parallel runs do not meet.
 The cluster is stopped at the end by the last session still using it (a shared file lock counts them).
+
+Modules that read the Medan demo get a database of their own from `fresh_demo()`: a copy
+(`CREATE DATABASE ... TEMPLATE`, a file copy) of a template migrated and loaded with the demo once per session.
+Where the server does not let us create databases (an external KOTAKU_TEST_DATABASE_URL without CREATEDB), it
+falls back to emptying the test database and loading the demo into it, as every such module once did.
+
+Tests that need no database, cluster or server are marked `fast` here (`make test-fast`).
 """
 
 from __future__ import annotations
 
 import fcntl
+import itertools
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -23,6 +33,31 @@ DATA_TABLES = (
     "audit_log", "users", "activities", "surveys", "survey_units", "slum_area_regions", "slum_areas", "decrees",
     "regions",
 )
+
+
+# What puts a test in the database tier: a fixture that reaches the test database (every one depending on
+# `database_url` has it in item.fixturenames), or one that starts a cluster or a server of its own.
+DATABASE_FIXTURES = frozenset({"database_url", "cluster"})
+SERVER_FOLDERS = ("e2e",)  # tests/e2e: whole flows through real processes
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """`-m fast` does not even import the server tests (none of them is fast)."""
+    if config.getoption("markexpr", "") == "fast" and collection_path.name in SERVER_FOLDERS:
+        return True
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark `fast` every test that needs no database, no cluster and no server (`make test-fast`)."""
+    fast = pytest.mark.fast
+    for item in items:
+        folder = Path(str(item.path)).relative_to(ROOT / "tests").parts[0]
+        if folder in SERVER_FOLDERS or DATABASE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            continue
+        if item.get_closest_marker("slow"):
+            continue
+        item.add_marker(fast)
 
 
 @pytest.fixture(scope="session")
@@ -60,6 +95,96 @@ def database_url() -> str:
         except BlockingIOError:
             pass
         users.close()
+
+
+def database_named(url: str, name: str) -> str:
+    """`url` with its database replaced by `name`."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+class DemoCopies:
+    """Fresh copies of a session template holding the migrated schema and the Medan demo."""
+
+    def __init__(self, database_url: str):
+        self.database_url = database_url
+        self.prefix = f"kotaku_tpl_{os.getpid()}"
+        self.template: str | None = None
+        self.created: list[str] = []
+        self.counter = itertools.count(1)
+        self.unavailable: str | None = None
+
+    def _admin(self) -> psycopg.Connection:
+        """A connection to the maintenance database of the same server (a template may have no other users)."""
+        return psycopg.connect(database_named(self.database_url, "postgres"), autocommit=True)
+
+    def _create(self, name: str, template: str) -> None:
+        with self._admin() as admin:
+            admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
+        self.created.append(name)
+
+    def _build_template(self) -> None:
+        from layers.imports.demo import load_demo
+
+        name = self.prefix
+        source = urlsplit(self.database_url).path.lstrip("/")
+        try:
+            self._create(name, source)  # the migrated session database, when nobody is connected to it
+        except psycopg.errors.ObjectInUse:
+            with self._admin() as admin:  # else a new database, migrated
+                admin.execute(f'CREATE DATABASE "{name}"')
+            self.created.append(name)
+            migrate(database_named(self.database_url, name))
+        except psycopg.Error as error:  # no CREATEDB, or no maintenance database to connect to
+            self.unavailable = f"{type(error).__name__}: {error}".strip()
+            return
+        with psycopg.connect(database_named(self.database_url, name)) as conn:
+            load_demo(conn)
+            conn.commit()
+        self.template = name
+
+    def __call__(self) -> str:
+        """The URL of a database of its own holding the demo (or the test database with the demo reloaded)."""
+        if self.template is None and self.unavailable is None:
+            self._build_template()
+        if self.template is None:
+            return self._reload_in_place()
+        name = f"{self.prefix}_{next(self.counter)}"
+        self._create(name, self.template)
+        return database_named(self.database_url, name)
+
+    def _reload_in_place(self) -> str:
+        from layers.imports.demo import load_demo
+
+        with psycopg.connect(self.database_url) as conn:
+            conn.execute(f"TRUNCATE {', '.join(DATA_TABLES + COPY_ONLY_TABLES)} RESTART IDENTITY CASCADE")
+            conn.commit()
+            load_demo(conn)
+            conn.commit()
+        return self.database_url
+
+    def drop_all(self) -> None:
+        if not self.created:
+            return
+        with self._admin() as admin:
+            for name in reversed(self.created):
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# Emptied too when the demo is reloaded in place (a fresh copy has none of their rows).
+COPY_ONLY_TABLES = ("activity_links", "activity_events", "strategic_zones", "priority_matrices", "scoring_state")
+
+
+@pytest.fixture(scope="session")
+def fresh_demo(database_url: str) -> Iterator[Callable[[], str]]:
+    """fresh_demo() -> URL of a migrated database with the Medan demo, for one module (or test) alone.
+
+    Created from a per-session template; dropped at the end of the session."""
+    copies = DemoCopies(database_url)
+    try:
+        yield copies
+    finally:
+        copies.drop_all()
 
 
 @pytest.fixture

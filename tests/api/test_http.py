@@ -33,6 +33,7 @@ def test_healthz_reports_database_and_schema(client):
     assert body["postgis"].startswith("3.")
 
 
+@pytest.mark.slow  # waits out connection timeouts (~5 s)
 def test_healthz_says_503_when_the_database_is_unreachable():
     app = create_app("postgresql://kotaku:x@127.0.0.1:9/kotaku?connect_timeout=1")  # nothing listens on port 9
     with TestClient(app) as test_client:

@@ -139,6 +139,7 @@ def test_scheme_can_be_named_by_string():
     assert score_units(units(S02), "permen02_2016")["scheme"].iloc[0] == "permen02_2016"
 
 
+@pytest.mark.slow  # 200 generated cases, ~9 s: the full suite runs it, the fast tier does not
 @settings(max_examples=200, deadline=None)
 @given(st.floats(0, 1000, allow_nan=False), st.floats(0, 1000, allow_nan=False))
 def test_score_is_monotone_in_percentage(a, b):
@@ -147,6 +148,7 @@ def test_score_is_monotone_in_percentage(a, b):
     assert score_of(lo, S02) <= score_of(hi, S02)
 
 
+@pytest.mark.slow  # generated cases, ~2 s: the full suite runs it, the fast tier does not
 @settings(max_examples=100, deadline=None)
 @given(
     st.sampled_from([S14, S02]),
