@@ -14,7 +14,6 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.auth import current_principal
 from layers.accounts.access import Principal
-from layers.imports.demo import load_demo
 from layers.serving.collections import SLUM_AREA_SCORES
 
 BROWSER = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
@@ -23,16 +22,13 @@ SECRET_NAME, SECRET_PHONE = "Budi Rahasia Sekali", "081299887766"
 
 
 @pytest.fixture(scope="module")
-def demo_db(database_url):
+def demo_db(fresh_demo):
     """The demo loaded once for this module (tests here only read, or undo what they change)."""
-    with psycopg.connect(database_url) as conn:
-        conn.execute("TRUNCATE activities, survey_units, slum_area_regions, slum_areas, decrees, regions "
-                     "RESTART IDENTITY CASCADE")
-        conn.commit()
-        load_demo(conn)
+    url = fresh_demo()
+    with psycopg.connect(url) as conn:
         conn.execute("UPDATE activities SET proposer_name = %s, proposer_phone = %s", [SECRET_NAME, SECRET_PHONE])
         conn.commit()
-    return database_url
+    return url
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,6 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.auth import current_principal
 from layers.accounts.access import Principal
-from layers.imports.demo import load_demo
 from layers.serving.collections import SLUM_AREA_SCORES
 from layers.serving.tiles import MAX_FEATURES_PER_TILE
 
@@ -23,15 +22,12 @@ SECRET_NAME, SECRET_PHONE = "Siti Rahasia Sekali", "081377665544"
 
 
 @pytest.fixture(scope="module")
-def demo_db(database_url):
-    with psycopg.connect(database_url) as conn:
-        conn.execute("TRUNCATE activities, survey_units, slum_area_regions, slum_areas, decrees, regions "
-                     "RESTART IDENTITY CASCADE")
-        conn.commit()
-        load_demo(conn)
+def demo_db(fresh_demo):
+    url = fresh_demo()
+    with psycopg.connect(url) as conn:
         conn.execute("UPDATE activities SET proposer_name = %s, proposer_phone = %s", [SECRET_NAME, SECRET_PHONE])
         conn.commit()
-    return database_url
+    return url
 
 
 @pytest.fixture(scope="module")

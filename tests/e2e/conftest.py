@@ -15,8 +15,6 @@ import pytest
 
 from layers.accounts.access import cli_principal
 from layers.accounts.users import add_user, issue_token
-from layers.imports.demo import load_demo
-from tests.conftest import DATA_TABLES
 from tests.e2e.servers import running_server
 
 CHROMIUM = "/usr/bin/chromium"
@@ -43,9 +41,6 @@ class Site:
 
 def _prepare(url: str) -> dict:
     with psycopg.connect(url) as conn:
-        conn.execute(f"TRUNCATE {', '.join(DATA_TABLES)}, activity_links, activity_events RESTART IDENTITY CASCADE")
-        conn.commit()
-        load_demo(conn)
         far = conn.execute(
             "SELECT r.code, ST_X(r.p), ST_Y(r.p) FROM (SELECT code, ST_PointOnSurface(geom) AS p FROM regions "
             "WHERE level = 'desa_kelurahan' AND tenant = '12.71') r WHERE NOT EXISTS (SELECT 1 FROM activities a "
@@ -73,7 +68,8 @@ async def _users(url: str, kepling_area: str) -> tuple[dict[str, str], str]:
 
 
 @pytest.fixture(scope="module")
-def site(database_url):
+def site(fresh_demo):
+    database_url = fresh_demo()
     facts = _prepare(database_url)
     far = facts["far"]
     assert len(far) == 3 and facts["slum"], "the demo should have free places to draw on"

@@ -26,8 +26,6 @@ from layers.accounts.access import Principal
 from maps.exports import FORMATS, collect, export_keterpaduan, file_name, write_bundle
 from maps.exports.atomic import atomic_output
 from maps.exports.codebook import DBF_NAME_LIMIT
-from tests.conftest import DATA_TABLES
-from tests.layers.scoring_helpers import demo
 
 ADMIN = Principal(role="admin", username="test")
 HOSTILE = '<script>alert("kawasan")</script> & Co'
@@ -36,11 +34,8 @@ LIVE = "status NOT IN ('ditolak', 'dibatalkan')"
 
 
 @pytest.fixture(scope="module")
-def medan(database_url):
-    with psycopg.connect(database_url) as conn:
-        conn.execute(f"TRUNCATE {', '.join(DATA_TABLES)} RESTART IDENTITY CASCADE")
-        conn.commit()
-        demo(conn)
+def medan(fresh_demo):
+    with psycopg.connect(fresh_demo()) as conn:
         conn.execute("UPDATE slum_areas SET kawasan = %s WHERE id = (SELECT min(id) FROM slum_areas)", [HOSTILE])
         conn.execute("UPDATE activities SET proposer_name = %s, proposer_phone = %s", list(SECRETS))
         conn.commit()

@@ -16,7 +16,6 @@ from rasterio.errors import NotGeoreferencedWarning
 from rasterio.io import MemoryFile
 
 from api.app import create_app
-from layers.imports.demo import load_demo
 from layers.serving.collections import SLUM_AREA_SCORES
 from maps.styles import NO_DATA_COLOUR, hex_rgb, style_for, styles
 
@@ -24,13 +23,8 @@ TMS = morecantile.tms.get("WebMercatorQuad")
 
 
 @pytest.fixture(scope="module")
-def demo_db(database_url):
-    with psycopg.connect(database_url) as conn:
-        conn.execute("TRUNCATE activities, survey_units, slum_area_regions, slum_areas, decrees, regions "
-                     "RESTART IDENTITY CASCADE")
-        conn.commit()
-        load_demo(conn)
-    return database_url
+def demo_db(fresh_demo):
+    return fresh_demo()
 
 
 @pytest.fixture(scope="module")
