@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import time
 import zipfile
 from pathlib import Path
 
@@ -69,15 +68,11 @@ def test_shapefile_without_cpg_or_prj_still_reads(shared_data: Path, tmp_path: P
     assert set(data.frame["Kab_Kota"]) == {"Sinjai"}
 
 
-def test_jawa_timur_desa_read_validate_and_measure_quickly(shared_data: Path) -> None:
-    """8,492 polygons, 0.83 M vertices: the whole import path well under the time a user waits for a page."""
-    start = time.perf_counter()
+def test_jawa_timur_desa_read_validate_and_measure(shared_data: Path) -> None:
+    """8,492 polygons, 0.83 M vertices through the whole import path. How long it takes is measured by
+    bench/geo_read.py (wall-clock limits do not belong in the suite)."""
     data = read_vector(shared_data / "bench/desa_kel_jawa_timur.gpkg")
-    read_at = time.perf_counter()
     result = validate_geometries(data.frame)
-    validated_at = time.perf_counter()
     area = geodesic_area_ha(result.frame.geometry)
-    done = time.perf_counter()
     assert len(data.frame) == 8492 and len(result.repairs) == 6 and result.ok
     assert area.sum() == pytest.approx(4_803_205, rel=1e-4)  # Jawa Timur is about 48,000 km2
-    assert read_at - start < 1.0 and validated_at - read_at < 1.0 and done - validated_at < 2.0
