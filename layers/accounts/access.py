@@ -20,9 +20,9 @@ AREA_LABEL_SEPARATOR = "/"  # kepling areas: '12.71.01.1001/Lingkungan 02' (kelu
 
 # Collections whose every row is public, and those public under a condition (the rest: own tenants only).
 ALWAYS_PUBLIC = frozenset({"regions", "activities"})
-PUBLIC_WHEN = {
-    "slum-areas": "EXISTS (SELECT 1 FROM decrees pd WHERE pd.id = {}.decree_id AND pd.published)",
-    "survey-units": (
+PUBLIC_WHEN = {  # templates: {} is the table alias
+    "slum-areas": sql.SQL("EXISTS (SELECT 1 FROM decrees pd WHERE pd.id = {}.decree_id AND pd.published)"),
+    "survey-units": sql.SQL(
         "EXISTS (SELECT 1 FROM slum_areas ps JOIN decrees pd ON pd.id = ps.decree_id "
         "WHERE ps.id = {}.slum_area_id AND pd.published)"
     ),
@@ -101,7 +101,7 @@ def row_filter(principal: Principal, collection_id: str, alias: str = "t") -> sq
     published = PUBLIC_WHEN.get(collection_id)
     if published is None:
         return own
-    return sql.SQL("({} OR {})").format(sql.SQL(published).format(sql.Identifier(alias)), own)
+    return sql.SQL("({} OR {})").format(published.format(sql.Identifier(alias)), own)
 
 
 def personal_filter(principal: Principal, alias: str = "t", tenant_column: str = "tenant") -> sql.Composable:

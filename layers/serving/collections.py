@@ -9,7 +9,7 @@ Items are built from these definitions in layers/serving/items.py.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from psycopg import sql
 
@@ -17,7 +17,7 @@ from geo.errors import NotFound
 from layers.accounts.access import Principal, row_filter
 
 COORDINATE_DECIMALS = 7  # ~1 cm
-LIVE_ACTIVITY = "a.status NOT IN ('ditolak', 'dibatalkan')"
+LIVE_ACTIVITY = sql.SQL("a.status NOT IN ('ditolak', 'dibatalkan')")
 
 
 @dataclass(frozen=True)
@@ -25,17 +25,17 @@ class Property:
     """One property: its SQL for GeoJSON items, its JSON Schema type, and whether tiles carry it."""
 
     name: str
-    sql: str
+    sql: sql.Composable
     type: str = "string"  # JSON Schema type: string, integer, number, boolean, array
     title: str = ""
     tile: bool = True  # an MVT attribute too (tiles carry scalars only)
-    tile_sql: str | None = None  # the tile's scalar form when it differs (arrays joined with ',')
+    tile_sql: sql.Composable | None = None  # the tile's scalar form when it differs (arrays joined with ',')
     join: str | None = None  # the join it needs (by name)
     filterable: bool = True  # a queryable: `?name=value` on items
     format: str | None = None  # JSON Schema format, e.g. "date"
 
     @property
-    def tile_expression(self) -> str:
+    def tile_expression(self) -> sql.Composable:
         return self.tile_sql or self.sql
 
 
@@ -44,15 +44,15 @@ class Join:
     """SQL joined after `FROM table t`; may use {activities_filter} (the caller's row filter on activities `a`)."""
 
     name: str
-    sql: str
+    sql: sql.SQL  # a template: render_joins formats it
 
 
 @dataclass(frozen=True)
 class Temporal:
     """The time a feature covers, for `datetime`: integer years (activities) or dates."""
 
-    start: str
-    end: str
+    start: sql.Composable
+    end: sql.Composable
     unit: str = "date"  # "date" or "year"
     join: str | None = None
     title: str = ""
@@ -64,17 +64,18 @@ class Collection:
     title: str
     description: str
     table: str
-    key: str  # the GeoJSON id; /items/{fid} matches its text
-    tile_id: str  # the integer feature id in MVT
+    key: sql.Composable  # the GeoJSON id; /items/{fid} matches its text
+    tile_id: sql.Composable  # the integer feature id in MVT
     geometry_type: str  # JSON Schema / TileJSON geometry kind: polygon, line, point or geometry
     properties: tuple[Property, ...]
     joins: tuple[Join, ...] = ()
-    order_by: str = "t.id"
+    order_by: sql.Composable = field(default_factory=lambda: sql.SQL("t.id"))
     access: str | None = None  # collection id whose row filter applies (default: this id)
     temporal: Temporal | None = None
     versions: tuple[str, ...] = ()  # layer_versions rows this collection's content depends on
-    tile_order: str = "t.id"  # importance for the per-tile feature cap (first kept)
-    tenant_column: str = "t.tenant"
+    # importance for the per-tile feature cap (first kept)
+    tile_order: sql.Composable = field(default_factory=lambda: sql.SQL("t.id"))
+    tenant_column: sql.Composable = field(default_factory=lambda: sql.SQL("t.tenant"))
 
     @property
     def access_id(self) -> str:
@@ -103,9 +104,9 @@ class Collection:
 def render_joins(joins: tuple[Join, ...], principal: Principal) -> sql.Composable:
     if not joins:
         return sql.SQL("")
-    return sql.SQL(" ").join(
-        sql.SQL(j.sql).format(activities_filter=row_filter(principal, "activities", "a")) for j in joins
-    )
+    fragments = {"activities_filter": row_filter(principal, "activities", "a"), "live_activity": LIVE_ACTIVITY,
+                 "slum_area_scores": sql.SQL(SLUM_AREA_SCORES)}
+    return sql.SQL(" ").join(j.sql.format(**fragments) for j in joins)
 
 
 # -- slum-area scores ---------------------------------------------------------------------------------
@@ -119,36 +120,37 @@ SLUM_AREA_SCORES = ("SELECT level, total_score AS score, priority_class AS prior
 # Level codes from least to most severe: aggregates show the worst level of their areas.
 LEVEL_ORDER = ("TK", "KR", "KS", "KB")
 
-DECREE_JOIN = Join("decree", "JOIN decrees d ON d.id = t.decree_id")
-SCORES_JOIN = Join("scores", "LEFT JOIN LATERAL (" + SLUM_AREA_SCORES + ") sc ON true")
-KETERPADUAN_JOIN = Join("keterpaduan", (
+DECREE_JOIN = Join("decree", sql.SQL("JOIN decrees d ON d.id = t.decree_id"))
+SCORES_JOIN = Join("scores", sql.SQL("LEFT JOIN LATERAL ({slum_area_scores}) sc ON true"))
+KETERPADUAN_JOIN = Join("keterpaduan", sql.SQL(
     "LEFT JOIN LATERAL (SELECT count(*) AS activities, "
     "array_remove(array_agg(DISTINCT a.program ORDER BY a.program), NULL) AS programs, "
     "array_remove(array_agg(DISTINCT a.funding_source ORDER BY a.funding_source), NULL) AS funding_sources, "
     "array_remove(array_agg(DISTINCT a.kind ORDER BY a.kind), NULL) AS kinds, "
     "sum(a.cost) AS total_cost, min(a.year_start) AS year_min, max(a.year_end) AS year_max "
-    "FROM activities a WHERE a.geom && t.geom AND ST_Intersects(a.geom, t.geom) AND " + LIVE_ACTIVITY + " AND "
+    "FROM activities a WHERE a.geom && t.geom AND ST_Intersects(a.geom, t.geom) AND {live_activity} AND "
     "{activities_filter}) k ON true"
 ))
 
 SCORE_PROPERTIES = (
-    Property("level", "sc.level", title="Tingkat kekumuhan (TK, KR, KS, KB)", join="scores"),
-    Property("score", "sc.score", "number", title="Skor total kekumuhan", join="scores"),
-    Property("priority", "sc.priority", title="Kelas prioritas penanganan", join="scores"),
+    Property("level", sql.SQL("sc.level"), title="Tingkat kekumuhan (TK, KR, KS, KB)", join="scores"),
+    Property("score", sql.SQL("sc.score"), "number", title="Skor total kekumuhan", join="scores"),
+    Property("priority", sql.SQL("sc.priority"), title="Kelas prioritas penanganan", join="scores"),
 )
 
 
 def _slum_area_base() -> tuple[Property, ...]:
     return (
-        Property("id", "t.id", "integer", title="Nomor kawasan"),
-        Property("tenant", "t.tenant", title="Kode kab/kota (Kemendagri)"),
-        Property("decree", "d.number", title="Nomor SK Kumuh", join="decree"),
-        Property("decree_published", "d.published", "boolean", title="SK sudah terbit", join="decree", tile=False),
-        Property("decree_date", "d.decree_date", title="Tanggal SK", join="decree", format="date", tile=False),
-        Property("kawasan", "t.kawasan", title="Nama kawasan"),
-        Property("unit_label", "t.unit_label", title="RT/RW atau lingkungan"),
-        Property("kelurahan_code", "t.kelurahan_code", title="Kode kelurahan/desa (bagian terbesar)"),
-        Property("area_ha", "round(t.area_ha::numeric, 4)", "number", title="Luas geodesik (ha)"),
+        Property("id", sql.SQL("t.id"), "integer", title="Nomor kawasan"),
+        Property("tenant", sql.SQL("t.tenant"), title="Kode kab/kota (Kemendagri)"),
+        Property("decree", sql.SQL("d.number"), title="Nomor SK Kumuh", join="decree"),
+        Property("decree_published", sql.SQL("d.published"), "boolean", title="SK sudah terbit", join="decree",
+                 tile=False),
+        Property("decree_date", sql.SQL("d.decree_date"), title="Tanggal SK", join="decree", format="date", tile=False),
+        Property("kawasan", sql.SQL("t.kawasan"), title="Nama kawasan"),
+        Property("unit_label", sql.SQL("t.unit_label"), title="RT/RW atau lingkungan"),
+        Property("kelurahan_code", sql.SQL("t.kelurahan_code"), title="Kode kelurahan/desa (bagian terbesar)"),
+        Property("area_ha", sql.SQL("round(t.area_ha::numeric, 4)"), "number", title="Luas geodesik (ha)"),
     )
 
 
@@ -158,21 +160,21 @@ COLLECTIONS: dict[str, Collection] = {c.id: c for c in (
         title="Wilayah administrasi",
         description="Provinsi, kab/kota, kecamatan dan desa/kelurahan dengan kode Kemendagri",
         table="regions",
-        key="t.code",
-        tile_id="replace(t.code, '.', '')::bigint",
+        key=sql.SQL("t.code"),
+        tile_id=sql.SQL("replace(t.code, '.', '')::bigint"),
         geometry_type="polygon",
-        order_by="t.code",
+        order_by=sql.SQL("t.code"),
         versions=("regions",),
-        tile_order="t.area_ha DESC, t.code",
+        tile_order=sql.SQL("t.area_ha DESC, t.code"),
         properties=(
-            Property("code", "t.code", title="Kode Kemendagri"),
-            Property("bps_code", "t.bps_code", title="Kode BPS"),
-            Property("name", "t.name", title="Nama"),
-            Property("level", "t.level", title="Tingkat (provinsi, kabkota, kecamatan, desa_kelurahan)"),
-            Property("kind", "t.kind", title="Jenis (kota, kabupaten, kelurahan, desa ...)"),
-            Property("parent_code", "t.parent_code", title="Kode induk"),
-            Property("tenant", "t.tenant", title="Kode kab/kota"),
-            Property("area_ha", "round(t.area_ha::numeric, 4)", "number", title="Luas (ha)"),
+            Property("code", sql.SQL("t.code"), title="Kode Kemendagri"),
+            Property("bps_code", sql.SQL("t.bps_code"), title="Kode BPS"),
+            Property("name", sql.SQL("t.name"), title="Nama"),
+            Property("level", sql.SQL("t.level"), title="Tingkat (provinsi, kabkota, kecamatan, desa_kelurahan)"),
+            Property("kind", sql.SQL("t.kind"), title="Jenis (kota, kabupaten, kelurahan, desa ...)"),
+            Property("parent_code", sql.SQL("t.parent_code"), title="Kode induk"),
+            Property("tenant", sql.SQL("t.tenant"), title="Kode kab/kota"),
+            Property("area_ha", sql.SQL("round(t.area_ha::numeric, 4)"), "number", title="Luas (ha)"),
         ),
     ),
     Collection(
@@ -180,24 +182,25 @@ COLLECTIONS: dict[str, Collection] = {c.id: c for c in (
         title="Kawasan kumuh",
         description="Deliniasi kawasan kumuh per SK Kumuh, dengan luas geodesik, kelurahan, tingkat dan prioritas",
         table="slum_areas",
-        key="t.id",
-        tile_id="t.id",
+        key=sql.SQL("t.id"),
+        tile_id=sql.SQL("t.id"),
         geometry_type="polygon",
         joins=(DECREE_JOIN, SCORES_JOIN),
-        temporal=Temporal("d.decree_date", "d.decree_date", "date", join="decree", title="Tanggal SK Kumuh"),
+        temporal=Temporal(sql.SQL("d.decree_date"), sql.SQL("d.decree_date"), "date", join="decree",
+                          title="Tanggal SK Kumuh"),
         versions=("slum-areas", "survey-units"),
-        tile_order="t.area_ha DESC, t.id",
+        tile_order=sql.SQL("t.area_ha DESC, t.id"),
         properties=(
             *_slum_area_base(),
-            Property("kelurahan_codes", (
+            Property("kelurahan_codes", sql.SQL(
                 "(SELECT coalesce(json_agg(json_build_object('code', sr.region_code, 'share', "
                 "round(sr.share::numeric, 4)) ORDER BY sr.share DESC), '[]'::json) "
                 "FROM slum_area_regions sr WHERE sr.slum_area_id = t.id)"),
                 "array", title="Kelurahan yang dilalui dan porsinya", tile=False, filterable=False),
-            Property("stated_area_ha", "t.stated_area_ha", "number", title="Luas menurut SK (ha)", tile=False),
-            Property("legality", "t.legality", title="Legalitas lahan (legal, ilegal)"),
-            Property("typology", "t.typology", title="Tipologi"),
-            Property("synthetic", "t.synthetic", "boolean", title="Data sintetis (contoh)", tile=False),
+            Property("stated_area_ha", sql.SQL("t.stated_area_ha"), "number", title="Luas menurut SK (ha)", tile=False),
+            Property("legality", sql.SQL("t.legality"), title="Legalitas lahan (legal, ilegal)"),
+            Property("typology", sql.SQL("t.typology"), title="Tipologi"),
+            Property("synthetic", sql.SQL("t.synthetic"), "boolean", title="Data sintetis (contoh)", tile=False),
             *SCORE_PROPERTIES,
         ),
     ),
@@ -206,24 +209,24 @@ COLLECTIONS: dict[str, Collection] = {c.id: c for c in (
         title="Unit survei (RT/lingkungan)",
         description="Unit survei kawasan kumuh dengan data dasar (bangunan, penduduk, KK, panjang jalan/drainase)",
         table="survey_units",
-        key="t.id",
-        tile_id="t.id",
+        key=sql.SQL("t.id"),
+        tile_id=sql.SQL("t.id"),
         geometry_type="polygon",
         versions=("survey-units", "slum-areas"),
-        tile_order="t.area_ha DESC NULLS LAST, t.id",
+        tile_order=sql.SQL("t.area_ha DESC NULLS LAST, t.id"),
         properties=(
-            Property("id", "t.id", "integer", title="Nomor unit"),
-            Property("tenant", "t.tenant", title="Kode kab/kota"),
-            Property("slum_area_id", "t.slum_area_id", "integer", title="Nomor kawasan kumuh"),
-            Property("kelurahan_code", "t.kelurahan_code", title="Kode kelurahan/desa"),
-            Property("label", "t.label", title="RT/RW atau lingkungan"),
-            Property("area_ha", "t.area_ha", "number", title="Luas terverifikasi (ha)"),
-            Property("buildings", "t.buildings", "integer", title="Jumlah bangunan"),
-            Property("population", "t.population", "integer", title="Jumlah penduduk"),
-            Property("households", "t.households", "integer", title="Jumlah KK"),
-            Property("road_length_m", "t.road_length_m", "number", title="Panjang jalan ideal (m)"),
-            Property("drainage_length_m", "t.drainage_length_m", "number", title="Panjang drainase ideal (m)"),
-            Property("synthetic", "t.synthetic", "boolean", title="Data sintetis (contoh)", tile=False),
+            Property("id", sql.SQL("t.id"), "integer", title="Nomor unit"),
+            Property("tenant", sql.SQL("t.tenant"), title="Kode kab/kota"),
+            Property("slum_area_id", sql.SQL("t.slum_area_id"), "integer", title="Nomor kawasan kumuh"),
+            Property("kelurahan_code", sql.SQL("t.kelurahan_code"), title="Kode kelurahan/desa"),
+            Property("label", sql.SQL("t.label"), title="RT/RW atau lingkungan"),
+            Property("area_ha", sql.SQL("t.area_ha"), "number", title="Luas terverifikasi (ha)"),
+            Property("buildings", sql.SQL("t.buildings"), "integer", title="Jumlah bangunan"),
+            Property("population", sql.SQL("t.population"), "integer", title="Jumlah penduduk"),
+            Property("households", sql.SQL("t.households"), "integer", title="Jumlah KK"),
+            Property("road_length_m", sql.SQL("t.road_length_m"), "number", title="Panjang jalan ideal (m)"),
+            Property("drainage_length_m", sql.SQL("t.drainage_length_m"), "number", title="Panjang drainase ideal (m)"),
+            Property("synthetic", sql.SQL("t.synthetic"), "boolean", title="Data sintetis (contoh)", tile=False),
         ),
     ),
     Collection(
@@ -232,36 +235,36 @@ COLLECTIONS: dict[str, Collection] = {c.id: c for c in (
         description="Usulan dan kegiatan penanganan kumuh: jenis, program, sumber dana, tahap, tahun dan biaya "
                     "(data pribadi pengusul tidak pernah ditampilkan)",
         table="activities",
-        key="t.id",
-        tile_id="t.id",
+        key=sql.SQL("t.id"),
+        tile_id=sql.SQL("t.id"),
         geometry_type="geometry",
-        temporal=Temporal("t.year_start", "t.year_end", "year", title="Tahun anggaran"),
+        temporal=Temporal(sql.SQL("t.year_start"), sql.SQL("t.year_end"), "year", title="Tahun anggaran"),
         versions=("activities",),
-        tile_order="t.cost DESC NULLS LAST, t.id",
+        tile_order=sql.SQL("t.cost DESC NULLS LAST, t.id"),
         properties=(
-            Property("id", "t.id", "integer", title="Nomor kegiatan"),
-            Property("tenant", "t.tenant", title="Kode kab/kota"),
-            Property("title", "t.title", title="Nama kegiatan"),
-            Property("kind", "t.kind", title="Jenis kegiatan (katalog)"),
-            Property("criteria", "t.criteria", "array", title="Kriteria kumuh yang ditangani",
-                     tile_sql="array_to_string(t.criteria, ',')"),
-            Property("volume", "t.volume", "number", title="Volume"),
-            Property("unit", "t.unit", title="Satuan"),
-            Property("cost", "t.cost", "number", title="Biaya (Rp)"),
-            Property("year", "t.year_start", "integer", title="Tahun anggaran (mulai)"),
-            Property("year_end", "t.year_end", "integer", title="Tahun anggaran (selesai)"),
-            Property("program", "t.program", title="Program (NSUP, NUSP2 ...)"),
-            Property("funding_source", "t.funding_source", title="Sumber dana (APBN, APBD_KABKOTA ...)"),
-            Property("proposer_area", "t.proposer_area", title="Wilayah pengusul (lingkungan/RT)"),
-            Property("target_agency", "t.target_agency", title="OPD tujuan"),
-            Property("kelurahan_code", "t.kelurahan_code", title="Kode kelurahan/desa"),
-            Property("slum_area_id", "t.slum_area_id", "integer", title="Nomor kawasan kumuh"),
-            Property("stage", "t.stage", title="Tahap perencanaan"),
-            Property("status", "t.status", title="Status (aktif, dikembalikan, ditolak, dibatalkan, selesai)"),
-            Property("progress", "t.progress", "integer", title="Progres fisik (0, 50, 100 %)"),
-            Property("length_m", "round(t.length_m::numeric, 2)", "number", title="Panjang (m)"),
-            Property("area_m2", "round(t.area_m2::numeric, 2)", "number", title="Luas (m2)"),
-            Property("synthetic", "t.synthetic", "boolean", title="Data sintetis (contoh)", tile=False),
+            Property("id", sql.SQL("t.id"), "integer", title="Nomor kegiatan"),
+            Property("tenant", sql.SQL("t.tenant"), title="Kode kab/kota"),
+            Property("title", sql.SQL("t.title"), title="Nama kegiatan"),
+            Property("kind", sql.SQL("t.kind"), title="Jenis kegiatan (katalog)"),
+            Property("criteria", sql.SQL("t.criteria"), "array", title="Kriteria kumuh yang ditangani",
+                     tile_sql=sql.SQL("array_to_string(t.criteria, ',')")),
+            Property("volume", sql.SQL("t.volume"), "number", title="Volume"),
+            Property("unit", sql.SQL("t.unit"), title="Satuan"),
+            Property("cost", sql.SQL("t.cost"), "number", title="Biaya (Rp)"),
+            Property("year", sql.SQL("t.year_start"), "integer", title="Tahun anggaran (mulai)"),
+            Property("year_end", sql.SQL("t.year_end"), "integer", title="Tahun anggaran (selesai)"),
+            Property("program", sql.SQL("t.program"), title="Program (NSUP, NUSP2 ...)"),
+            Property("funding_source", sql.SQL("t.funding_source"), title="Sumber dana (APBN, APBD_KABKOTA ...)"),
+            Property("proposer_area", sql.SQL("t.proposer_area"), title="Wilayah pengusul (lingkungan/RT)"),
+            Property("target_agency", sql.SQL("t.target_agency"), title="OPD tujuan"),
+            Property("kelurahan_code", sql.SQL("t.kelurahan_code"), title="Kode kelurahan/desa"),
+            Property("slum_area_id", sql.SQL("t.slum_area_id"), "integer", title="Nomor kawasan kumuh"),
+            Property("stage", sql.SQL("t.stage"), title="Tahap perencanaan"),
+            Property("status", sql.SQL("t.status"), title="Status (aktif, dikembalikan, ditolak, dibatalkan, selesai)"),
+            Property("progress", sql.SQL("t.progress"), "integer", title="Progres fisik (0, 50, 100 %)"),
+            Property("length_m", sql.SQL("round(t.length_m::numeric, 2)"), "number", title="Panjang (m)"),
+            Property("area_m2", sql.SQL("round(t.area_m2::numeric, 2)"), "number", title="Luas (m2)"),
+            Property("synthetic", sql.SQL("t.synthetic"), "boolean", title="Data sintetis (contoh)", tile=False),
         ),
     ),
     Collection(
@@ -270,32 +273,32 @@ COLLECTIONS: dict[str, Collection] = {c.id: c for c in (
         description="Per kawasan kumuh: jumlah kegiatan, program, sumber dana, jenis kegiatan dan total biaya "
                     "(kegiatan yang ditolak atau dibatalkan tidak dihitung)",
         table="slum_areas",
-        key="t.id",
-        tile_id="t.id",
+        key=sql.SQL("t.id"),
+        tile_id=sql.SQL("t.id"),
         geometry_type="polygon",
         access="slum-areas",
         joins=(DECREE_JOIN, SCORES_JOIN, KETERPADUAN_JOIN),
         versions=("slum-areas", "survey-units", "activities"),
-        tile_order="t.area_ha DESC, t.id",
+        tile_order=sql.SQL("t.area_ha DESC, t.id"),
         properties=(
             *_slum_area_base(),
-            Property("level", "sc.level", title="Tingkat kekumuhan", join="scores"),
-            Property("activities", "coalesce(k.activities, 0)", "integer", title="Jumlah kegiatan",
+            Property("level", sql.SQL("sc.level"), title="Tingkat kekumuhan", join="scores"),
+            Property("activities", sql.SQL("coalesce(k.activities, 0)"), "integer", title="Jumlah kegiatan",
                      join="keterpaduan"),
-            Property("programs", "coalesce(k.programs, '{}')", "array", title="Program",
-                     tile_sql="array_to_string(k.programs, ',')", join="keterpaduan"),
-            Property("program_count", "coalesce(cardinality(k.programs), 0)", "integer", title="Jumlah program",
-                     join="keterpaduan"),
-            Property("funding_sources", "coalesce(k.funding_sources, '{}')", "array", title="Sumber dana",
-                     tile_sql="array_to_string(k.funding_sources, ',')", join="keterpaduan"),
-            Property("funding_source_count", "coalesce(cardinality(k.funding_sources), 0)", "integer",
+            Property("programs", sql.SQL("coalesce(k.programs, '{}')"), "array", title="Program",
+                     tile_sql=sql.SQL("array_to_string(k.programs, ',')"), join="keterpaduan"),
+            Property("program_count", sql.SQL("coalesce(cardinality(k.programs), 0)"), "integer",
+                     title="Jumlah program", join="keterpaduan"),
+            Property("funding_sources", sql.SQL("coalesce(k.funding_sources, '{}')"), "array", title="Sumber dana",
+                     tile_sql=sql.SQL("array_to_string(k.funding_sources, ',')"), join="keterpaduan"),
+            Property("funding_source_count", sql.SQL("coalesce(cardinality(k.funding_sources), 0)"), "integer",
                      title="Jumlah sumber dana", join="keterpaduan"),
-            Property("kind_count", "coalesce(cardinality(k.kinds), 0)", "integer", title="Jumlah jenis kegiatan",
+            Property("kind_count", sql.SQL("coalesce(cardinality(k.kinds), 0)"), "integer",
+                     title="Jumlah jenis kegiatan", join="keterpaduan"),
+            Property("total_cost", sql.SQL("coalesce(k.total_cost, 0)"), "number", title="Total biaya (Rp)",
                      join="keterpaduan"),
-            Property("total_cost", "coalesce(k.total_cost, 0)", "number", title="Total biaya (Rp)",
-                     join="keterpaduan"),
-            Property("year_min", "k.year_min", "integer", title="Tahun pertama", join="keterpaduan"),
-            Property("year_max", "k.year_max", "integer", title="Tahun terakhir", join="keterpaduan"),
+            Property("year_min", sql.SQL("k.year_min"), "integer", title="Tahun pertama", join="keterpaduan"),
+            Property("year_max", sql.SQL("k.year_max"), "integer", title="Tahun terakhir", join="keterpaduan"),
         ),
     ),
 )}

@@ -64,7 +64,7 @@ class _Translator:
             raise InvalidInput(f"filter: {json.dumps(node)} is not a condition")
         op, args = node["op"].lower(), node.get("args", [])
         if op in ("and", "or"):
-            joined = sql.SQL(f" {op.upper()} ").join(self.predicate(a) for a in args)
+            joined = sql.SQL(" AND " if op == "and" else " OR ").join(self.predicate(a) for a in args)
             return sql.SQL("({})").format(joined)
         if op == "not":
             return sql.SQL("(NOT {})").format(self.predicate(args[0]))
@@ -75,19 +75,19 @@ class _Translator:
             if prop.type != "string":
                 raise InvalidInput(f"filter: like needs a text property; '{prop.name}' is {prop.type}")
             self._expect(prop, args[1], op)
-            return sql.SQL("({} LIKE {})").format(sql.SQL(prop.sql), self._value(args[1]))
+            return sql.SQL("({} LIKE {})").format(prop.sql, self._value(args[1]))
         if op == "between":
             prop = self._property(args[0])
             for value in args[1:]:
                 self._expect(prop, value, op)
             low = self._value(args[1])
-            return sql.SQL("({} BETWEEN {} AND {})").format(sql.SQL(prop.sql), low, self._value(args[2]))
+            return sql.SQL("({} BETWEEN {} AND {})").format(prop.sql, low, self._value(args[2]))
         if op == "in":
             prop = self._property(args[0])
             values = args[1]
             for value in values:
                 self._expect(prop, value, op)
-            return sql.SQL("({} IN ({}))").format(sql.SQL(prop.sql), sql.SQL(", ").join(map(self._value, values)))
+            return sql.SQL("({} IN ({}))").format(prop.sql, sql.SQL(", ").join(map(self._value, values)))
         if op == "isnull":
             return sql.SQL("({} IS NULL)").format(self._operand_sql(args[0]))
         if op in SPATIAL:
@@ -98,7 +98,7 @@ class _Translator:
                 raise InvalidInput(f"filter: {op} needs an array property and a list, e.g. "
                                    f"A_CONTAINS(criteria, ('2a'))")
             values = sql.SQL("ARRAY[{}]::text[]").format(sql.SQL(", ").join(self._value(str(v)) for v in args[1]))
-            return sql.SQL("({} {} {})").format(sql.SQL(prop.sql), sql.SQL(ARRAYS[op]), values)
+            return sql.SQL("({} {} {})").format(prop.sql, sql.SQL(ARRAYS[op]), values)
         raise InvalidInput(f"filter: operator '{node['op']}' is not supported (supported: and, or, not, "
                            "comparisons, like, between, in, isNull, s_* spatial and a_* array functions)")
 
@@ -121,7 +121,7 @@ class _Translator:
         if isinstance(node, dict) and node.get("property") == "geometry":
             return sql.SQL("t.geom")
         if isinstance(node, dict) and "property" in node:
-            return sql.SQL(self._property(node).sql)
+            return self._property(node).sql
         return self._value(node)
 
     def _comparison(self, operator: str, args: list) -> sql.Composable:
@@ -136,7 +136,7 @@ class _Translator:
         elif isinstance(value, dict) and "timestamp" in value:
             value = value["timestamp"]
         self._expect(prop, value, operator)
-        return sql.SQL("({} {} {})").format(sql.SQL(prop.sql), sql.SQL(operator), self._value(value))
+        return sql.SQL("({} {} {})").format(prop.sql, sql.SQL(operator), self._value(value))
 
     def _expect(self, prop: Property, value: Any, op: str) -> None:
         if prop.type in NUMERIC:

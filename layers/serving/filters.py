@@ -181,7 +181,7 @@ def where_clause(collection: Collection, query: ItemsQuery) -> tuple[sql.Composa
                                "AND ST_Intersects(t.geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326))"))
         params += [*query.bbox, *query.bbox]
     if query.tenant:
-        clauses.append(sql.SQL(collection.tenant_column + " = %s"))
+        clauses.append(sql.SQL("{} = %s").format(collection.tenant_column))
         params.append(query.tenant)
     if query.datetime:
         clause, values = _temporal_clause(collection, query.datetime)
@@ -191,9 +191,9 @@ def where_clause(collection: Collection, query: ItemsQuery) -> tuple[sql.Composa
         prop = collection.find_property(name)
         typed = _typed(prop.type, name, value, prop.format)
         if prop.type == "array":
-            clauses.append(sql.SQL("%s = ANY(" + prop.sql + ")"))
+            clauses.append(sql.SQL("%s = ANY({})").format(prop.sql))
         else:
-            clauses.append(sql.SQL(prop.sql + " = %s"))
+            clauses.append(sql.SQL("{} = %s").format(prop.sql))
         params.append(typed)
     if query.cql is not None:
         clauses.append(query.cql)
@@ -208,16 +208,16 @@ def _temporal_clause(collection: Collection, when: tuple[datetime | None, dateti
     clauses, params = [], []
     if temporal.unit == "year":
         if start is not None:
-            clauses.append(temporal.end + " >= %s")
+            clauses.append(sql.SQL("{} >= %s").format(temporal.end))
             params.append(start.astimezone(UTC).year)
         if end is not None:
-            clauses.append(temporal.start + " <= %s")
+            clauses.append(sql.SQL("{} <= %s").format(temporal.start))
             params.append(end.astimezone(UTC).year)
     else:
         if start is not None:
-            clauses.append(temporal.end + " >= %s")
+            clauses.append(sql.SQL("{} >= %s").format(temporal.end))
             params.append(start.astimezone(UTC).date())
         if end is not None:
-            clauses.append(temporal.start + " <= %s")
+            clauses.append(sql.SQL("{} <= %s").format(temporal.start))
             params.append(end.astimezone(UTC).date())
-    return sql.SQL("(" + " AND ".join(clauses) + ")"), params
+    return sql.SQL("({})").format(sql.SQL(" AND ").join(clauses)), params

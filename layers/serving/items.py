@@ -16,13 +16,12 @@ from layers.serving.filters import ItemsQuery, where_clause
 
 
 # -- items ----------------------------------------------------------------------------------------------
-def _feature_sql(collection: Collection) -> str:
-    pairs = ", ".join(f"'{p.name}', {p.sql}" for p in collection.properties)
-    return (
-        "json_build_object('type', 'Feature', 'id', " + collection.key + ", "
-        "'geometry', ST_AsGeoJSON(t.geom, " + str(COORDINATE_DECIMALS) + ")::json, "
-        "'properties', json_build_object(" + pairs + "))::text"
-    )
+def _feature_sql(collection: Collection) -> sql.Composable:
+    pairs = sql.SQL(", ").join(sql.SQL("{}, {}").format(sql.Literal(p.name), p.sql) for p in collection.properties)
+    return sql.SQL(
+        "json_build_object('type', 'Feature', 'id', {key}, 'geometry', ST_AsGeoJSON(t.geom, {decimals})::json, "
+        "'properties', json_build_object({pairs}))::text"
+    ).format(key=collection.key, decimals=sql.Literal(COORDINATE_DECIMALS), pairs=pairs)
 
 
 def _from(collection: Collection, principal: Principal, joins: tuple[Join, ...]) -> sql.Composable:
@@ -41,10 +40,10 @@ async def count_items(conn: AsyncConnection, collection: Collection, query: Item
 
 def _select(collection: Collection, principal: Principal, where: sql.Composable) -> sql.Composable:
     return sql.SQL("SELECT {} {} WHERE {} ORDER BY {} LIMIT %s OFFSET %s").format(
-        sql.SQL(_feature_sql(collection)),
+        _feature_sql(collection),
         _from(collection, principal, collection.joins),
         where,
-        sql.SQL(collection.order_by),
+        collection.order_by,
     )
 
 
@@ -52,7 +51,7 @@ async def fetch_item(conn: AsyncConnection, collection: Collection, fid: str, pr
                      ) -> str | None:
     """One feature by its id, as GeoJSON text, or None (also when the caller may not see it)."""
     statement = _select(collection, principal, sql.SQL("{}::text = %s AND {}").format(
-        sql.SQL(collection.key), row_filter(principal, collection.access_id)))
+        collection.key, row_filter(principal, collection.access_id)))
     cur = await conn.execute(statement, [fid, 1, 0])
     row = await cur.fetchone()
     return row[0] if row else None
