@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench system-deps venv clean
+.PHONY: run test test-fast lint bench system-deps venv clean
 
 run: system-deps $(BIN)/.installed
 	$(BIN)/kotaku demo --if-empty
@@ -16,10 +16,18 @@ run: system-deps $(BIN)/.installed
 
 test: system-deps $(BIN)/.installed
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# No database, cluster or server: the tests marked `fast` by tests/conftest.py, in seconds.
+test-fast: $(BIN)/.installed
+	$(BIN)/pytest -m fast $(PYTEST_ARGS)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 bench: system-deps $(BIN)/.installed
 	$(BIN)/python bench/import_regions.py
