@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import current_principal
 from api.deps import connection, sync_connection
+from api.models import ConflictReport, OverlapVerdict, SavedActivity, error_responses
 from geo.errors import InvalidInput
 from layers.accounts.access import Principal
 from layers.planning import proposals
@@ -20,6 +21,12 @@ from layers.planning import proposals
 router = APIRouter(tags=["usulan"])
 ITEMS = "/collections/activities/items"
 GEOJSON = "application/geo+json"
+# 409 of a write: the error shape, its details the overlap verdict when an overlap blocked it.
+CONFLICT: dict[int | str, dict[str, Any]] = {409: {
+    "model": ConflictReport,
+    "description": "Diblokir tumpang tindih (details: verdict) atau tahap usulan tidak lagi dapat diubah"}}
+# Checked against the models (keys left out stay out) and written by json.dumps as before.
+TYPED: dict = {"response_model_exclude_unset": True, "response_class": JSONResponse}
 
 
 class ActivityFeature(BaseModel):
@@ -52,14 +59,17 @@ def _json(value: Any) -> str:
     return json.dumps(value)
 
 
-@router.post("/overlap-check", summary="Periksa tumpang tindih tanpa menyimpan")
+@router.post("/overlap-check", summary="Periksa tumpang tindih tanpa menyimpan", response_model=OverlapVerdict,
+             **TYPED, responses=error_responses(400, 401, 403, 503))
 async def overlap_check(feature: ActivityFeature, principal: Principal = Depends(current_principal),
                         conn=Depends(connection)) -> dict:
     """The verdict a creation would get (the same check), without saving anything."""
     return await proposals.check_async(conn, feature.properties, _geometry(feature), principal)
 
 
-@router.post(ITEMS, status_code=201, summary="Buat usulan/kegiatan (409 bila tumpang tindih)")
+@router.post(ITEMS, status_code=201, summary="Buat usulan/kegiatan (409 bila tumpang tindih)",
+             responses={201: {"model": SavedActivity, "description": "Tersimpan (header Location: fitur baru)"},
+                        **error_responses(400, 401, 403), **CONFLICT, **error_responses(503)})
 def create(request: Request, feature: ActivityFeature, principal: Principal = Depends(current_principal),
            conn=Depends(sync_connection)) -> JSONResponse:
     result = proposals.create(conn, principal, feature.properties, _geometry(feature))
@@ -67,19 +77,24 @@ def create(request: Request, feature: ActivityFeature, principal: Principal = De
     return JSONResponse(result, status_code=201, headers={"Location": location})
 
 
-@router.put(ITEMS + "/{activity_id}", summary="Ganti usulan (diperiksa tumpang tindih lagi)")
+@router.put(ITEMS + "/{activity_id}", summary="Ganti usulan (diperiksa tumpang tindih lagi)",
+            response_model=SavedActivity, **TYPED,
+            responses={**error_responses(400, 401, 403, 404), **CONFLICT, **error_responses(503)})
 def replace(activity_id: int, feature: ActivityFeature, principal: Principal = Depends(current_principal),
             conn=Depends(sync_connection)) -> dict:
     return proposals.update(conn, principal, activity_id, feature.properties, _geometry(feature), replace=True)
 
 
-@router.patch(ITEMS + "/{activity_id}", summary="Ubah sebagian usulan (diperiksa tumpang tindih lagi)")
+@router.patch(ITEMS + "/{activity_id}", summary="Ubah sebagian usulan (diperiksa tumpang tindih lagi)",
+              response_model=SavedActivity, **TYPED,
+              responses={**error_responses(400, 401, 403, 404), **CONFLICT, **error_responses(503)})
 def patch(activity_id: int, feature: ActivityFeature, principal: Principal = Depends(current_principal),
           conn=Depends(sync_connection)) -> dict:
     return proposals.update(conn, principal, activity_id, feature.properties, _geometry(feature), replace=False)
 
 
-@router.delete(ITEMS + "/{activity_id}", status_code=204, summary="Hapus usulan yang belum diproses")
+@router.delete(ITEMS + "/{activity_id}", status_code=204, summary="Hapus usulan yang belum diproses",
+               responses=error_responses(401, 403, 404, 409, 503))
 def delete(activity_id: int, principal: Principal = Depends(current_principal),
            conn=Depends(sync_connection)) -> Response:
     proposals.delete(conn, principal, activity_id)
@@ -96,26 +111,30 @@ def options_item(activity_id: int) -> Response:
     return Response(status_code=204, headers={"Allow": "GET, HEAD, PUT, PATCH, DELETE, OPTIONS"})
 
 
-@router.post("/activities/{activity_id}/transitions", summary="Langkah alur perencanaan")
+@router.post("/activities/{activity_id}/transitions", summary="Langkah alur perencanaan",
+             responses=error_responses(400, 401, 403, 404, 409, 503))
 def transition(activity_id: int, step: TransitionRequest, principal: Principal = Depends(current_principal),
                conn=Depends(sync_connection)) -> dict:
     return proposals.transition(conn, principal, activity_id, step.action, reason=step.reason,
                                 progress=step.progress)
 
 
-@router.get("/activities/{activity_id}/history", summary="Riwayat usulan (publik)")
+@router.get("/activities/{activity_id}/history", summary="Riwayat usulan (publik)",
+            responses=error_responses(401, 404, 503))
 def history(activity_id: int, principal: Principal = Depends(current_principal),
             conn=Depends(sync_connection)) -> dict:
     return proposals.public_record(conn, principal, activity_id)
 
 
-@router.get("/activities/{activity_id}/links", summary="Kolaborasi dan tumpang tindih yang disetujui")
+@router.get("/activities/{activity_id}/links", summary="Kolaborasi dan tumpang tindih yang disetujui",
+            responses=error_responses(401, 404, 503))
 def links(activity_id: int, principal: Principal = Depends(current_principal),
           conn=Depends(sync_connection)) -> dict:
     return {"links": proposals.public_record(conn, principal, activity_id)["links"]}
 
 
-@router.post("/activities/{activity_id}/attachments", status_code=201, summary="Unggah foto/video (maks. 5)")
+@router.post("/activities/{activity_id}/attachments", status_code=201, summary="Unggah foto/video (maks. 5)",
+             responses=error_responses(400, 401, 403, 404, 413, 415, 503))
 async def upload(activity_id: int, file: UploadFile = File(...), principal: Principal = Depends(current_principal),
                  conn=Depends(sync_connection)) -> dict:
     content = await file.read(proposals.MAX_UPLOAD_BYTES + 1)

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from psycopg_pool import AsyncConnectionPool
 
+from api import models
 from api.auth import current_principal
-from api.routes.ogc import base_url, format_links, wants_html
+from api.routes.ogc import HTML_ALTERNATE, JSON_OR_HTML, base_url, format_links, wants_html
 from geo.bounds import INDONESIA
 from geo.errors import NotFound
 from layers.accounts.access import Principal
@@ -32,6 +34,12 @@ SCHEMA_JSON = "application/schema+json"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 REVALIDATE = {"public": "public, no-cache", "private": "private, no-cache"}
 F_QUERY = Query(None, description="json atau html")
+# Items are streamed (and an item is passed through as PostGIS wrote it): documented here, not response_model.
+GEOJSON_OR_HTML = {"text/html": {"schema": {"type": "string"}}}
+ITEMS_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"model": models.FeatureCollection, "content": {
+    GEOJSON: {"schema": {"$ref": "#/components/schemas/FeatureCollection"}}, **GEOJSON_OR_HTML}}}
+ITEM_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"model": models.Feature, "content": {
+    GEOJSON: {"schema": {"$ref": "#/components/schemas/Feature"}}, **GEOJSON_OR_HTML}}}
 
 
 def version_reader(request: Request) -> VersionReader:
@@ -74,7 +82,8 @@ def _collection_document(base: str, collection: Collection) -> dict:
     return doc
 
 
-@router.get("/collections", summary="Daftar koleksi")
+@router.get("/collections", summary="Daftar koleksi", response_model=models.Collections, **JSON_OR_HTML,
+            responses={**HTML_ALTERNATE, **models.error_responses(400)})
 async def collections(request: Request, f: str | None = F_QUERY):
     html = wants_html(request, f)
     base = base_url(request)
@@ -82,16 +91,18 @@ async def collections(request: Request, f: str | None = F_QUERY):
         "links": format_links(f"{base}/collections", "self", "application/json", html),
         "collections": [_collection_document(base, c) for c in COLLECTIONS.values()],
     }
-    return HTMLResponse(collections_html(doc)) if html else JSONResponse(doc)
+    return HTMLResponse(collections_html(doc)) if html else doc
 
 
-@router.get("/collections/{collection_id}", summary="Satu koleksi")
+@router.get("/collections/{collection_id}", summary="Satu koleksi", response_model=models.Collection,
+            **JSON_OR_HTML, responses={**HTML_ALTERNATE, **models.error_responses(400, 404)})
 async def collection(request: Request, collection_id: str, f: str | None = F_QUERY):
     doc = _collection_document(base_url(request), get_collection(collection_id))
-    return HTMLResponse(collection_html(doc)) if wants_html(request, f) else JSONResponse(doc)
+    return HTMLResponse(collection_html(doc)) if wants_html(request, f) else doc
 
 
-@router.get("/collections/{collection_id}/queryables", summary="Properti yang dapat difilter (Part 3)")
+@router.get("/collections/{collection_id}/queryables", summary="Properti yang dapat difilter (Part 3)",
+            responses=models.error_responses(400, 404))
 async def collection_queryables(request: Request, collection_id: str, f: str | None = F_QUERY):
     doc = queryables(get_collection(collection_id), base_url(request))
     if wants_html(request, f, ("json", "schema+json")):
@@ -100,7 +111,8 @@ async def collection_queryables(request: Request, collection_id: str, f: str | N
 
 
 @router.get("/collections/{collection_id}/items", summary="Fitur GeoJSON sebuah koleksi",
-            response_class=StreamingResponse)
+            response_class=StreamingResponse,
+            responses={**ITEMS_RESPONSES, **models.error_responses(400, 401, 404, 503)})
 async def items(
     request: Request,
     collection_id: str,
@@ -140,7 +152,8 @@ async def items(
                              headers=headers)
 
 
-@router.get("/collections/{collection_id}/items/{fid}", summary="Satu fitur")
+@router.get("/collections/{collection_id}/items/{fid}", summary="Satu fitur",
+            responses={**ITEM_RESPONSES, **models.error_responses(400, 401, 404, 503)})
 async def item(request: Request, collection_id: str, fid: str, f: str | None = Query(None),
                principal: Principal = Depends(current_principal)) -> Response:
     collection = get_collection(collection_id)

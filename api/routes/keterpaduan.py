@@ -5,8 +5,10 @@ personal data)."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
 
 from api.auth import current_principal
+from api.models import KeterpaduanSummary, error_responses
 from layers.accounts.access import Principal
 from layers.db.frames import arun
 from layers.keterpaduan.summary import as_json, keterpaduan_op
@@ -15,7 +17,9 @@ from layers.values.codes import tenant_code
 router = APIRouter(tags=["keterpaduan"])
 
 
-@router.get("/tenants/{tenant}/keterpaduan", summary="Keterpaduan program per kawasan kumuh dan wilayah")
+@router.get("/tenants/{tenant}/keterpaduan", summary="Keterpaduan program per kawasan kumuh dan wilayah",
+            response_model=KeterpaduanSummary, response_model_exclude_unset=True, response_class=JSONResponse,
+            responses=error_responses(400, 401, 404, 503))
 async def tenant_keterpaduan(
     request: Request,
     tenant: str,

@@ -12,11 +12,16 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
+from api.models import Conformance, LandingPage, error_responses
 from geo.errors import InvalidInput
 from maps.ogc_html import conformance_html, landing_html
 
 router = APIRouter(tags=["OGC API"])
 OPENAPI_30 = "application/vnd.oai.openapi+json;version=3.0"
+# JSON by default, HTML with ?f=html or a browser's Accept: the JSON form is checked against the route's model,
+# keys left out stay out (exclude_unset), and json.dumps writes it as before (response_class=JSONResponse).
+HTML_ALTERNATE: dict[int | str, dict[str, Any]] = {200: {"content": {"text/html": {"schema": {"type": "string"}}}}}
+JSON_OR_HTML: dict = {"response_model_exclude_unset": True, "response_class": JSONResponse}
 
 FEATURES = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf"
 FILTERING = "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf"
@@ -59,7 +64,8 @@ def format_links(href: str, rel_json: str, media_json: str, html: bool) -> list[
             {"rel": "alternate", **(json_link if html else html_link)}]
 
 
-@router.get("/", summary="Halaman awal OGC API")
+@router.get("/", summary="Halaman awal OGC API", response_model=LandingPage, **JSON_OR_HTML,
+            responses={**HTML_ALTERNATE, **error_responses(400)})
 async def landing(request: Request, f: str | None = Query(None, description="json atau html")):
     html = wants_html(request, f)
     base = base_url(request)
@@ -78,13 +84,14 @@ async def landing(request: Request, f: str | None = Query(None, description="jso
              "title": "Skema ubin", "href": f"{base}/tileMatrixSets"},
         ],
     }
-    return HTMLResponse(landing_html(doc)) if html else JSONResponse(doc)
+    return HTMLResponse(landing_html(doc)) if html else doc
 
 
-@router.get("/conformance", summary="Kelas kesesuaian OGC")
+@router.get("/conformance", summary="Kelas kesesuaian OGC", response_model=Conformance, **JSON_OR_HTML,
+            responses={**HTML_ALTERNATE, **error_responses(400)})
 async def conformance(request: Request, f: str | None = Query(None, description="json atau html")):
     doc = {"conformsTo": CONFORMANCE}
-    return HTMLResponse(conformance_html(doc)) if wants_html(request, f) else JSONResponse(doc)
+    return HTMLResponse(conformance_html(doc)) if wants_html(request, f) else doc
 
 
 @router.get("/api", summary="Definisi API (OpenAPI 3.0)")

@@ -1,48 +1,37 @@
 """Tiles: OGC API Tiles (vector tiles per collection, PNG map tiles, tile matrix sets), the XYZ aliases
-`/tiles/{id}/{z}/{x}/{y}.pbf|.png`, TileJSON 3.0 and legends. Thin over layers/serving/tiles.py and maps/.
-
-Caching (DESIGN.md, Martin's approach tied to data): a strong ETag from the data versions of the collection's
-layers, the tile address, format, style and the caller's row scope; If-None-Match answers 304 without a tile
-query; an empty tile is 204; rendered tiles are kept in an in-process LRU keyed by that ETag, so an edit
-(which bumps the version) shows on the next request without a restart.
+`/tiles/{id}/{z}/{x}/{y}.pbf|.png`, TileJSON 3.0 and legends. Thin over maps/tile_flow.py (one tile: ETag, 304,
+cache, render, 204), layers/serving/tiles.py and maps/.
 """
 
 from __future__ import annotations
 
-import anyio
 import morecantile
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from api.auth import current_principal
-from api.routes.features import cache_control, version_reader
+from api.conditional import not_modified
+from api.routes.features import version_reader
 from api.routes.ogc import base_url
 from geo.bounds import INDONESIA
 from geo.errors import NotFound
 from layers.accounts.access import Principal
-from layers.serving.cache import CachedTile, TileCache
-from layers.serving.collections import COLLECTIONS, Collection, get_collection
+from layers.serving.cache import TileCache
+from layers.serving.collections import Collection, get_collection
 from layers.serving.tiles import (
     AGGREGATE_NOTE,
     AGGREGATES,
-    MAX_FEATURES_PER_TILE,
     MAX_ZOOM,
     MIN_ZOOM,
     TILE_MATRIX_SET,
-    TileAddress,
     check_tenant,
     layer_fields,
-    render_mvt,
-    tile_shapes,
 )
-from layers.serving.versions import definition_hash, etag_matches, strong_etag
 from maps.legends import legend_json, legend_svg
-from maps.png_tiles import render_png
-from maps.styles import Style, style_for, styles_of
+from maps.styles import Style
+from maps.tile_flow import MVT, PNG, answer_tile, png_style
 
 router = APIRouter(tags=["Tiles"])
-MVT = "application/vnd.mapbox-vector-tile"
-PNG = "image/png"
 TMS_URI = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
 EPSG_3857 = "http://www.opengis.net/def/crs/EPSG/0/3857"
 ATTRIBUTION = "kotaku-gis; batas wilayah: cahyadsn/wilayah_boundaries (MIT)"
@@ -62,47 +51,18 @@ def _check_tms(tms_id: str) -> None:
         raise NotFound(f"tile matrix set '{tms_id}' is not offered: use {TILE_MATRIX_SET}")
 
 
-def _png_style(collection: Collection, style_id: str | None) -> Style:
-    style = style_for(collection.id, style_id)
-    if style is None:
-        offered = {c: [s.id for s in styles_of(c)] for c in COLLECTIONS if styles_of(c)}
-        raise NotFound(f"no PNG style '{style_id or ''}' for collection '{collection.id}'; PNG tiles exist for "
-                       + "; ".join(f"{c} ({', '.join(ids)})" for c, ids in offered.items()))
-    return style
-
-
 async def _tile(request: Request, collection_id: str, z: int, x: int, y: int, principal: Principal,
                 tenant: str | None, style_id: str | None = None, png: bool = False) -> Response:
-    collection = get_collection(collection_id)
-    address = TileAddress.checked(z, x, y)
-    tenant = check_tenant(tenant)
-    style = _png_style(collection, style_id) if png else None
-    cache = tile_cache(request)
-    media = PNG if png else MVT
-    versions = await version_reader(request).versions(collection.versions)
-    etag = strong_etag(definition_hash(collection.id, collection), versions, principal, media,
-                       style.id if style else "", z, x, y, tenant)
-    headers = {"ETag": etag, "Cache-Control": cache_control(principal)}
-    if etag_matches(request.headers.get("if-none-match"), etag):
-        return Response(status_code=304, headers=headers)
-    tile = cache.get(etag) if cache.enabled else None
-    if tile is None:
-        async with request.app.state.pool.connection() as conn:
-            if png:
-                shapes = await tile_shapes(conn, collection, address, principal, style.property, tenant)
-                tile = CachedTile(b"", 0) if not shapes else None
-            else:
-                rendered = await render_mvt(conn, collection, address, principal, tenant)
-                tile = CachedTile(rendered.data, rendered.features)
-        if tile is None:  # rasterise outside the connection, in a thread: the pool and event loop stay free
-            tile = CachedTile(await anyio.to_thread.run_sync(render_png, shapes, style), len(shapes))
-        cache.put(etag, tile)
-    headers["X-Tile-Features"] = str(tile.features)
-    if tile.features >= MAX_FEATURES_PER_TILE:
-        headers["X-Tile-Capped"] = "true"
-    if not tile.data:
+    """The HTTP adapter of maps.tile_flow.answer_tile: request in, Response out."""
+    answer = await answer_tile(request.app.state.pool, tile_cache(request), version_reader(request), collection_id,
+                               z, x, y, principal, tenant=tenant, png=png, style=style_id,
+                               if_none_match=request.headers.get("if-none-match"))
+    headers = answer.headers()
+    if answer.status == 304:
+        return not_modified(headers)
+    if answer.status == 204:
         return Response(status_code=204, headers=headers)
-    return Response(tile.data, media_type=media, headers=headers)
+    return Response(answer.body, media_type=answer.media_type, headers=headers)
 
 
 # -- XYZ tiles (first: the hottest routes, matched first) ---------------------------------------------
@@ -206,7 +166,7 @@ async def ogc_vector_tile(request: Request, collection_id: str, tms_id: str, til
 async def map_tileset(request: Request, collection_id: str, tms_id: str, style: str | None = STYLE_QUERY) -> dict:
     _check_tms(tms_id)
     collection = get_collection(collection_id)
-    return _tileset(request, collection, _png_style(collection, style))
+    return _tileset(request, collection, png_style(collection, style))
 
 
 @router.get("/collections/{collection_id}/map/tiles/{tms_id}/{tile_matrix}/{tile_row}/{tile_col}",
@@ -229,8 +189,7 @@ async def tilejson(request: Request, collection_id: str, tenant: str | None = TE
     base = base_url(request)
     query = []
     if format == "png":
-        png_style = _png_style(collection, style)
-        query.append(f"style={png_style.id}")
+        query.append(f"style={png_style(collection, style).id}")
     elif format != "pbf":
         raise NotFound(f"format '{format}' is not offered: pbf or png")
     if tenant:
@@ -264,9 +223,9 @@ async def tilejson(request: Request, collection_id: str, tenant: str | None = TE
 
 @router.get("/tiles/{collection_id}/legend.json", summary="Legenda gaya peta (JSON)")
 async def legend(collection_id: str, style: str | None = STYLE_QUERY) -> dict:
-    return legend_json(_png_style(get_collection(collection_id), style))
+    return legend_json(png_style(get_collection(collection_id), style))
 
 
 @router.get("/tiles/{collection_id}/legend.svg", summary="Legenda gaya peta (SVG)", response_class=Response)
 async def legend_image(collection_id: str, style: str | None = STYLE_QUERY) -> Response:
-    return Response(legend_svg(_png_style(get_collection(collection_id), style)), media_type="image/svg+xml")
+    return Response(legend_svg(png_style(get_collection(collection_id), style)), media_type="image/svg+xml")

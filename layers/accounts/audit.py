@@ -26,6 +26,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from layers.accounts.access import Principal
+from layers.db.frames import Query, RowOp, arun, run
 
 GENESIS = "0" * 64
 LOCK_KEY = 7_700_001  # pg_advisory_xact_lock key of the chain's head
@@ -85,33 +86,36 @@ def _check_isolation(level: psycopg.IsolationLevel | None) -> None:
         raise RuntimeError(f"audit entries are appended under READ COMMITTED only (this transaction: {level.name})")
 
 
+def append_op(principal: Principal, action: str, entity: str, entity_id: Any = None, before: Any = None,
+              after: Any = None, *, tenant: str | None = None) -> RowOp[dict[str, Any]]:
+    """Append one entry, as an operation of layers/db/frames.py: lock the head, read it, insert the next link.
+    Run it inside a transaction (the lock is transaction-scoped): `record` and `record_async` do."""
+    entry = _entry(principal, action, entity, entity_id, tenant)
+    yield Query("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY], rows=True)
+    rows = yield Query(_NEXT, [_json_text(before), _json_text(after)], rows=True)
+    entry, params = _complete(entry, rows[0])
+    yield Query(_INSERT, params, rows=True)
+    return entry
+
+
 def record(conn: psycopg.Connection, principal: Principal, action: str, entity: str, entity_id: Any = None,
            before: Any = None, after: Any = None, *, tenant: str | None = None) -> dict[str, Any]:
     """Append an entry in the caller's transaction (one is opened when none is); returns it with its hash.
 
     `before`/`after` are JSON-able (dates and decimals become text); `tenant` defaults to the caller's."""
     _check_isolation(conn.isolation_level)
-    entry = _entry(principal, action, entity, entity_id, tenant)
-    with conn.transaction(), conn.cursor() as cur:
-        cur.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
-        cur.execute(_NEXT, [_json_text(before), _json_text(after)])
-        entry, params = _complete(entry, cur.fetchone())
-        cur.execute(_INSERT, params)
-    return entry
+    with conn.transaction():
+        return run(conn, append_op(principal, action, entity, entity_id, before, after, tenant=tenant))
 
 
 async def record_async(conn: psycopg.AsyncConnection, principal: Principal, action: str, entity: str,
                        entity_id: Any = None, before: Any = None, after: Any = None, *,
                        tenant: str | None = None) -> dict[str, Any]:
-    """`record` for the async connections of the HTTP API."""
+    """`record` for the async connections of the HTTP API (the same operation)."""
     _check_isolation(conn.isolation_level)
-    entry = _entry(principal, action, entity, entity_id, tenant)
-    async with conn.transaction(), conn.cursor() as cur:
-        await cur.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
-        await cur.execute(_NEXT, [_json_text(before), _json_text(after)])
-        entry, params = _complete(entry, await cur.fetchone())
-        await cur.execute(_INSERT, params)
-    return entry
+    async with conn.transaction():
+        return await arun(conn, append_op(principal, action, entity, entity_id, before, after, tenant=tenant),
+                          offload=False)
 
 
 @dataclass

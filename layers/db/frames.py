@@ -4,6 +4,12 @@ An operation is a generator: it yields a `Query`, receives the result as a panda
 vectorised scoring functions of `indicators/`), yields the next query, and finally returns its result. `run`
 drives it with a psycopg connection, `arun` with an async one from the pool and moves the computing steps to a
 worker thread so the event loop stays free. SQL stays set-based; Python never loops over rows.
+
+This is the one way sync and async code is shared: a function wanted on both kinds of connection is written
+once as an operation, and `run(conn, op)` / `await arun(aconn, op)` are its drivers (a module may name them,
+e.g. `check_overlap` and `check_overlap_async`, as one-liners; never a second copy of the SQL). Small row-level
+operations ask for `Query(..., rows=True)` (they receive the rows as tuples, no DataFrame) and are driven with
+`arun(..., offload=False)` (their Python steps are too small for a worker thread).
 """
 
 from __future__ import annotations
@@ -25,9 +31,11 @@ T = TypeVar("T")
 class Query:
     text: sql.Composable | str
     params: Mapping[str, Any] | Sequence[Any] | None = None
+    rows: bool = False  # the operation receives list[tuple] (fetchall) instead of a DataFrame
 
 
 Op = Generator[Query, pd.DataFrame, T]
+RowOp = Generator[Query, list[tuple], T]
 
 
 def _frame(rows: list[tuple], description) -> pd.DataFrame:
@@ -41,17 +49,25 @@ def fetch(conn: psycopg.Connection, query: Query) -> pd.DataFrame:
         return _frame(cur.fetchall() if cur.description else [], cur.description)
 
 
-def run(conn: psycopg.Connection, op: Op[T]) -> T:
+def _result(conn: psycopg.Connection, query: Query) -> pd.DataFrame | list[tuple]:
+    if not query.rows:
+        return fetch(conn, query)
+    with conn.cursor() as cur:
+        cur.execute(query.text, query.params)
+        return cur.fetchall() if cur.description else []
+
+
+def run(conn: psycopg.Connection, op: Op[T] | RowOp[T]) -> T:
     """Drive `op` to its end on a sync connection (inside the caller's transaction)."""
     try:
         query = next(op)
         while True:
-            query = op.send(fetch(conn, query))
+            query = op.send(_result(conn, query))
     except StopIteration as stop:
         return stop.value
 
 
-def _step(op: Op[T], value: pd.DataFrame | None) -> tuple[bool, Any]:
+def _step(op: Op[T] | RowOp[T], value: pd.DataFrame | list[tuple] | None) -> tuple[bool, Any]:
     # StopIteration must not cross a thread/coroutine boundary (PEP 479): turn it into a flag.
     try:
         return False, (next(op) if value is None else op.send(value))
@@ -59,15 +75,19 @@ def _step(op: Op[T], value: pd.DataFrame | None) -> tuple[bool, Any]:
         return True, stop.value
 
 
-async def arun(conn: psycopg.AsyncConnection, op: Op[T]) -> T:
-    """Drive `op` on an async connection; its computing steps run in a worker thread."""
-    done, value = await anyio.to_thread.run_sync(_step, op, None)
+async def arun(conn: psycopg.AsyncConnection, op: Op[T] | RowOp[T], *, offload: bool = True) -> T:
+    """Drive `op` on an async connection; its computing steps run in a worker thread (inline: offload=False)."""
+
+    async def step(result: pd.DataFrame | list[tuple] | None) -> tuple[bool, Any]:
+        return await anyio.to_thread.run_sync(_step, op, result) if offload else _step(op, result)
+
+    done, value = await step(None)
     while not done:
         async with conn.cursor() as cur:
             await cur.execute(value.text, value.params)
             rows = await cur.fetchall() if cur.description else []
-            frame = _frame(rows, cur.description)
-        done, value = await anyio.to_thread.run_sync(_step, op, frame)
+            result = rows if value.rows else _frame(rows, cur.description)
+        done, value = await step(result)
     return value
 
 

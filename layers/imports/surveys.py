@@ -34,6 +34,7 @@ from indicators.schemes import available_schemes, load_scheme
 from indicators.scoring import score_units
 from layers.accounts import audit
 from layers.accounts.access import Principal, cli_principal
+from layers.db.frames import Query, fetch
 from layers.imports.report import ImportFailed, ImportReport
 from layers.scoring.scores import arrays
 from layers.scoring.status import refresh_status
@@ -355,9 +356,7 @@ def normalise_table(raw: pd.DataFrame, explicit: dict[str, str], scheme: str, ro
 
 # -- matching units --------------------------------------------------------------------------------
 def _read(conn: psycopg.Connection, query: str, params) -> pd.DataFrame:
-    with conn.cursor() as cur:
-        cur.execute(query, params)
-        return pd.DataFrame(cur.fetchall(), columns=[d.name for d in cur.description])
+    return fetch(conn, Query(query, params))
 
 
 def _resolve_kelurahan(conn: psycopg.Connection, t: pd.DataFrame, tenant: str, report: ImportReport) -> None:

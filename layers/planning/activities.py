@@ -20,6 +20,7 @@ from geo.errors import Conflict, InvalidInput, NotFound
 from geo.measure import geodesic_area_ha, geodesic_length_m
 from geo.problems import Problem
 from geo.validate import validate_array
+from layers.db.frames import Query, RowOp, arun, run
 from layers.planning.overlap import OverlapVerdict, check_overlap, lock_area
 from layers.values.codes import tenant_code
 from layers.values.fields import is_blank, number_or_none, text_or_none
@@ -47,33 +48,26 @@ class Catalogue:
     funding_sources: set[str]
 
     @classmethod
-    def load(cls, conn: psycopg.Connection) -> Catalogue:
-        """The catalogue, read at most once per CACHE_SECONDS per database (it changes only when seeded)."""
-        key = conn.info.dsn
-        cached = _CACHE.get(key)
-        if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
-            return cached[1]
-        catalogue = cls.read(conn)
-        _CACHE[key] = (time.monotonic(), catalogue)
-        return catalogue
-
-    @classmethod
-    async def load_async(cls, aconn: psycopg.AsyncConnection) -> Catalogue:
-        key = aconn.info.dsn
+    def load_op(cls, key: str) -> RowOp[Catalogue]:
+        """The catalogue, read at most once per CACHE_SECONDS per database `key` (its DSN; it changes only when
+        seeded), as an operation of layers/db/frames.py, driven by `load` and `load_async`."""
         cached = _CACHE.get(key)
         if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
             return cached[1]
         rows = []
         for query in CATALOGUE_QUERIES:
-            cur = await aconn.execute(query)
-            rows.append(await cur.fetchall())
+            rows.append((yield Query(query, rows=True)))
         catalogue = cls.from_rows(*rows)
         _CACHE[key] = (time.monotonic(), catalogue)
         return catalogue
 
     @classmethod
-    def read(cls, conn: psycopg.Connection) -> Catalogue:
-        return cls.from_rows(*(conn.execute(query).fetchall() for query in CATALOGUE_QUERIES))
+    def load(cls, conn: psycopg.Connection) -> Catalogue:
+        return run(conn, cls.load_op(conn.info.dsn))
+
+    @classmethod
+    async def load_async(cls, aconn: psycopg.AsyncConnection) -> Catalogue:
+        return await arun(aconn, cls.load_op(aconn.info.dsn), offload=False)
 
     @classmethod
     def from_rows(cls, kinds, programs, funding) -> Catalogue:

@@ -15,6 +15,8 @@ from typing import Any
 
 import psycopg
 
+from layers.db.frames import Query, RowOp, arun, run
+
 # Candidates come from the GiST index: the new geometry's box grown by the larger tolerance. 1e-5 degree is
 # at least 1.09 m anywhere in Indonesia, so dividing metres by 1e5 never grows the box too little.
 CANDIDATES_SQL = """
@@ -86,32 +88,25 @@ def split(rows: list[tuple]) -> OverlapVerdict:
     return verdict
 
 
-def check_overlap(
-    conn: psycopg.Connection,
-    *,
-    wkb: bytes,
-    kind: str,
-    criteria: list[str],
-    year_start: int,
-    year_end: int,
-    exclude_id: int | None = None,
-) -> OverlapVerdict:
-    """The verdict for one activity geometry (EPSG:4326 WKB) against every live activity."""
-    rows = conn.execute(SINGLE_CHECK_SQL, {
+def overlap_op(*, wkb: bytes, kind: str, criteria: list[str], year_start: int, year_end: int,
+               exclude_id: int | None = None) -> RowOp[OverlapVerdict]:
+    """The verdict for one activity geometry (EPSG:4326 WKB) against every live activity, as an operation of
+    layers/db/frames.py (one query; driven by `check_overlap` and `check_overlap_async`)."""
+    rows = yield Query(SINGLE_CHECK_SQL, {
         "wkb": wkb, "kind": kind, "criteria": criteria, "year_start": year_start, "year_end": year_end,
         "exclude": exclude_id,
-    }).fetchall()
+    }, rows=True)
     return split(rows)
 
 
-async def check_overlap_async(aconn: psycopg.AsyncConnection, *, wkb: bytes, kind: str, criteria: list[str],
-                              year_start: int, year_end: int, exclude_id: int | None = None) -> OverlapVerdict:
-    """`check_overlap` on an async connection: the hot path of POST /overlap-check."""
-    cur = await aconn.execute(SINGLE_CHECK_SQL, {
-        "wkb": wkb, "kind": kind, "criteria": criteria, "year_start": year_start, "year_end": year_end,
-        "exclude": exclude_id,
-    })
-    return split(await cur.fetchall())
+def check_overlap(conn: psycopg.Connection, **activity: Any) -> OverlapVerdict:
+    """`overlap_op` on a sync connection (imports, workflow, proposal writes)."""
+    return run(conn, overlap_op(**activity))
+
+
+async def check_overlap_async(aconn: psycopg.AsyncConnection, **activity: Any) -> OverlapVerdict:
+    """`overlap_op` on an async connection: the hot path of POST /overlap-check."""
+    return await arun(aconn, overlap_op(**activity), offload=False)
 
 
 def lock_area(conn: psycopg.Connection, wkb: bytes) -> None:

@@ -13,12 +13,16 @@ What a tile holds depends on its zoom, so that a map stays light at every scale:
 The layer name is the collection id; feature ids are integers (region codes without dots for regions and
 aggregates). Tile boxes travel as bind parameters (ST_TileEnvelope(z, x, y)), never inlined: the statement
 text per collection and zoom band is constant, so PostgreSQL plans it once per connection (psycopg prepares it).
+Every fragment is a psycopg.sql Composable (sql.SQL / Identifier / Literal composed); only constants of the code
+(extent, buffer, cap, level names) become literals, never a request's values.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from psycopg import AsyncConnection, sql
 
@@ -36,9 +40,9 @@ MAX_FEATURES_PER_TILE = 5_000
 TILE_MATRIX_SET = "WebMercatorQuad"
 # Below FEATURE_MIN_ZOOM, from which zoom each region level is the aggregate, and its key over a feature row `t`.
 AGGREGATE_LEVELS = (
-    (10, "desa_kelurahan", "{t}.kelurahan_code"),
-    (8, "kecamatan", "left({t}.kelurahan_code, 8)"),
-    (0, "kabkota", "left({t}.kelurahan_code, 5)"),
+    (10, "desa_kelurahan", sql.SQL("{t}.kelurahan_code")),
+    (8, "kecamatan", sql.SQL("left({t}.kelurahan_code, 8)")),
+    (0, "kabkota", sql.SQL("left({t}.kelurahan_code, 5)")),
 )
 # regions: which administrative levels a tile shows from which zoom.
 REGION_LEVEL_MIN_ZOOM = {"provinsi": 0, "kabkota": 5, "kecamatan": 8, "desa_kelurahan": 11}
@@ -54,17 +58,25 @@ class AggregateField:
     title: str
 
 
+class Measures(NamedTuple):
+    """What an aggregate's measures are written over: the region key over its row, over a second tally row `g2`,
+    and the caller's row filter over its row."""
+
+    key: sql.Composable
+    key2: sql.Composable
+    row_filter: sql.Composable
+
+
 @dataclass(frozen=True)
 class Aggregate:
-    """`measures` is a SELECT of one row of `fields` for one region `r` (a correlated LATERAL subquery), over the
-    tallies `g` or the features `t`; placeholders {key} (the region key over that row) and {row_filter}.
-    A region is drawn when its `present` field is above zero.
+    """`measures` makes a SELECT of one row of `fields` for one region `r` (a correlated LATERAL subquery), over
+    the tallies `g` or the features `t`, from Measures. A region is drawn when its `present` field is above zero.
 
     Per-region lookups, not one join over all regions: a prepared statement runs a generic plan that cannot
     know how many regions a tile holds, and index lookups per region stay fast whatever that number is."""
 
     fields: tuple[AggregateField, ...]
-    measures: str
+    measures: Callable[[Measures], sql.Composable]
     present: str
 
 
@@ -85,55 +97,72 @@ ACTIVITY_FIELDS = (
 )
 
 
-def _slum_area_measures() -> str:
-    return (
+def _slum_area_measures(m: Measures) -> sql.Composable:
+    return sql.SQL(
         "SELECT sum(g.features) AS slum_areas, round(sum(g.area_ha)::numeric, 2) AS area_ha, "
-        f"({level_order_sql()})[max(g.worst_level)] AS level, "
+        "({levels})[max(g.worst_level)] AS level, "
         "round((sum(g.score_sum) / nullif(sum(g.scored), 0))::numeric, 1) AS score, "
-        f"({priority_order_sql()})[min(g.urgent_priority)] AS priority "
+        "({priorities})[min(g.urgent_priority)] AS priority "
         "FROM slum_area_tallies g WHERE {key} = r.code AND {row_filter}"
-    )
+    ).format(levels=level_order_sql(), priorities=priority_order_sql(), key=m.key, row_filter=m.row_filter)
 
 
-def _activity_measures(live: bool) -> str:
+def _activity_measures(m: Measures, live: bool) -> sql.Composable:
     """Activities of one region from their kelurahan tallies (all, or the live ones for keterpaduan); activities
-    are public: no row filter. `{key2}` is the key over a second tally row `g2`."""
+    are public: no row filter. `m.key2` is the key over a second tally row `g2`."""
     p = "live_" if live else ""
 
-    def distinct(column: str) -> str:
-        return (f"(SELECT count(DISTINCT v) FROM activity_tallies g2 CROSS JOIN unnest(g2.{p}{column}) v "
-                "WHERE {key2} = r.code)")
+    def column(alias: str, name: str) -> sql.Composable:
+        return sql.Identifier(alias, p + name)
 
-    return (
-        f"SELECT sum(g.{p}features) AS activities, sum(g.{p}cost) AS total_cost, "
-        f"{distinct('programs')} AS program_count, {distinct('funding_sources')} AS funding_source_count, "
-        f"min(g.{p}year_min) AS year_min, max(g.{p}year_max) AS year_max "
+    def distinct(name: str) -> sql.Composable:
+        return sql.SQL("(SELECT count(DISTINCT v) FROM activity_tallies g2 CROSS JOIN unnest({column}) v "
+                       "WHERE {key2} = r.code)").format(column=column("g2", name), key2=m.key2)
+
+    return sql.SQL(
+        "SELECT sum({features}) AS activities, sum({cost}) AS total_cost, "
+        "{programs} AS program_count, {funding} AS funding_source_count, "
+        "min({year_min}) AS year_min, max({year_max}) AS year_max "
         "FROM activity_tallies g WHERE {key} = r.code"
-    )
+    ).format(features=column("g", "features"), cost=column("g", "cost"), programs=distinct("programs"),
+             funding=distinct("funding_sources"), year_min=column("g", "year_min"),
+             year_max=column("g", "year_max"), key=m.key)
+
+
+def _survey_unit_measures(m: Measures) -> sql.Composable:
+    return sql.SQL(
+        "SELECT count(*) AS survey_units, round(sum(t.area_ha)::numeric, 2) AS area_ha, "
+        "sum(t.population) AS population, sum(t.households) AS households FROM survey_units t "
+        "WHERE {key} = r.code AND {row_filter}"
+    ).format(key=m.key, row_filter=m.row_filter)
+
+
+def _keterpaduan_measures(m: Measures) -> sql.Composable:
+    return sql.SQL(
+        "SELECT s.slum_areas, s.level, coalesce(k.activities, 0) AS activities, "
+        "coalesce(k.total_cost, 0) AS total_cost, coalesce(k.program_count, 0) AS program_count, "
+        "coalesce(k.funding_source_count, 0) AS funding_source_count, k.year_min, k.year_max "
+        "FROM ({slum_areas}) s CROSS JOIN ({activities}) k"
+    ).format(slum_areas=_slum_area_measures(m), activities=_activity_measures(m, live=True))
 
 
 def _aggregates() -> dict[str, Aggregate]:
     return {
-        "slum-areas": Aggregate(SLUM_AREA_FIELDS, _slum_area_measures(), "slum_areas"),
+        "slum-areas": Aggregate(SLUM_AREA_FIELDS, _slum_area_measures, "slum_areas"),
         "survey-units": Aggregate(
             (AggregateField("survey_units", "integer", "Jumlah unit survei"),
              AggregateField("area_ha", "number", "Luas (ha)"),
              AggregateField("population", "integer", "Penduduk"),
              AggregateField("households", "integer", "KK")),
-            "SELECT count(*) AS survey_units, round(sum(t.area_ha)::numeric, 2) AS area_ha, "
-            "sum(t.population) AS population, sum(t.households) AS households FROM survey_units t "
-            "WHERE {key} = r.code AND {row_filter}",
+            _survey_unit_measures,
             "survey_units",
         ),
-        "activities": Aggregate(ACTIVITY_FIELDS, _activity_measures(live=False), "activities"),
+        "activities": Aggregate(ACTIVITY_FIELDS, lambda m: _activity_measures(m, live=False), "activities"),
         "keterpaduan": Aggregate(
             (AggregateField("slum_areas", "integer", "Jumlah kawasan kumuh"),
              AggregateField("level", "string", "Tingkat kekumuhan terberat"),
              *ACTIVITY_FIELDS),
-            "SELECT s.slum_areas, s.level, coalesce(k.activities, 0) AS activities, "
-            "coalesce(k.total_cost, 0) AS total_cost, coalesce(k.program_count, 0) AS program_count, "
-            "coalesce(k.funding_source_count, 0) AS funding_source_count, k.year_min, k.year_max "
-            f"FROM ({_slum_area_measures()}) s CROSS JOIN ({_activity_measures(live=True)}) k",
+            _keterpaduan_measures,
             "slum_areas",
         ),
     }
@@ -169,38 +198,40 @@ def _region_levels(z: int) -> list[str]:
     return [level for level, min_zoom in REGION_LEVEL_MIN_ZOOM.items() if z >= min_zoom]
 
 
-_TILE_CTE = (
+_TILE_CTE = sql.SQL(
     "WITH tile AS (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS box, "
-    "ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => " + str(TILE_BUFFER / TILE_EXTENT) + "), 4326) "
-    "AS query_box)"
-)
+    "ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => {margin}), 4326) AS query_box)"
+).format(margin=sql.Literal(TILE_BUFFER / TILE_EXTENT))
 
 
-def _mvt_geom(column: str) -> str:
-    return f"ST_AsMVTGeom(ST_Transform({column}, 3857), tile.box, {TILE_EXTENT}, {TILE_BUFFER}, true)"
+def _mvt_geom(column: sql.Composable) -> sql.Composable:
+    return sql.SQL("ST_AsMVTGeom(ST_Transform({column}, 3857), tile.box, {extent}, {buffer}, true)").format(
+        column=column, extent=sql.Literal(TILE_EXTENT), buffer=sql.Literal(TILE_BUFFER))
 
 
-def _mvt_value(expression: str, kind: str) -> str:
+def _mvt_value(expression: sql.Composable, kind: str) -> sql.Composable:
     """MVT has integer, double and string values: numeric (sums, rounded areas, costs) would become a string."""
     if kind == "number":
-        return f"({expression})::float8"
+        return sql.SQL("({})::float8").format(expression)
     if kind == "integer":
-        return f"({expression})::bigint"
+        return sql.SQL("({})::bigint").format(expression)
     return expression
 
 
 def _features_rows(collection: Collection, principal: Principal) -> sql.Composable:
     """The rows of a feature tile: id, tile properties, geom (tile coordinates), capped and ordered."""
-    columns = [sql.SQL(collection.tile_id + " AS id")]
+    columns = [sql.SQL("{} AS id").format(collection.tile_id)]
     for p in collection.tile_properties:
-        columns.append(sql.SQL(_mvt_value(p.tile_expression, p.type) + " AS {}").format(sql.Identifier(p.name)))
-    columns.append(sql.SQL(_mvt_geom("t.geom") + " AS geom"))
-    extra = " AND t.level = ANY(%(levels)s)" if collection.id == "regions" else ""
+        columns.append(sql.SQL("{} AS {}").format(_mvt_value(p.tile_expression, p.type),
+                                                  sql.Identifier(p.name)))
+    columns.append(sql.SQL("{} AS geom").format(_mvt_geom(sql.SQL("t.geom"))))
+    extra = sql.SQL(" AND t.level = ANY(%(levels)s)") if collection.id == "regions" else sql.SQL("")
     inner = sql.SQL(
         "SELECT t.* FROM {table} t, tile WHERE t.geom && tile.query_box AND {row_filter}"
-        " AND (%(tenant)s::text IS NULL OR " + collection.tenant_column + " = %(tenant)s)" + extra +
-        " ORDER BY " + collection.tile_order + " LIMIT " + str(MAX_FEATURES_PER_TILE)
-    ).format(table=sql.Identifier(collection.table), row_filter=row_filter(principal, collection.access_id))
+        " AND (%(tenant)s::text IS NULL OR {tenant_column} = %(tenant)s){extra} ORDER BY {order} LIMIT {cap}"
+    ).format(table=sql.Identifier(collection.table), row_filter=row_filter(principal, collection.access_id),
+             tenant_column=collection.tenant_column, extra=extra, order=collection.tile_order,
+             cap=sql.Literal(MAX_FEATURES_PER_TILE))
     needed = {p.join for p in collection.tile_properties if p.join}
     return sql.SQL("SELECT {columns} FROM ({inner}) t {joins} CROSS JOIN tile").format(
         columns=sql.SQL(", ").join(columns), inner=inner,
@@ -212,19 +243,20 @@ def _aggregate_rows(collection: Collection, level: str, principal: Principal) ->
     key = next(k for _, lv, k in AGGREGATE_LEVELS if lv == level)
     aggregate = AGGREGATES[collection.id]
     alias = "t" if collection.id == "survey-units" else "g"  # features or tallies
-    measures = sql.SQL(aggregate.measures).format(
-        key=sql.SQL(key.format(t=alias)),
-        key2=sql.SQL(key.format(t="g2")),
+    measures = aggregate.measures(Measures(
+        key=key.format(t=sql.Identifier(alias)),
+        key2=key.format(t=sql.Identifier("g2")),
         row_filter=row_filter(principal, collection.access_id, alias),
-    )
+    ))
     fields = sql.SQL(", ").join(
-        sql.SQL(_mvt_value("m.{}", f.type) + " AS {}").format(sql.Identifier(f.name), sql.Identifier(f.name))
+        sql.SQL("{} AS {}").format(_mvt_value(sql.SQL("m.{}").format(sql.Identifier(f.name)), f.type),
+                                   sql.Identifier(f.name))
         for f in aggregate.fields)
     return sql.SQL(
         "SELECT replace(r.code, '.', '')::bigint AS id, r.code, r.name, {level} AS aggregate, {fields}, "
-        + _mvt_geom("r.geom") + " AS geom "
-        "FROM regions_in_tile r CROSS JOIN LATERAL ({measures}) m CROSS JOIN tile WHERE m.{present} > 0"
-    ).format(level=sql.Literal(level), fields=fields, measures=measures,
+        "{geom} AS geom FROM regions_in_tile r CROSS JOIN LATERAL ({measures}) m CROSS JOIN tile "
+        "WHERE m.{present} > 0"
+    ).format(level=sql.Literal(level), fields=fields, geom=_mvt_geom(sql.SQL("r.geom")), measures=measures,
              present=sql.Identifier(aggregate.present))
 
 
@@ -237,17 +269,17 @@ def _regions_in_tile(level: str) -> sql.Composable:
 
 
 @lru_cache(maxsize=512)
-def tile_rows_sql(collection_id: str, mode: str, principal: Principal) -> sql.Composable:
+def tile_rows_sql(collection_id: str, mode: str, principal: Principal) -> sql.Composed:
     """WITH ... SELECT of the tile's rows (id, properties, geom); constant text per collection/mode/caller."""
     collection = get_collection(collection_id)
     if mode == "features":
-        return sql.SQL("{} {}").format(sql.SQL(_TILE_CTE), _features_rows(collection, principal))
-    return sql.SQL("{}{} {}").format(sql.SQL(_TILE_CTE), _regions_in_tile(mode),
+        return sql.SQL("{} {}").format(_TILE_CTE, _features_rows(collection, principal))
+    return sql.SQL("{}{} {}").format(_TILE_CTE, _regions_in_tile(mode),
                                      _aggregate_rows(collection, mode, principal))
 
 
 @lru_cache(maxsize=512)
-def mvt_sql(collection_id: str, mode: str, principal: Principal) -> sql.Composable:
+def mvt_sql(collection_id: str, mode: str, principal: Principal) -> sql.Composed:
     rows = tile_rows_sql(collection_id, mode, principal)
     # OFFSET 0 keeps the rows a subquery: flattened, PostgreSQL would compute ST_AsMVTGeom twice per row
     # (once for the IS NOT NULL filter, once for the output).
@@ -257,7 +289,7 @@ def mvt_sql(collection_id: str, mode: str, principal: Principal) -> sql.Composab
 
 
 @lru_cache(maxsize=512)
-def shapes_sql(collection_id: str, mode: str, principal: Principal, prop: str) -> sql.Composable:
+def shapes_sql(collection_id: str, mode: str, principal: Principal, prop: str) -> sql.Composed:
     """The tile's geometries (WKB, tile coordinates) with one property, for PNG rendering."""
     rows = tile_rows_sql(collection_id, mode, principal)
     return sql.SQL("SELECT ST_AsBinary(q.geom), q.{prop} FROM ({rows} OFFSET 0) q WHERE q.geom IS NOT NULL").format(
@@ -265,7 +297,7 @@ def shapes_sql(collection_id: str, mode: str, principal: Principal, prop: str) -
 
 
 def tile_params(collection: Collection, address: TileAddress, tenant: str | None) -> dict:
-    params = {"z": address.z, "x": address.x, "y": address.y, "tenant": tenant,
+    params: dict[str, object] = {"z": address.z, "x": address.x, "y": address.y, "tenant": tenant,
               "tenant_prefix": f"{tenant}.%" if tenant else None}
     if collection.id == "regions":
         params["levels"] = _region_levels(address.z)
@@ -294,7 +326,7 @@ async def render_mvt(conn: AsyncConnection, collection: Collection, address: Til
     await _fresh_tallies(conn, collection, mode)
     statement = mvt_sql(collection.id, mode, principal)
     cur = await conn.execute(statement, tile_params(collection, address, tenant))
-    data, features = await cur.fetchone()
+    data, features = await cur.fetchone() or (None, 0)  # an aggregate: always one row
     return Tile(bytes(data or b""), features or 0)
 
 

@@ -16,12 +16,15 @@ from __future__ import annotations
 import asyncio
 import hashlib
 
+from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 
 from layers.accounts.access import Principal
 
 # Bump when tile or PNG rendering changes in a way the collection definitions do not show.
 RENDERING_REVISION = "1"
+VERSIONS_SQL = sql.SQL("SELECT layer, version FROM layer_versions")
+REVALIDATE = {"public": "public, no-cache", "private": "private, no-cache"}
 
 
 class VersionReader:
@@ -46,7 +49,7 @@ class VersionReader:
         try:
             async with self.pool.connection() as conn:
                 self._waiting = None  # from here on, newcomers wait for the next read
-                cur = await conn.execute("SELECT layer, version FROM layer_versions")
+                cur = await conn.execute(VERSIONS_SQL)
                 rows = await cur.fetchall()
             self.reads += 1
             future.set_result(dict(rows))
@@ -86,8 +89,14 @@ def strong_etag(definition: str, versions: tuple[int, ...], principal: Principal
     return '"' + hashlib.blake2b(text.encode(), digest_size=16).hexdigest() + '"'
 
 
-def etag_matches(if_none_match: str | None, etag: str) -> bool:
-    """If-None-Match: '*' or a list of tags (weak comparison, as RFC 9110 asks for If-None-Match)."""
+def cache_control(principal: Principal) -> str:
+    """Shared caches may keep public answers; every client revalidates (ETag) so edits show at once."""
+    return REVALIDATE["public" if principal.is_public else "private"]
+
+
+def conditional(etag: str, if_none_match: str | None) -> bool:
+    """Does the client's If-None-Match already hold `etag` (answer 304)? '*' or a list of tags, compared weakly
+    as RFC 9110 asks for If-None-Match. The one conditional-request test of every ETag'd answer (items, tiles)."""
     if not if_none_match:
         return False
     if if_none_match.strip() == "*":

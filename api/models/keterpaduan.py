@@ -1,0 +1,77 @@
+"""`GET /tenants/{tenant}/keterpaduan`: programme integration per slum area and rolled up per kelurahan, kecamatan
+and kab/kota (layers/keterpaduan/summary.py, `as_json`)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+Number = int | float  # kept as written: an int stays 5, a float stays 5.0
+
+
+class KeterpaduanSlumArea(BaseModel):
+    """One slum area of the decree: place, score and level now and once the planned work is done, its live
+    activities, programmes, funding and the criteria still to handle."""
+
+    slum_area_id: int
+    kawasan: str | None
+    unit_label: str | None
+    decree: str | None
+    kelurahan_code: str | None
+    kelurahan: str | None
+    kecamatan_code: str | None
+    kecamatan: str | None
+    area_ha: Number | None
+    level: str | None = Field(description="slum level now (latest surveyed round, else the decree)")
+    total_score: int | None
+    scheme: str | None
+    round: str | None = Field(description="survey round the level comes from, 'SK' for the decree")
+    score_source: str | None = Field(description="surveys or decree")
+    projected_level: str | None = Field(description="level once the live and completed work is done")
+    projected_total: int | None
+    activities: int
+    activities_completed: int
+    programs: dict[str, int] = Field(description="live activities per programme code")
+    funding: dict[str, Number] = Field(description="cost per funding source code (rupiah)")
+    investment: Number
+    criteria_addressed: list[str]
+    criteria_remaining: list[str] = Field(description="criteria scoring 3 or 5 in the latest round")
+    criteria_gap: list[str] = Field(description="remaining criteria no live activity addresses")
+    collaborations: int
+    volumes_not_counted: int
+    year_first: int | None
+    year_last: int | None
+
+
+class KeterpaduanRegion(BaseModel):
+    """A kelurahan, kecamatan or the kab/kota: hectares by level (by the slum-area/kelurahan overlap shares),
+    activities, programmes, funding and investment. A kab/kota with nothing loaded carries only the required
+    fields."""
+
+    code: str
+    name: str | None = None
+    slum_areas: int
+    slum_area_ha: Number | None = None
+    slum_ha: Number | None = Field(None, description="hectares still slum (level other than tidak kumuh)")
+    projected_slum_ha: Number | None = None
+    leaving_slum_ha: Number | None = None
+    ha_by_level: dict[str, Number] | None = None
+    projected_ha_by_level: dict[str, Number] | None = None
+    activities: int
+    activities_in_slum_areas: int | None = None
+    activities_completed: int | None = None
+    investment: Number
+    investment_in_slum_areas: Number | None = None
+    programs: dict[str, int]
+    funding: dict[str, Number]
+    collaborations: int | None = None
+
+
+class KeterpaduanSummary(BaseModel):
+    """The tenant's keterpaduan for its newest visible decree (or the one asked for)."""
+
+    tenant: str = Field(examples=["12.71"])
+    decree: str | None = Field(description="the decree (SK kumuh) number, null when no slum area is visible")
+    slum_areas: list[KeterpaduanSlumArea]
+    kelurahan: list[KeterpaduanRegion]
+    kecamatan: list[KeterpaduanRegion]
+    kabkota: KeterpaduanRegion
