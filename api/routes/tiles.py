@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import morecantile
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from api.auth import current_principal
 from api.conditional import not_modified
+from api.models import TileJSON
 from api.routes.features import version_reader
 from api.routes.ogc import base_url
 from geo.bounds import INDONESIA
@@ -180,10 +181,11 @@ async def ogc_map_tile(request: Request, collection_id: str, tms_id: str, tile_m
 
 
 # -- XYZ aliases, TileJSON, legends -------------------------------------------------------------------------
-@router.get("/tiles/{collection_id}/tilejson.json", summary="TileJSON 3.0")
+@router.get("/tiles/{collection_id}/tilejson.json", summary="TileJSON 3.0", response_model=TileJSON,
+            response_model_exclude_unset=True)
 async def tilejson(request: Request, collection_id: str, tenant: str | None = TENANT_QUERY,
                    format: str = Query("pbf", description="pbf (vektor) atau png"),
-                   style: str | None = STYLE_QUERY) -> JSONResponse:
+                   style: str | None = STYLE_QUERY) -> TileJSON:
     collection = get_collection(collection_id)
     tenant = check_tenant(tenant)
     base = base_url(request)
@@ -218,7 +220,7 @@ async def tilejson(request: Request, collection_id: str, tenant: str | None = TE
             "fields": {name: kind.capitalize() if kind != "integer" else "Number"
                        for name, (kind, _) in _all_fields(collection).items()},
         }]
-    return JSONResponse(doc)
+    return TileJSON.model_validate(doc)
 
 
 @router.get("/tiles/{collection_id}/legend.json", summary="Legenda gaya peta (JSON)")
