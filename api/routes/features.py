@@ -18,6 +18,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from api import models
 from api.auth import current_principal
+from api.conditional import revalidate
 from api.routes.ogc import HTML_ALTERNATE, JSON_OR_HTML, base_url, format_links, wants_html
 from geo.bounds import INDONESIA
 from geo.errors import NotFound
@@ -25,14 +26,13 @@ from layers.accounts.access import Principal
 from layers.serving.collections import COLLECTIONS, Collection, get_collection, queryables
 from layers.serving.filters import MAX_LIMIT, RESERVED_PARAMETERS, ItemsQuery
 from layers.serving.items import count_items, fetch_item, stream_items
-from layers.serving.versions import VersionReader, definition_hash, etag_matches, strong_etag
+from layers.serving.versions import VersionReader, definition_hash, strong_etag
 from maps.ogc_html import collection_html, collections_html, item_html, items_html, queryables_html
 
 router = APIRouter(tags=["OGC API Features"])
 GEOJSON = "application/geo+json"
 SCHEMA_JSON = "application/schema+json"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
-REVALIDATE = {"public": "public, no-cache", "private": "private, no-cache"}
 F_QUERY = Query(None, description="json atau html")
 # Items are streamed (and an item is passed through as PostGIS wrote it): documented here, not response_model.
 GEOJSON_OR_HTML = {"text/html": {"schema": {"type": "string"}}}
@@ -48,11 +48,6 @@ def version_reader(request: Request) -> VersionReader:
     if reader is None:
         reader = request.app.state.version_reader = VersionReader(request.app.state.pool)
     return reader
-
-
-def cache_control(principal: Principal) -> str:
-    """Shared caches may keep public answers; every client revalidates (ETag) so edits show at once."""
-    return REVALIDATE["public" if principal.is_public else "private"]
 
 
 def _collection_document(base: str, collection: Collection) -> dict:
@@ -139,9 +134,9 @@ async def items(
     versions = await version_reader(request).versions(collection.versions)
     etag = strong_etag(definition_hash(collection.id, collection), versions, principal, "items", html,
                        sorted(request.query_params.items()))
-    headers = {"ETag": etag, "Cache-Control": cache_control(principal)}
-    if etag_matches(request.headers.get("if-none-match"), etag):
-        return Response(status_code=304, headers=headers)
+    headers, unchanged = revalidate(request, etag, principal)
+    if unchanged:
+        return unchanged
     async with pool.connection() as conn:
         matched = await count_items(conn, collection, query)
     links = _page_links(request, collection, query, matched, html)
@@ -160,9 +155,9 @@ async def item(request: Request, collection_id: str, fid: str, f: str | None = Q
     html = wants_html(request, f, ("json", "geojson"))
     versions = await version_reader(request).versions(collection.versions)
     etag = strong_etag(definition_hash(collection.id, collection), versions, principal, "item", fid, html)
-    headers = {"ETag": etag, "Cache-Control": cache_control(principal)}
-    if etag_matches(request.headers.get("if-none-match"), etag):
-        return Response(status_code=304, headers=headers)
+    headers, unchanged = revalidate(request, etag, principal)
+    if unchanged:
+        return unchanged
     async with request.app.state.pool.connection() as conn:
         feature = await fetch_item(conn, collection, fid, principal)
     if feature is None:
