@@ -1,4 +1,4 @@
-"""The FastAPI application: a connection pool opened at start-up, routers, and the error mapping."""
+"""The FastAPI application: a connection pool opened at start-up, routers, the error mapping, request ids."""
 
 from __future__ import annotations
 
@@ -6,29 +6,34 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from api.http_errors import install_error_handlers
+from api.logs import RequestIdMiddleware
+from api.pools import APPLICATION_NAME, RequestAsyncPool, RequestPool
 from api.routes import activities, auth, exports, features, health, keterpaduan, ogc, pages, scores, tiles, users
 from layers.db.connection import app_role_kwargs
+from layers.settings import Settings
 from maps.static_files import STATIC_DIR
 
 POOL_MAX = 16
 SYNC_POOL_MAX = 8
 
 
-def create_app(database_url: str) -> FastAPI:
-    """An app bound to one database; `kotaku serve` passes it once the database is up and migrated."""
+def create_app(database_url: str, settings: Settings | None = None, *, access_log: bool = True) -> FastAPI:
+    """An app bound to one database; `kotaku serve` passes it once the database is up and migrated, with the
+    settings it built at start-up (tests may pass theirs; without, they are read from the environment now)."""
+    settings = settings if settings is not None else Settings()
+    connection_kwargs = {**app_role_kwargs(database_url, settings.app_role), "application_name": APPLICATION_NAME}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        pool = AsyncConnectionPool(database_url, min_size=1, max_size=POOL_MAX, open=False,
-                                   kwargs={"autocommit": True, **app_role_kwargs(database_url)})
+        pool = RequestAsyncPool(database_url, min_size=1, max_size=POOL_MAX, open=False,
+                                timeout=settings.pool_timeout_s, kwargs={"autocommit": True, **connection_kwargs})
         await pool.open()
         app.state.pool = pool
         # Writes (proposals, workflow) call the same sync functions as the CLI, from FastAPI's thread pool.
-        sync_pool = ConnectionPool(database_url, min_size=1, max_size=SYNC_POOL_MAX, open=False,
-                                   kwargs=app_role_kwargs(database_url))
+        sync_pool = RequestPool(database_url, min_size=1, max_size=SYNC_POOL_MAX, open=False,
+                                timeout=settings.pool_timeout_s, kwargs=connection_kwargs)
         sync_pool.open()
         app.state.sync_pool = sync_pool
         try:
@@ -43,7 +48,9 @@ def create_app(database_url: str) -> FastAPI:
         description="Peta kawasan kumuh, usulan dan keterpaduan program KOTAKU (OGC API Features, GeoJSON).",
         lifespan=lifespan,
     )
+    app.state.settings = settings
     install_error_handlers(app)
+    app.add_middleware(RequestIdMiddleware, access_log=access_log)  # outermost: added last
     app.include_router(tiles.router)  # first: tiles are the hottest path, and routes are matched in order
     app.include_router(health.router)
     app.include_router(ogc.router)

@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import click
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from api.errors import exit_code
+from api.errors import DATABASE_UNAVAILABLE, exit_code
+from api.logs import configure_logging
 from geo.errors import InvalidInput, KotakuError, ServiceUnavailable
+from layers.db import connection as db_connection
+from layers.db import schema
 from layers.db.cluster import Cluster
-from layers.db.connection import configured_url, connect, database_url
-from layers.db.schema import migrate, reset
 from layers.imports.report import ImportFailed, ImportReport
+from layers.settings import Settings
 
 app = typer.Typer(help="kotaku-gis: peta kawasan kumuh, usulan dan keterpaduan program KOTAKU.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -34,6 +39,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
+log = logging.getLogger("kotaku.cli")
 
 
 def main() -> None:
@@ -44,6 +50,54 @@ def main() -> None:
         if error.details and not isinstance(error, ImportFailed):
             err.print(json.dumps(error.details, indent=2, ensure_ascii=False, default=str), highlight=False)
         sys.exit(exit_code(error))
+    except DATABASE_UNAVAILABLE as error:
+        err.print(f"[bold red]Error:[/] the database is unavailable: {error}", highlight=False)
+        sys.exit(exit_code(error))
+
+
+@app.callback()
+def startup(ctx: typer.Context) -> None:
+    """Read the settings (environment, prefix KOTAKU_) once and set up logging (to stderr) for any command."""
+    settings = Settings()
+    configure_logging(settings, sys.stderr)
+    ctx.obj = settings
+
+
+# -- the settings, handed to layers/ by these wrappers -----------------------------------------------
+def _settings() -> Settings:
+    """The settings the callback built for this command (built now when a command runs without it)."""
+    context = click.get_current_context(silent=True)
+    root = context.find_root() if context else None
+    if root is None or not isinstance(root.obj, Settings):
+        settings = Settings()
+        if root is not None:
+            root.obj = settings
+        return settings
+    return root.obj
+
+
+def database_url(start: bool = True) -> str:
+    return db_connection.database_url(_settings(), start=start)
+
+
+def configured_url() -> str | None:
+    return _settings().database_url
+
+
+def connect(url: str, **kwargs):
+    return db_connection.connect(url, app_role=_settings().app_role, **kwargs)
+
+
+def migrate(url: str | None = None) -> str:
+    return schema.migrate(url or database_url(), _settings().app_role)
+
+
+def reset(url: str | None = None) -> str:
+    return schema.reset(url or database_url(), _settings().app_role)
+
+
+def _cluster() -> Cluster:
+    return Cluster.from_settings(_settings())
 
 
 # -- serve -----------------------------------------------------------------------------------------
@@ -59,7 +113,7 @@ def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on"),
     url = database_url()
     revision = migrate(url)
     out.print(f"database ready (schema {revision}); serving on http://{host}:{port}  (API docs: /docs)")
-    run_server(url, host, port, workers=workers, access_log=access_log)
+    run_server(url, host, port, workers=workers, access_log=access_log, settings=_settings())
 
 
 def _check_port_free(host: str, port: int) -> None:
@@ -85,7 +139,7 @@ def _external_notice() -> bool:
 def db_up() -> None:
     """Initialise (first time) and start the private cluster; migrate the schema."""
     if not _external_notice():
-        status = Cluster().up()
+        status = _cluster().up()
         out.print(f"cluster running on 127.0.0.1:{status.port} (data in {status.data_dir})")
     out.print(f"schema at revision {migrate()}")
 
@@ -95,7 +149,7 @@ def db_down() -> None:
     """Stop the private cluster."""
     if _external_notice():
         return
-    out.print("cluster stopped" if Cluster().down() else "cluster was not running")
+    out.print("cluster stopped" if _cluster().down() else "cluster was not running")
 
 
 @db_app.command("status")
@@ -105,7 +159,7 @@ def db_status(as_json: bool = typer.Option(False, "--json", help="Machine-readab
 
     info: dict = {"external": bool(configured_url()), "schema_head": head_revision()}
     if not configured_url():
-        status = Cluster().status()
+        status = _cluster().status()
         info.update(status.as_dict())
         info["url"] = _mask(status.url)
         running = status.running
@@ -182,6 +236,18 @@ def _progress(enabled: bool = True) -> Iterator[Callable[[str, int, int], None]]
         yield update
 
 
+def _log_import(action: Callable[..., ImportReport], report: ImportReport, tenant: str | None) -> None:
+    """One line a finished import: what, file, tenant, counts, seconds (INFO when imported, WARNING rejected)."""
+    what = action.__name__.removeprefix("import_")
+    level = logging.INFO if report.ok else logging.WARNING
+    log.log(level, "import %s %s: file=%s tenant=%s read=%d written=%d errors=%d warnings=%d seconds=%.2f",
+            what, "done" if report.ok else "rejected", report.file, tenant, report.features_read,
+            report.features_written, len(report.errors), len(report.warnings), report.seconds,
+            extra={"command": f"import {what}", "file": str(report.file), "tenant": tenant, "ok": report.ok,
+                   "read": report.features_read, "written": report.features_written,
+                   "errors": len(report.errors), "seconds": round(report.seconds, 3)})
+
+
 def _run_import(action: Callable[..., ImportReport], as_json: bool, **kwargs) -> None:
     url = database_url()
     migrate(url)
@@ -189,6 +255,7 @@ def _run_import(action: Callable[..., ImportReport], as_json: bool, **kwargs) ->
         with connect(url) as conn, _progress(not as_json) as progress:
             report = action(conn, progress=progress, **kwargs)
     except ImportFailed as failed:
+        _log_import(action, failed.report, kwargs.get("tenant"))
         _print_report(failed.report, as_json)
         raise typer.Exit(exit_code(failed)) from None
     except KotakuError as error:
@@ -196,6 +263,7 @@ def _run_import(action: Callable[..., ImportReport], as_json: bool, **kwargs) ->
             raise
         print(json.dumps({"ok": False, **error.as_dict()}, ensure_ascii=False, indent=2, default=str))
         raise typer.Exit(exit_code(error)) from None
+    _log_import(action, report, kwargs.get("tenant"))
     _print_report(report, as_json)
 
 
@@ -277,7 +345,7 @@ def _with_connection(action: Callable[..., Any]) -> Any:
     migrate(url)
 
     async def run() -> Any:
-        async with await connect_async(url, autocommit=True) as conn:
+        async with await connect_async(url, autocommit=True, app_role=_settings().app_role) as conn:
             return await action(conn)
 
     return asyncio.run(run())
@@ -668,9 +736,16 @@ def export_keterpaduan_command(
     code = tenant_code(tenant)
     url = database_url()
     migrate(url)
+    started = time.perf_counter()
     with connect(url) as conn, _progress(not as_json) as progress:
         info = export_keterpaduan(conn, code, fmt, output, PUBLIC if public else cli_principal(), decree=decree,
                                   progress=progress)
+    seconds = time.perf_counter() - started
+    log.info("export keterpaduan done: file=%s tenant=%s format=%s bytes=%d features=%s seconds=%.2f",
+             info["path"], code, info["format"], info["bytes"], info["features"], seconds,
+             extra={"command": "export keterpaduan", "file": str(info["path"]), "tenant": code,
+                    "format": info["format"], "bytes": info["bytes"], "counts": info["features"],
+                    "seconds": round(seconds, 3)})
     if as_json:
         print(json.dumps(info, ensure_ascii=False, indent=2))
         return
@@ -708,8 +783,9 @@ def tile_command(
     migrate(url)
 
     async def run() -> Any:
+        role = app_role_kwargs(url, _settings().app_role)
         async with AsyncConnectionPool(url, min_size=1, max_size=1, open=False,
-                                       kwargs={"autocommit": True, **app_role_kwargs(url)}) as pool:
+                                       kwargs={"autocommit": True, **role}) as pool:
             return await answer_tile(pool, TileCache(0), VersionReader(pool), collection, z, x, y,
                                      PUBLIC if public else cli_principal(), tenant=tenant, png=png, style=style)
 

@@ -3,6 +3,9 @@ the CLI uses it too; the FastAPI handlers that apply it live in api/http_errors.
 
 from __future__ import annotations
 
+import psycopg
+from psycopg_pool import PoolClosed, PoolTimeout
+
 from geo.errors import (
     Conflict,
     Forbidden,
@@ -26,6 +29,16 @@ HTTP_STATUS: list[tuple[type[KotakuError], int]] = [
     (Conflict, 409),
     (ServiceUnavailable, 503),
 ]
+# The database is down, restarting, refusing connections, or the pool cannot get one in time: raised by psycopg
+# from anywhere (a route, a dependency, a streamed body), always 503 "database_unavailable" (exit code 6).
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (psycopg.OperationalError, PoolTimeout, PoolClosed)
+DATABASE_UNAVAILABLE_STATUS = 503
+DATABASE_UNAVAILABLE_CODE = "database_unavailable"
+DATABASE_UNAVAILABLE_DESCRIPTION = ("Basis data tidak dapat dihubungi; coba lagi sebentar lagi. / "
+                                    "The database is unavailable; try again shortly.")
+INTERNAL_ERROR_CODE = "internal_error"
+INTERNAL_ERROR_DESCRIPTION = ("Terjadi kesalahan tak terduga di server; sebutkan request_id saat melapor. / "
+                              "An unexpected error happened on the server; quote the request_id when reporting it.")
 EXIT_CODE: list[tuple[type[KotakuError], int]] = [
     (InvalidInput, 2),
     (NotFound, 3),
@@ -40,5 +53,7 @@ def http_status(error: KotakuError) -> int:
     return next((status for cls, status in HTTP_STATUS if isinstance(error, cls)), 500)
 
 
-def exit_code(error: KotakuError) -> int:
+def exit_code(error: BaseException) -> int:
+    if isinstance(error, DATABASE_UNAVAILABLE):
+        return 6
     return next((code for cls, code in EXIT_CODE if isinstance(error, cls)), 1)

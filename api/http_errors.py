@@ -1,18 +1,85 @@
-"""FastAPI exception handlers: every error becomes JSON {"code", "description", "details"} with its status."""
+"""FastAPI exception handlers: every error becomes JSON {"code", "description", "details"} with its status.
+
+A database that is down is 503 "database_unavailable" from any route (psycopg's OperationalError, the pool's
+timeout: api/errors.py DATABASE_UNAVAILABLE). Anything else unexpected is logged with its traceback and answered
+500 "internal_error" with the request id in `details`, never the traceback (CatchAllMiddleware: it runs inside
+the request-id middleware, so the log line and the answer carry the request's id).
+"""
 
 from __future__ import annotations
+
+import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import http_status
+from api.errors import (
+    DATABASE_UNAVAILABLE,
+    DATABASE_UNAVAILABLE_CODE,
+    DATABASE_UNAVAILABLE_DESCRIPTION,
+    DATABASE_UNAVAILABLE_STATUS,
+    INTERNAL_ERROR_CODE,
+    INTERNAL_ERROR_DESCRIPTION,
+    http_status,
+)
+from api.logs import request_id
 from geo.errors import KotakuError
+
+logger = logging.getLogger("kotaku.http")
 
 
 def error_body(code: str, description: str, details=None) -> dict:
     return {"code": code, "description": description, "details": details}
+
+
+def database_unavailable_body(error: BaseException) -> dict:
+    return error_body(DATABASE_UNAVAILABLE_CODE, DATABASE_UNAVAILABLE_DESCRIPTION,
+                      {"request_id": request_id.get(), "error": type(error).__name__})
+
+
+def internal_error_body() -> dict:
+    return error_body(INTERNAL_ERROR_CODE, INTERNAL_ERROR_DESCRIPTION, {"request_id": request_id.get()})
+
+
+class CatchAllMiddleware:
+    """The last net: an exception no handler took becomes a logged traceback and a 500 in the error shape (or a
+    503 when the database is down). When the response had already started (a streamed body broke off), the
+    error is logged and the connection is cut: a half-sent body cannot become a JSON error."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as error:
+            unavailable = isinstance(error, DATABASE_UNAVAILABLE)
+            if unavailable:
+                logger.warning("database unavailable during %s %s: %s", scope.get("method"), scope.get("path"),
+                               error)
+            else:
+                logger.exception("unexpected error during %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            if unavailable:
+                response = JSONResponse(database_unavailable_body(error), status_code=DATABASE_UNAVAILABLE_STATUS)
+            else:
+                response = JSONResponse(internal_error_body(), status_code=500)
+            await response(scope, receive, send)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -35,3 +102,11 @@ def install_error_handlers(app: FastAPI) -> None:
         code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
         return JSONResponse(error_body(code, str(error.detail)), status_code=error.status_code,
                             headers=getattr(error, "headers", None))
+
+    for database_error in DATABASE_UNAVAILABLE:
+        @app.exception_handler(database_error)
+        async def database_unavailable(request: Request, error: Exception) -> JSONResponse:
+            logger.warning("database unavailable during %s %s: %s", request.method, request.url.path, error)
+            return JSONResponse(database_unavailable_body(error), status_code=DATABASE_UNAVAILABLE_STATUS)
+
+    app.add_middleware(CatchAllMiddleware)  # inside the request-id middleware (added after it, by create_app)

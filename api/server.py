@@ -5,27 +5,39 @@ proto 0 and asyncio then skips TCP_NODELAY, so every keep-alive response after t
 client's delayed ACK (Kludex/uvicorn#3149; DESIGN.md "Measured pitfalls"). With several workers we bind the
 socket ourselves, as a TCP socket with TCP_NODELAY set (Linux accepted sockets inherit it), and hand it to
 uvicorn's supervisor. A single worker lets asyncio bind, which sets TCP_NODELAY on every connection. (uvloop,
-used when installed, sets it on every connection too; KOTAKU_SERVE_LOOP=asyncio runs the plain loop, as the
-e2e test does to prove the socket fix.)
+used when installed, sets it on every connection too; the setting KOTAKU_SERVE_LOOP=asyncio runs the plain
+loop, as the e2e test does to prove the socket fix.)
+
+The settings are built once, by `kotaku serve`, and handed to every worker with the database URL (pickled with
+the app factory: a worker reads no environment of its own). Logging is ours (api/logs.py), set up in each
+worker as in the parent; uvicorn's own access log is off: the request-id middleware writes one line a request.
 """
 
 from __future__ import annotations
 
-import os
+import functools
 import socket
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
 from api.app import create_app
+from api.logs import configure_logging
+from layers.db.connection import database_url as resolve_database_url
+from layers.settings import Settings
 
-DATABASE_URL_ENV = "KOTAKU_SERVE_DATABASE_URL"
-LOOP_ENV = "KOTAKU_SERVE_LOOP"  # auto (uvloop when installed) or asyncio
+
+def app_factory(database_url: str, settings: Settings, access_log: bool = True):
+    """Build the app in a server process (each worker calls it once): logging first, then the app."""
+    configure_logging(settings)
+    return create_app(database_url, settings, access_log=access_log)
 
 
 def app_from_environment():
-    """The app factory the worker processes import (they get the database URL through the environment)."""
-    return create_app(os.environ[DATABASE_URL_ENV])
+    """A zero-argument factory for `uvicorn api.server:app_from_environment --factory` run by hand (and the
+    benchmarks): settings from the environment, the database from them (DATABASE_URL or the running cluster)."""
+    settings = Settings()
+    return app_factory(resolve_database_url(settings, start=False), settings)
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -38,11 +50,13 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def run_server(database_url: str, host: str, port: int, workers: int = 1, access_log: bool = True) -> None:
-    os.environ[DATABASE_URL_ENV] = database_url
-    config = uvicorn.Config("api.server:app_from_environment", factory=True, host=host, port=port,
-                            workers=workers, log_level="info", access_log=access_log,
-                            loop=os.environ.get(LOOP_ENV, "auto"))
+def run_server(database_url: str, host: str, port: int, workers: int = 1, access_log: bool = True,
+               settings: Settings | None = None) -> None:
+    settings = settings if settings is not None else Settings()
+    factory = functools.partial(app_factory, database_url, settings, access_log)
+    config = uvicorn.Config(factory, factory=True, host=host, port=port, workers=workers,
+                            log_config=None, log_level=settings.log_level.lower(), access_log=False,
+                            loop=settings.serve_loop)
     if workers <= 1:
         uvicorn.Server(config).run()
         return

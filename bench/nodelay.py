@@ -41,7 +41,7 @@ def keep_alive_p50_ms(database_url: str, mode: str, seconds: int = 3) -> float:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = {**os.environ, "KOTAKU_SERVE_DATABASE_URL": database_url}
+    env = {**os.environ, "DATABASE_URL": database_url}
     process = subprocess.Popen([sys.executable, __file__, "--serve", mode, str(port)], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -135,8 +135,8 @@ def links(activity_id: int, principal: Principal = Depends(current_principal),
 
 @router.post("/activities/{activity_id}/attachments", status_code=201, summary="Unggah foto/video (maks. 5)",
              responses=error_responses(400, 401, 403, 404, 413, 415, 503))
-async def upload(activity_id: int, file: UploadFile = File(...), principal: Principal = Depends(current_principal),
-                 conn=Depends(sync_connection)) -> dict:
+async def upload(request: Request, activity_id: int, file: UploadFile = File(...),
+                 principal: Principal = Depends(current_principal), conn=Depends(sync_connection)) -> dict:
     content = await file.read(proposals.MAX_UPLOAD_BYTES + 1)
     return await run_in_threadpool(proposals.attach_file, conn, principal, activity_id, file.filename or "foto",
-                                   content)
+                                   content, settings=request.app.state.settings)

@@ -43,7 +43,7 @@ STYLE_QUERY = Query(None, description="Gaya peta: tingkat-kumuh, prioritas (slum
 def tile_cache(request: Request) -> TileCache:
     cache = getattr(request.app.state, "tile_cache", None)
     if cache is None:
-        cache = request.app.state.tile_cache = TileCache.from_environment()
+        cache = request.app.state.tile_cache = TileCache.from_settings(request.app.state.settings)
     return cache
 
 

@@ -34,8 +34,8 @@ def _skipped(conn: psycopg.Connection) -> bool:
     ).fetchone()[0] and (conn.execute("SELECT version_num FROM alembic_version").fetchone() or ("",))[0] >= "0002"
 
 
-def repair_skipped_accounts(conn: psycopg.Connection) -> bool:
-    """Apply migration 0002 to a database that skipped it (as the owner); returns whether it did."""
+def repair_skipped_accounts(conn: psycopg.Connection, app_role: str) -> bool:
+    """Apply migration 0002 to a database that skipped it (as the owner), for `app_role`; returns whether it did."""
     if not _skipped(conn):
         return False
     migration = _migration()
@@ -44,9 +44,9 @@ def repair_skipped_accounts(conn: psycopg.Connection) -> bool:
         if not _skipped(conn):  # repaired meanwhile by another process
             return False
         try:
-            conn.execute(migration.ROLE.replace("{role}", migration.APP_ROLE.replace("'", "''")))
+            conn.execute(migration.ROLE.replace("{role}", app_role.replace("'", "''")))
         except psycopg.errors.RaiseException as error:  # no right to create the role: what to ask a DBA for
             raise ServiceUnavailable(f"{error.diag.message_primary}. {error.diag.message_hint or ''}".strip()) from None
         conn.execute(migration.SCHEMA)
-        conn.execute(migration.GRANTS.replace("{role}", migration._quoted(migration.APP_ROLE)))
+        conn.execute(migration.GRANTS.replace("{role}", migration._quoted(app_role)))
     return True

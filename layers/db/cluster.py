@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from geo.errors import ServiceUnavailable
+from layers.settings import Settings, project_root
 
 SERVICE_USER = "postgres"  # who runs the server binaries when we are root
 DB_USER = "kotaku"
@@ -42,25 +43,24 @@ SERVER_SETTINGS = {
 FAST_TEST_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
 
 
-def project_root() -> Path:
-    """The checkout when running from one (editable install), else the current folder."""
-    here = Path(__file__).resolve().parents[1]
-    return here if (here / "pyproject.toml").exists() else Path.cwd()
+__all__ = ["Cluster", "ClusterStatus", "find_pg_bindir", "project_root"]
 
 
 def default_var_dir() -> Path:
-    return Path(os.environ.get("KOTAKU_VAR", project_root() / "var"))
+    """`<checkout>/var`; the KOTAKU_VAR setting moves it (Settings.var_dir)."""
+    return project_root() / "var"
 
 
 def _is_root() -> bool:
     return os.geteuid() == 0
 
 
-def find_pg_bindir() -> Path:
-    """Where initdb/pg_ctl/postgres live: $KOTAKU_PG_BIN, Debian's newest /usr/lib/postgresql/N/bin, or PATH."""
+def find_pg_bindir(pg_bin: Path | None = None) -> Path:
+    """Where initdb/pg_ctl/postgres live: `pg_bin` (KOTAKU_PG_BIN), Debian's newest /usr/lib/postgresql/N/bin, or
+    PATH."""
     candidates = []
-    if os.environ.get("KOTAKU_PG_BIN"):
-        candidates.append(Path(os.environ["KOTAKU_PG_BIN"]))
+    if pg_bin:
+        candidates.append(Path(pg_bin))
     debian = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name), reverse=True)
     candidates += debian
     on_path = shutil.which("pg_ctl")
@@ -115,12 +115,19 @@ class Cluster:
     `database` is the database the app uses inside it; tests use their own `var_dir` and database.
     """
 
-    def __init__(self, var_dir: Path | None = None, database: str = "kotaku", fast: bool = False):
+    def __init__(self, var_dir: Path | None = None, database: str = "kotaku", fast: bool = False,
+                 pg_bin: Path | None = None):
         self.var_dir = Path(var_dir or default_var_dir()).resolve()
         self.database = database
         self.fast = fast
+        self.pg_bin = pg_bin
         self.state_file = self.var_dir / "cluster.json"
         self.lock_file = self.var_dir / "cluster.lock"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Cluster:
+        """The app's cluster: under KOTAKU_VAR (default <checkout>/var), binaries from KOTAKU_PG_BIN."""
+        return cls(settings.var_dir, pg_bin=settings.pg_bin)
 
     # -- paths and state -------------------------------------------------------------------------
     @property
@@ -195,7 +202,7 @@ class Cluster:
         return fallback
 
     def _initdb(self) -> None:
-        bindir = find_pg_bindir()
+        bindir = find_pg_bindir(self.pg_bin)
         data_root = self._choose_data_root()
         data_dir = data_root / "pgdata"
         run_dir = data_root / "run"
@@ -264,7 +271,7 @@ class Cluster:
         return self.status()
 
     def _start(self) -> None:
-        bindir = find_pg_bindir()
+        bindir = find_pg_bindir(self.pg_bin)
         state = self._state()
         if _port_taken(state["port"]):
             state["port"] = _free_port()
@@ -282,7 +289,8 @@ class Cluster:
         with self._locked():
             if self._running_port() is None:
                 return False
-            self._run([str(find_pg_bindir() / "pg_ctl"), "-D", str(self.data_dir), "-w", "-m", "fast", "stop"])
+            pg_ctl = find_pg_bindir(self.pg_bin) / "pg_ctl"
+            self._run([str(pg_ctl), "-D", str(self.data_dir), "-w", "-m", "fast", "stop"])
             return True
 
     def destroy(self) -> None:

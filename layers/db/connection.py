@@ -1,37 +1,32 @@
 """Which database the app talks to, and connections to it.
 
-DATABASE_URL wins: the app uses that server and starts nothing. Without it, the private cluster under
-`var/` is brought up on demand.
+The settings' database URL (DATABASE_URL) wins: the app uses that server and starts nothing. Without it, the
+private cluster under `var/` is brought up on demand.
 
-The app's connections work as the restricted role APP_ROLE (`kotaku_app`, made by migration 0002): it may
-read and write data but never change or delete audit entries. They log in as the owner of DATABASE_URL and
-take the role at start-up (`options=-c role=...`); migrations and reference seeds ask for `owner=True`.
+The app's connections work as the restricted role `app_role` (setting KOTAKU_APP_ROLE, default APP_ROLE
+`kotaku_app`, made by migration 0002): it may read and write data but never change or delete audit entries. They
+log in as the owner of DATABASE_URL and take the role at start-up (`options=-c role=...`); migrations and
+reference seeds ask for `owner=True`.
 """
 
 from __future__ import annotations
-
-import os
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
 from geo.errors import ServiceUnavailable
 from layers.db.cluster import Cluster
+from layers.settings import Settings
 
 REQUIRED_EXTENSIONS = ("postgis", "btree_gist")
-APP_ROLE = os.environ.get("KOTAKU_APP_ROLE") or "kotaku_app"
+APP_ROLE = Settings.model_fields["app_role"].default  # the default role; the one in use is settings.app_role
 
 
-def configured_url() -> str | None:
-    return os.environ.get("DATABASE_URL") or None
-
-
-def database_url(start: bool = True) -> str:
-    """The URL to use; with no DATABASE_URL, the local cluster's (started first when `start`)."""
-    url = configured_url()
-    if url:
-        return normalise_url(url)
-    cluster = Cluster()
+def database_url(settings: Settings, start: bool = True) -> str:
+    """The URL to use: the settings' database URL, else the local cluster's (started first when `start`)."""
+    if settings.database_url:
+        return normalise_url(settings.database_url)
+    cluster = Cluster.from_settings(settings)
     if start:
         cluster.up()
     return cluster.url()
@@ -49,36 +44,35 @@ def sqlalchemy_url(url: str) -> str:
     return "postgresql+psycopg://" + normalise_url(url)[len("postgresql://"):]
 
 
-def app_role_kwargs(url: str) -> dict[str, str]:
-    """Connection keyword arguments that make a session work as APP_ROLE (kept with the URL's own options)."""
+def app_role_kwargs(url: str, app_role: str = APP_ROLE) -> dict[str, str]:
+    """Connection keyword arguments that make a session work as `app_role` (kept with the URL's own options)."""
     options = conninfo_to_dict(url).get("options") or ""
-    return {"options": f"{options} -c role={APP_ROLE}".strip()}
+    return {"options": f"{options} -c role={app_role}".strip()}
 
 
-def connect(url: str | None = None, *, owner: bool = False, **kwargs) -> psycopg.Connection:
-    """A connection working as APP_ROLE; `owner=True` for migrations and maintenance only."""
-    url = url or database_url()
+def connect(url: str, *, owner: bool = False, app_role: str = APP_ROLE, **kwargs) -> psycopg.Connection:
+    """A connection working as `app_role`; `owner=True` for migrations and maintenance only."""
     if not owner:
-        kwargs = {**app_role_kwargs(url), **kwargs}
+        kwargs = {**app_role_kwargs(url, app_role), **kwargs}
     try:
         return psycopg.connect(url, **kwargs)
     except psycopg.OperationalError as exc:
-        raise _unavailable(exc) from exc
+        raise _unavailable(exc, app_role) from exc
 
 
-async def connect_async(url: str | None = None, *, owner: bool = False, **kwargs) -> psycopg.AsyncConnection:
-    url = url or database_url()
+async def connect_async(url: str, *, owner: bool = False, app_role: str = APP_ROLE,
+                        **kwargs) -> psycopg.AsyncConnection:
     if not owner:
-        kwargs = {**app_role_kwargs(url), **kwargs}
+        kwargs = {**app_role_kwargs(url, app_role), **kwargs}
     try:
         return await psycopg.AsyncConnection.connect(url, **kwargs)
     except psycopg.OperationalError as exc:
-        raise _unavailable(exc) from exc
+        raise _unavailable(exc, app_role) from exc
 
 
-def _unavailable(exc: psycopg.OperationalError) -> ServiceUnavailable:
-    if f'role "{APP_ROLE}" does not exist' in str(exc):
-        return ServiceUnavailable(f"the database role '{APP_ROLE}' the app works as does not exist yet: "
+def _unavailable(exc: psycopg.OperationalError, app_role: str = APP_ROLE) -> ServiceUnavailable:
+    if f'role "{app_role}" does not exist' in str(exc):
+        return ServiceUnavailable(f"the database role '{app_role}' the app works as does not exist yet: "
                                   "run 'kotaku db migrate'")
     return ServiceUnavailable(f"cannot connect to the database: {exc}".strip())
 

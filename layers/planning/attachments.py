@@ -1,9 +1,10 @@
 """Photos and videos of an activity: evidence in the KPK spirit.
 
-Files are stored outside the database (under var/attachments, named by their SHA-256) with their checksum in
+Files are stored outside the database (under var/attachments or the KOTAKU_ATTACHMENTS setting, named by their
+SHA-256) with their checksum in
 activity_attachments. The type is read from the file's own bytes, never from its name or the client's header.
-A JPEG's EXIF position and time are read; a photo taken farther than KOTAKU_PHOTO_MAX_DISTANCE_M (default
-200 m) from the activity, or with no position at all, is flagged (kept, but shown as doubtful).
+A JPEG's EXIF position and time are read; a photo taken farther than the KOTAKU_PHOTO_MAX_DISTANCE_M setting
+(default 200 m) from the activity, or with no position at all, is flagged (kept, but shown as doubtful).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +20,7 @@ import psycopg
 from PIL import Image, UnidentifiedImageError
 
 from geo.errors import InvalidInput, TooLarge, UnsupportedFormat
-from layers.db.cluster import default_var_dir
+from layers.settings import Settings
 
 MAX_FILES = 5
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
@@ -31,14 +31,6 @@ SIGNATURES = {  # leading bytes -> (media type, extension)
 }
 GPS_IFD, EXIF_IFD = 0x8825, 0x8769
 DATETIME_ORIGINAL = 36867
-
-
-def max_distance_m() -> float:
-    return float(os.environ.get("KOTAKU_PHOTO_MAX_DISTANCE_M", "200"))
-
-
-def storage_root() -> Path:
-    return Path(os.environ.get("KOTAKU_ATTACHMENTS", default_var_dir() / "attachments"))
 
 
 def sniff(content: bytes) -> tuple[str, str]:
@@ -81,9 +73,12 @@ def _degrees(value) -> float:
     return degrees + minutes / 60 + seconds / 3600
 
 
-def attach(conn: psycopg.Connection, activity_id: int, file_name: str, content: bytes, *,
+def attach(conn: psycopg.Connection, activity_id: int, file_name: str, content: bytes, *, settings: Settings,
            uploaded_by: str | None = None) -> dict:
-    """Store one file for an activity and record it; returns the record with its evidence check."""
+    """Store one file for an activity and record it; returns the record with its evidence check.
+
+    Where files go and how far from the activity a photo may be come from `settings` (attachments_dir,
+    photo_max_distance_m)."""
     media_type, extension = sniff(content)
     limit = MAX_VIDEO_BYTES if media_type.startswith("video/") else MAX_PHOTO_BYTES
     if len(content) > limit:
@@ -96,8 +91,8 @@ def attach(conn: psycopg.Connection, activity_id: int, file_name: str, content: 
         raise InvalidInput(f"activity {activity_id} already has {MAX_FILES} photos or videos (the most allowed)")
     digest = hashlib.sha256(content).hexdigest()
     position = read_exif(content) if media_type.startswith("image/") else PhotoPosition()
-    distance, flagged, reason = _evidence(conn, activity_id, position)
-    path = storage_root() / digest[:2] / f"{digest}.{extension}"
+    distance, flagged, reason = _evidence(conn, activity_id, position, settings.photo_max_distance_m)
+    path = settings.attachments_dir / digest[:2] / f"{digest}.{extension}"
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
         temporary = path.with_suffix(".part")
@@ -118,7 +113,7 @@ def attach(conn: psycopg.Connection, activity_id: int, file_name: str, content: 
             "distance_m": distance, "flagged": flagged, "flag_reason": reason}
 
 
-def _evidence(conn: psycopg.Connection, activity_id: int, position: PhotoPosition):
+def _evidence(conn: psycopg.Connection, activity_id: int, position: PhotoPosition, max_distance_m: float):
     if position.lon is None or position.lat is None:
         return None, True, "foto tanpa posisi GPS (EXIF): lokasi pengambilan tidak dapat diperiksa"
     distance = conn.execute(
@@ -127,6 +122,6 @@ def _evidence(conn: psycopg.Connection, activity_id: int, position: PhotoPositio
     if distance is None:
         raise InvalidInput(f"activity {activity_id} does not exist")
     meters = round(float(distance[0]), 1)
-    if meters > max_distance_m():
-        return meters, True, f"foto diambil {meters:.0f} m dari lokasi kegiatan (batas {max_distance_m():.0f} m)"
+    if meters > max_distance_m:
+        return meters, True, f"foto diambil {meters:.0f} m dari lokasi kegiatan (batas {max_distance_m:.0f} m)"
     return meters, False, None

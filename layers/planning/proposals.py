@@ -16,6 +16,7 @@ from layers.planning.activities import Catalogue, create_activity, parse_activit
 from layers.planning.attachments import MAX_VIDEO_BYTES, attach
 from layers.planning.overlap import check_overlap, check_overlap_async, lock_area
 from layers.planning.workflow import apply_transition, history
+from layers.settings import Settings
 
 MAX_UPLOAD_BYTES = MAX_VIDEO_BYTES
 EDITABLE_STATUSES = ("aktif", "dikembalikan")
@@ -227,14 +228,14 @@ def public_record(conn: psycopg.Connection, principal: Principal, activity_id: i
 
 
 def attach_file(conn: psycopg.Connection, principal: Principal, activity_id: int, file_name: str,
-                content: bytes) -> dict:
+                content: bytes, *, settings: Settings) -> dict:
     with conn.transaction():
         row = _row(conn, principal, activity_id)
         target = _target(row)
         if not any(can(principal, action, target) for action in ("proposal.edit", "proposal.review",
                                                                   "proposal.approve")):
             require(principal, "proposal.review", target)  # raises with the reason
-        record = attach(conn, activity_id, file_name, content, uploaded_by=principal.username)
+        record = attach(conn, activity_id, file_name, content, settings=settings, uploaded_by=principal.username)
         audit.record(conn, principal, "activity.attach", "activities", activity_id, after=record,
                      tenant=row["tenant"])
     return record

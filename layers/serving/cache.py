@@ -2,14 +2,16 @@
 
 Keys carry the tile's ETag, which carries the data versions of its layers: after an edit the new version makes
 new keys, and the old tiles are never served again (they age out). So the cache never needs invalidating and
-an edit shows on the next request. Each server process has its own cache (KOTAKU_TILE_CACHE_MB, 0 = off).
+an edit shows on the next request. Each server process has its own cache (the KOTAKU_TILE_CACHE_MB setting,
+0 = off).
 """
 
 from __future__ import annotations
 
-import os
 from collections import OrderedDict
 from dataclasses import dataclass
+
+from layers.settings import Settings
 
 DEFAULT_MB = 256
 
@@ -29,10 +31,9 @@ class TileCache:
         self._entries: OrderedDict[str, CachedTile] = OrderedDict()
 
     @classmethod
-    def from_environment(cls) -> TileCache:
-        """KOTAKU_TILE_CACHE_MB (default 256; 0 turns caching off)."""
-        megabytes = float(os.environ.get("KOTAKU_TILE_CACHE_MB", DEFAULT_MB))
-        return cls(int(megabytes * 1024 * 1024))
+    def from_settings(cls, settings: Settings) -> TileCache:
+        """Sized by the KOTAKU_TILE_CACHE_MB setting (default 256; 0 turns caching off)."""
+        return cls(settings.tile_cache_bytes)
 
     @property
     def enabled(self) -> bool:

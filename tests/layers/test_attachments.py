@@ -15,6 +15,7 @@ from geo.errors import InvalidInput, TooLarge, UnsupportedFormat
 from layers.imports.regions import import_regions
 from layers.planning.activities import Catalogue, create_activity, parse_activity
 from layers.planning.attachments import attach, read_exif
+from layers.settings import Settings
 
 
 def _dms(value: float) -> tuple[float, float, float]:
@@ -35,8 +36,12 @@ def photo(lon: float | None = None, lat: float | None = None, taken: str = "2025
 
 
 @pytest.fixture
-def road(conn, tmp_path, monkeypatch) -> int:
-    monkeypatch.setenv("KOTAKU_ATTACHMENTS", str(tmp_path / "files"))
+def settings(tmp_path) -> Settings:
+    return Settings(attachments=tmp_path / "files")
+
+
+@pytest.fixture
+def road(conn) -> int:
     import_regions(conn, data_path("demo", "boundaries", "kota_medan_desa_kel.geojson"))
     parsed, _ = parse_activity({"tenant": "12.71", "title": "Paving", "kind": "jalan_paving", "year_start": 2025},
                                shapely.LineString([(98.6850, 3.5832), (98.6868, 3.5832)]), Catalogue.load(conn))
@@ -49,28 +54,29 @@ def test_exif_position_and_time_are_read():
     assert position.taken_at.isoformat() == "2025-08-17T09:30:00"
 
 
-def test_a_photo_at_the_site_is_accepted_and_stored_by_checksum(conn, road, tmp_path):
+def test_a_photo_at_the_site_is_accepted_and_stored_by_checksum(conn, road, settings, tmp_path):
     content = photo(98.6855, 3.58325)
-    record = attach(conn, road, "jalan.jpg", content, uploaded_by="opd1")
+    record = attach(conn, road, "jalan.jpg", content, settings=settings, uploaded_by="opd1")
     assert not record["flagged"] and record["distance_m"] < 10
     stored = Path(conn.execute("SELECT stored_path FROM activity_attachments").fetchone()[0])
     assert stored.is_relative_to(tmp_path / "files") and stored.read_bytes() == content
     assert record["sha256"] == hashlib.sha256(content).hexdigest()
 
 
-def test_a_photo_taken_far_away_or_without_position_is_flagged(conn, road):
-    far = attach(conn, road, "jauh.jpg", photo(98.6950, 3.5832))  # ~1 km east
+def test_a_photo_taken_far_away_or_without_position_is_flagged(conn, road, settings):
+    far = attach(conn, road, "jauh.jpg", photo(98.6950, 3.5832), settings=settings)  # ~1 km east
     assert far["flagged"] and "m dari lokasi kegiatan" in far["flag_reason"] and far["distance_m"] > 900
-    blind = attach(conn, road, "tanpa_gps.jpg", photo())
+    blind = attach(conn, road, "tanpa_gps.jpg", photo(), settings=settings)
     assert blind["flagged"] and "tanpa posisi GPS" in blind["flag_reason"]
 
 
-def test_type_size_and_count_limits(conn, road):
+def test_type_size_and_count_limits(conn, road, settings):
     with pytest.raises(UnsupportedFormat):
-        attach(conn, road, "foto.jpg", b"<html><script>alert(1)</script></html>")  # the name lies
+        attach(conn, road, "foto.jpg", b"<html><script>alert(1)</script></html>", settings=settings)  # the name lies
     with pytest.raises(TooLarge):
-        attach(conn, road, "besar.jpg", b"\xff\xd8\xff" + b"\0" * (11 * 1024 * 1024))
+        attach(conn, road, "besar.jpg", b"\xff\xd8\xff" + b"\0" * (11 * 1024 * 1024), settings=settings)
     for number in range(5):
-        attach(conn, road, f"{number}.jpg", photo(98.6855, 3.5833, taken=f"2025:08:1{number} 09:30:00"))
+        attach(conn, road, f"{number}.jpg", photo(98.6855, 3.5833, taken=f"2025:08:1{number} 09:30:00"),
+               settings=settings)
     with pytest.raises(InvalidInput, match="already has 5"):
-        attach(conn, road, "6.jpg", photo(98.6855, 3.5833))
+        attach(conn, road, "6.jpg", photo(98.6855, 3.5833), settings=settings)

@@ -1,16 +1,16 @@
 """Accounts, roles, tokens and the append-only audit trail (issue: accounts)
 
-The app works as a restricted role (`kotaku_app`, or $KOTAKU_APP_ROLE): a NOLOGIN role that the owner's
-connections switch to (layers/db/connection.py). It may read and write the data tables but never UPDATE, DELETE or
-TRUNCATE audit_log; a trigger refuses UPDATE and DELETE there as a second guard. Migrations, the reference seeds
-and the tests' cleanup run as the owner. Tables made by later migrations get the app's grants by default
-privileges, so 0003 and after need do nothing.
+The app works as a restricted role (`kotaku_app`, or the KOTAKU_APP_ROLE setting, handed over by
+layers.db.schema): a NOLOGIN role that the owner's connections switch to (layers/db/connection.py). It may read
+and write the data tables but never UPDATE, DELETE or TRUNCATE audit_log; a trigger refuses UPDATE and DELETE
+there as a second guard. Migrations, the reference seeds and the tests' cleanup run as the owner. Tables made by
+later migrations get the app's grants by default privileges, so 0003 and after need do nothing.
 
 Revision ID: 0002
 Revises: 0001
 """
 
-from alembic import op
+from alembic import context, op
 
 from geo.errors import ServiceUnavailable
 from layers.db.connection import APP_ROLE
@@ -125,6 +125,11 @@ REVOKE USAGE ON SCHEMA public FROM {role};
 """
 
 
+def _app_role() -> str:
+    """The role the app works as: given by layers.db.schema (the settings), else the default."""
+    return context.config.attributes.get("app_role") or APP_ROLE
+
+
 def _quoted(role: str) -> str:
     return '"' + role.replace('"', '""') + '"'
 
@@ -134,7 +139,7 @@ def _create_role() -> None:
     from sqlalchemy.exc import DBAPIError
 
     try:
-        op.execute(ROLE.replace("{role}", APP_ROLE.replace("'", "''")))
+        op.execute(ROLE.replace("{role}", _app_role().replace("'", "''")))
     except DBAPIError as error:
         diag = getattr(error.orig, "diag", None)
         primary = getattr(diag, "message_primary", None) or ""
@@ -146,12 +151,12 @@ def _create_role() -> None:
 def upgrade() -> None:
     _create_role()
     op.execute(SCHEMA)
-    op.execute(GRANTS.replace("{role}", _quoted(APP_ROLE)))
+    op.execute(GRANTS.replace("{role}", _quoted(_app_role())))
 
 
 def downgrade() -> None:
     # The role itself stays: it is cluster-wide and other databases on the server may use it.
-    op.execute(REVOKES.replace("{role}", _quoted(APP_ROLE)))
+    op.execute(REVOKES.replace("{role}", _quoted(_app_role())))
     op.execute("DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log")
     op.execute("DROP FUNCTION IF EXISTS audit_log_append_only()")
     op.execute("DROP INDEX IF EXISTS audit_log_entity_idx")

@@ -1,0 +1,72 @@
+"""Every setting of kotaku in one object, read from the environment (prefix KOTAKU_) once at start-up.
+
+The app (api/app.py, api/server.py) and the command line (api/cli.py) build one `Settings()` when they start
+and pass it, or the values in it, down as arguments: no other module reads the environment. Each field is
+listed in the README's "Settings" table with its default (a test keeps the two in step).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def project_root() -> Path:
+    """The checkout when running from one (editable install), else the current folder."""
+    here = Path(__file__).resolve().parents[1]
+    return here if (here / "pyproject.toml").exists() else Path.cwd()
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KOTAKU_", extra="ignore", populate_by_name=True, frozen=True)
+
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("KOTAKU_DATABASE_URL", "DATABASE_URL"),
+        description="PostgreSQL server to use (also read from DATABASE_URL); unset: the private cluster under var/")
+    var: Path | None = Field(
+        default=None, description="Folder of the private cluster and attachments (default <checkout>/var)")
+    pg_bin: Path | None = Field(
+        default=None, description="Folder of the PostgreSQL server binaries (initdb, pg_ctl)")
+    app_role: str = Field(
+        default="kotaku_app", min_length=1, description="Database role the app's connections work as")
+    pool_timeout_s: float = Field(
+        default=30, gt=0, description="Seconds a request waits for a pooled database connection (then 503)")
+    tile_cache_mb: float = Field(
+        default=256, ge=0, description="In-process cache of rendered tiles, per process (0 = off)")
+    photo_max_distance_m: float = Field(
+        default=200, gt=0, description="A photo taken farther from its activity is flagged")
+    attachments: Path | None = Field(
+        default=None, description="Where photos and videos are stored (default <var>/attachments)")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(default="INFO")
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="text (human-readable lines) or json (JSON lines)")
+    serve_loop: Literal["auto", "asyncio", "uvloop"] = Field(
+        default="auto", description="Event loop of kotaku serve (auto: uvloop when installed)")
+
+    @field_validator("database_url", "var", "pg_bin", "attachments", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value):
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _case(cls, value):
+        if not isinstance(value, str):
+            return value
+        return value.strip().upper() if value.strip().upper() in ("DEBUG", "INFO", "WARNING", "ERROR",
+                                                                  "CRITICAL") else value.strip().lower()
+
+    @property
+    def var_dir(self) -> Path:
+        return Path(self.var) if self.var else project_root() / "var"
+
+    @property
+    def attachments_dir(self) -> Path:
+        return Path(self.attachments) if self.attachments else self.var_dir / "attachments"
+
+    @property
+    def tile_cache_bytes(self) -> int:
+        return int(self.tile_cache_mb * 1024 * 1024)
