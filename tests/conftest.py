@@ -68,12 +68,39 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+# database URL -> a copy of it taken right after migrating, before any test wrote to it (when allowed)
+MIGRATED_SNAPSHOTS: dict[str, str] = {}
+
+
+def snapshot_migrated(url: str) -> Callable[[], None]:
+    """Copy the freshly migrated database (nobody is connected yet); returns what drops the copy again."""
+    name = f"kotaku_tpl_{os.getpid()}_migrated"
+    admin_url = database_named(url, "postgres")
+    try:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{urlsplit(url).path.lstrip("/")}" STRATEGY FILE_COPY')
+    except psycopg.Error:
+        return lambda: None
+    MIGRATED_SNAPSHOTS[url] = name
+
+    def drop() -> None:
+        MIGRATED_SNAPSHOTS.pop(url, None)
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return drop
+
+
 @pytest.fixture(scope="session")
 def database_url() -> str:
     external = os.environ.get("KOTAKU_TEST_DATABASE_URL")
     if external:
         migrate(external)
-        yield external
+        drop_snapshot = snapshot_migrated(external)
+        try:
+            yield external
+        finally:
+            drop_snapshot()
         return
     cluster = Cluster(var_dir=project_root() / "var" / "test-cluster", database=f"kotaku_test_{os.getpid()}",
                       fast=True)
@@ -83,9 +110,11 @@ def database_url() -> str:
     cluster.up()
     url = cluster.url()
     migrate(url)
+    drop_snapshot = snapshot_migrated(url)
     try:
         yield url
     finally:
+        drop_snapshot()
         with psycopg.connect(cluster.url("postgres"), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{cluster.database}" WITH (FORCE)')
         fcntl.flock(users, fcntl.LOCK_UN)
@@ -127,14 +156,15 @@ class DemoCopies:
         from layers.imports.demo import load_demo
 
         name = self.prefix
-        source = urlsplit(self.database_url).path.lstrip("/")
         try:
-            self._create(name, source)  # the migrated session database, when nobody is connected to it
-        except psycopg.errors.ObjectInUse:
-            with self._admin() as admin:  # else a new database, migrated
-                admin.execute(f'CREATE DATABASE "{name}"')
-            self.created.append(name)
-            migrate(database_named(self.database_url, name))
+            snapshot = MIGRATED_SNAPSHOTS.get(self.database_url)
+            if snapshot:  # the session database as migrated, before any test wrote to it
+                self._create(name, snapshot)
+            else:
+                with self._admin() as admin:
+                    admin.execute(f'CREATE DATABASE "{name}"')
+                self.created.append(name)
+                migrate(database_named(self.database_url, name))
         except psycopg.Error as error:  # no CREATEDB, or no maintenance database to connect to
             self.unavailable = f"{type(error).__name__}: {error}".strip()
             return
