@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
+import anyio
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from psycopg_pool import AsyncConnectionPool
@@ -127,9 +129,11 @@ async def items(
     collection = get_collection(collection_id)
     html = wants_html(request, f, ("json", "geojson"))
     filters = {k: v for k, v in request.query_params.items() if k not in RESERVED_PARAMETERS}
-    query = ItemsQuery.parse(collection, limit=limit, offset=offset, bbox=bbox, datetime_text=datetime,
-                             tenant=tenant, filters=filters, cql=filter, cql_lang=filter_lang,
-                             filter_crs=filter_crs, bbox_crs=bbox_crs, principal=principal)
+    parse = partial(ItemsQuery.parse, collection, limit=limit, offset=offset, bbox=bbox, datetime_text=datetime,
+                    tenant=tenant, filters=filters, cql=filter, cql_lang=filter_lang, filter_crs=filter_crs,
+                    bbox_crs=bbox_crs, principal=principal)
+    # A CQL2 filter goes to the isolated parser process (layers/serving/isolated.py): wait for it off the loop.
+    query = await anyio.to_thread.run_sync(parse) if filter else parse()
     pool = request.app.state.pool
     versions = await version_reader(request).versions(collection.versions)
     etag = strong_etag(definition_hash(collection.id, collection), versions, principal, "items", html,

@@ -13,11 +13,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import cql2
 from psycopg import sql
 
 from geo.errors import InvalidInput
 from layers.serving.collections import Collection, Property
+from layers.serving.isolated import ChildError, IsolatedFunction
 
 COMPARISONS = {"=": "=", "<>": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 SPATIAL = {"s_intersects": "ST_Intersects", "s_within": "ST_Within", "s_contains": "ST_Contains",
@@ -27,21 +27,92 @@ ARRAYS = {"a_equals": "=", "a_contains": "@>", "a_containedby": "<@", "a_overlap
 NUMERIC = ("integer", "number")
 
 
+# Bounds checked before anything reaches the parser (layers/serving/isolated.py says why). Parse time of the cql2
+# parser doubles with every bracket level past about 10 when the expression inside is not valid, so 10 levels (a
+# few ms at worst) is the limit; real filters nest 2 or 3 deep.
+MAX_FILTER_CHARS = 4_000
+MAX_NESTING = 10
+MAX_TOKENS = 400
+MAX_NOT = 20
+PARSE_TIMEOUT_S = 2.0
+_OPENING = {"(": ")", "[": "]", "{": "}"}
+_CLOSING = {v: k for k, v in _OPENING.items()}
+_PARSER = IsolatedFunction("layers.serving.cql2_parse", PARSE_TIMEOUT_S, "filter")
+
+
+def check_bounds(text: str, lang: str) -> None:
+    """InvalidInput unless the filter is short, balanced, shallow and of few tokens: measured on the text itself
+    (quoted strings skipped), in linear time, before any parser sees it."""
+    if len(text) > MAX_FILTER_CHARS:
+        raise InvalidInput(f"filter is {len(text):,} characters long; at most {MAX_FILTER_CHARS:,} are accepted")
+    stack: list[tuple[str, int]] = []
+    deepest = tokens = nots = 0
+    quote: str | None = None
+    word = ""
+    position = 0
+    while position < len(text):
+        char = text[position]
+        if quote:
+            if char == "\\" and lang == "cql2-json":
+                position += 1
+            elif char == quote:
+                quote = None
+            position += 1
+            continue
+        if char in "'\"":
+            quote = char
+            tokens += 1
+        elif char in _OPENING:
+            stack.append((char, position))
+            deepest = max(deepest, len(stack))
+        elif char in _CLOSING:
+            if not stack or stack[-1][0] != _CLOSING[char]:
+                raise InvalidInput(f"filter: '{char}' at character {position + 1} closes nothing that is open")
+            stack.pop()
+        if char.isalnum() or char in "_.":
+            word += char
+        else:
+            if word:
+                tokens += 1
+                nots += word.upper() == "NOT"
+            word = ""
+            tokens += not char.isspace()
+        position += 1
+    if word:
+        tokens += 1
+        nots += word.upper() == "NOT"
+    if quote:
+        raise InvalidInput(f"filter: a quoted text is never closed (it opens with {quote})")
+    if stack:
+        char, where = stack[-1]
+        raise InvalidInput(f"filter: '{char}' at character {where + 1} is never closed")
+    if deepest > MAX_NESTING:
+        raise InvalidInput(f"filter nests brackets {deepest} deep; at most {MAX_NESTING} levels are accepted")
+    if tokens > MAX_TOKENS:
+        raise InvalidInput(f"filter has {tokens} tokens; at most {MAX_TOKENS} are accepted")
+    if nots > MAX_NOT:
+        raise InvalidInput(f"filter has {nots} NOTs; at most {MAX_NOT} are accepted")
+
+
+def parse_filter(text: str, lang: str | None) -> Any:
+    """The CQL2-JSON syntax tree of a bounded filter, parsed in the isolated parser process (blocking: call it
+    off the event loop)."""
+    lang = (lang or "cql2-text").strip().lower()
+    if lang not in ("cql2-text", "cql2-json"):
+        raise InvalidInput(f"filter-lang '{lang}' is not supported: use cql2-text or cql2-json")
+    check_bounds(text, lang)
+    try:
+        return _PARSER.call(text, lang)
+    except ChildError as error:
+        raise InvalidInput(f"filter: cannot parse the {lang} expression: {str(error).strip()}") from None
+
+
 def cql2_where(collection: Collection, text: str, lang: str | None
                ) -> tuple[sql.Composable, list, frozenset[str]]:
     """(SQL predicate, its parameters, joins it needs) for a CQL2 filter; InvalidInput when it cannot be applied.
 
     Literals travel as query parameters (never spliced into the SQL text)."""
-    lang = (lang or "cql2-text").strip().lower()
-    try:
-        if lang == "cql2-text":
-            tree = cql2.parse_text(text).to_json()
-        elif lang == "cql2-json":
-            tree = cql2.parse_json(text).to_json()
-        else:
-            raise InvalidInput(f"filter-lang '{lang}' is not supported: use cql2-text or cql2-json")
-    except (cql2.ParseError, ValueError) as error:
-        raise InvalidInput(f"filter: cannot parse the {lang} expression: {str(error).strip()}") from None
+    tree = parse_filter(text, lang)
     translator = _Translator(collection)
     predicate = translator.predicate(tree)
     return predicate, translator.params, frozenset(translator.joins)
