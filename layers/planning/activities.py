@@ -15,11 +15,12 @@ from typing import Any
 import numpy as np
 import psycopg
 import shapely
+from psycopg import sql
 
 from geo.errors import Conflict, InvalidInput, NotFound
 from geo.measure import geodesic_area_ha, geodesic_length_m
 from geo.problems import Problem
-from geo.validate import validate_array
+from geo.validate import Kind, validate_array
 from layers.db.frames import Query, RowOp, arun, run
 from layers.planning.overlap import OverlapVerdict, check_overlap, lock_area
 from layers.values.codes import tenant_code
@@ -29,13 +30,13 @@ STAGES = ("rembuk_warga", "musrenbang_kelurahan", "musrenbang_kecamatan", "pokir
           "pelaksanaan", "selesai", "serah_terima")
 STATUSES = ("aktif", "dikembalikan", "ditolak", "dibatalkan", "selesai")
 LIVE_STATUSES = ("aktif", "dikembalikan", "selesai")
-GEOMETRY_KINDS = {"point": "point", "line": "line", "polygon": "polygon"}
+GEOMETRY_KINDS: dict[str, Kind] = {"point": "point", "line": "line", "polygon": "polygon"}
 MAX_TITLE = 300
 
 
 CACHE_SECONDS = 30.0
-CATALOGUE_QUERIES = ("SELECT code, criteria, unit, unit_price, geometry_type FROM activity_kinds",
-                     "SELECT code FROM programs", "SELECT code FROM funding_sources")
+CATALOGUE_QUERIES = (sql.SQL("SELECT code, criteria, unit, unit_price, geometry_type FROM activity_kinds"),
+                     sql.SQL("SELECT code FROM programs"), sql.SQL("SELECT code FROM funding_sources"))
 _CACHE: dict[str, tuple[float, Catalogue]] = {}
 
 
@@ -164,7 +165,8 @@ def parse_activity(
     else:
         geometry = _checked_geometry(geometry, spec, feature, problems)
     volume, cost = _volume_and_cost(values, geometry, spec, bad)
-    if problems or spec is None or geometry is None:
+    if problems or spec is None or geometry is None or title is None or kind is None or year_start is None \
+            or year_end is None:
         return None, problems
     return ActivityInput(
         tenant=tenant, title=title, kind=kind, geometry=geometry, year_start=year_start, year_end=year_end,
@@ -189,7 +191,7 @@ def _checked_geometry(geometry, spec, feature: int | None, problems: list[Proble
     if geometry is None:
         problems.append(Problem("geometry is missing", feature=feature, field="geometry"))
         return None
-    kind = GEOMETRY_KINDS.get(spec["geometry_type"], "any") if spec else "any"
+    kind: Kind = GEOMETRY_KINDS.get(spec["geometry_type"], "any") if spec else "any"
     fixed_all, errors, _ = validate_array(np.array([geometry], dtype=object), kind=kind)
     for problem in errors:
         problems.append(Problem(problem.reason, feature=feature, field="geometry"))
@@ -247,24 +249,36 @@ class SaveResult:
         return {"id": self.id, "saved": self.saved, **self.verdict.as_dict()}
 
 
+# Columns the server derives from the geometry, on every insert and every geometry change (never from the client).
+DERIVED_SQL = """
+        (SELECT r.code FROM regions r WHERE r.level = 'desa_kelurahan'
+         AND ST_Intersects(r.geom, ST_PointOnSurface(g.geom)) ORDER BY r.code LIMIT 1),
+        (SELECT s.id FROM slum_areas s WHERE ST_Intersects(s.geom, g.geom) ORDER BY s.id LIMIT 1),
+        CASE WHEN ST_Dimension(g.geom) = 1 THEN ST_Length(g.geom::geography) END,
+        CASE WHEN ST_Dimension(g.geom) = 2 THEN ST_Area(g.geom::geography) END"""
 INSERT_SQL = """
     INSERT INTO activities (tenant, title, kind, criteria, volume, unit, cost, year_start, year_end, program,
         funding_source, proposer_area, proposer_name, proposer_phone, target_agency, stage, status, geom,
         override_reason, created_by, kelurahan_code, slum_area_id, length_m, area_m2)
     SELECT %(tenant)s, %(title)s, %(kind)s, %(criteria)s, %(volume)s, %(unit)s, %(cost)s, %(year_start)s,
         %(year_end)s, %(program)s, %(funding_source)s, %(proposer_area)s, %(proposer_name)s, %(proposer_phone)s,
-        %(target_agency)s, %(stage)s, %(status)s, g.geom, %(override_reason)s, %(created_by)s,
-        (SELECT r.code FROM regions r WHERE r.level = 'desa_kelurahan'
-         AND ST_Intersects(r.geom, ST_PointOnSurface(g.geom)) ORDER BY r.code LIMIT 1),
-        (SELECT s.id FROM slum_areas s WHERE ST_Intersects(s.geom, g.geom) ORDER BY s.id LIMIT 1),
-        CASE WHEN ST_Dimension(g.geom) = 1 THEN ST_Length(g.geom::geography) END,
-        CASE WHEN ST_Dimension(g.geom) = 2 THEN ST_Area(g.geom::geography) END
+        %(target_agency)s, %(stage)s, %(status)s, g.geom, %(override_reason)s, %(created_by)s,""" + DERIVED_SQL + """
     FROM (SELECT ST_SetSRID(ST_GeomFromWKB(%(wkb)s), 4326) AS geom) g
     RETURNING id
 """
+UPDATE_SQL = """
+    UPDATE activities a SET title = %(title)s, kind = %(kind)s, criteria = %(criteria)s, volume = %(volume)s,
+        unit = %(unit)s, cost = %(cost)s, year_start = %(year_start)s, year_end = %(year_end)s,
+        program = %(program)s, funding_source = %(funding_source)s, proposer_area = %(proposer_area)s,
+        proposer_name = %(proposer_name)s, proposer_phone = %(proposer_phone)s, target_agency = %(target_agency)s,
+        geom = g.geom, (kelurahan_code, slum_area_id, length_m, area_m2) = (SELECT""" + DERIVED_SQL + """),
+        updated_at = now()
+    FROM (SELECT ST_SetSRID(ST_GeomFromWKB(%(wkb)s), 4326) AS geom) g
+    WHERE a.id = %(id)s
+"""
 
 
-def _check_inside_tenant(conn: psycopg.Connection, activity: ActivityInput) -> None:
+def check_inside_tenant(conn: psycopg.Connection, activity: ActivityInput) -> None:
     row = conn.execute(
         "SELECT ST_Intersects(geom, ST_SetSRID(ST_GeomFromWKB(%s), 4326)) FROM regions WHERE code = %s",
         [activity.wkb, activity.tenant],
@@ -290,7 +304,7 @@ def create_activity(
     Continuations are saved and linked as collaboration.
     """
     with conn.transaction():
-        _check_inside_tenant(conn, activity)
+        check_inside_tenant(conn, activity)
         if not dry_run:
             lock_area(conn, activity.wkb)
         verdict = check_overlap(conn, wkb=activity.wkb, kind=activity.kind, criteria=activity.criteria,
@@ -306,7 +320,10 @@ def create_activity(
             )
         params = {**activity.__dict__, "wkb": activity.wkb, "override_reason": override_reason,
                   "created_by": actor}
-        new_id = conn.execute(INSERT_SQL, params).fetchone()[0]
+        inserted = conn.execute(INSERT_SQL, params).fetchone()
+        if inserted is None:
+            raise RuntimeError("INSERT INTO activities returned no id")
+        new_id = inserted[0]
         _record_links(conn, new_id, verdict, override_reason is not None)
         conn.execute(
             "INSERT INTO activity_events (activity_id, actor, actor_role, action, to_stage, to_status, reason) "
@@ -333,6 +350,6 @@ def _record_links(conn: psycopg.Connection, new_id: int, verdict: OverlapVerdict
 def get_activity_row(conn: psycopg.Connection, activity_id: int) -> dict[str, Any]:
     cur = conn.execute("SELECT *, ST_AsGeoJSON(geom, 7) AS geojson FROM activities WHERE id = %s", [activity_id])
     row = cur.fetchone()
-    if row is None:
+    if row is None or cur.description is None:
         raise NotFound(f"activity {activity_id} does not exist")
     return dict(zip([c.name for c in cur.description], row, strict=True))

@@ -9,20 +9,29 @@ import psycopg
 import shapely
 
 from geo.errors import Conflict, Forbidden, InvalidInput, NotFound
+from geo.problems import Problem
 from layers.accounts import audit
 from layers.accounts.access import Principal, row_filter
 from layers.accounts.permissions import Target, can, require
-from layers.planning.activities import Catalogue, create_activity, parse_activity
+from layers.planning.activities import UPDATE_SQL, Catalogue, check_inside_tenant, create_activity, parse_activity
 from layers.planning.attachments import MAX_VIDEO_BYTES, attach
 from layers.planning.overlap import check_overlap, check_overlap_async, lock_area
 from layers.planning.workflow import apply_transition, history
 from layers.settings import Settings
+from layers.values.fields import number_or_none
 
 MAX_UPLOAD_BYTES = MAX_VIDEO_BYTES
 EDITABLE_STATUSES = ("aktif", "dikembalikan")
 PUBLIC_FIELDS = ("id", "tenant", "title", "kind", "criteria", "volume", "unit", "cost", "year_start", "year_end",
                  "program", "funding_source", "proposer_area", "target_agency", "kelurahan_code", "slum_area_id",
                  "stage", "status", "progress", "override_reason", "created_at", "updated_at")
+# Fields only the server sets: the workflow's (changed by POST /activities/{id}/transitions, never by a write) and
+# those derived from the geometry or the save. A write may repeat a workflow field's current value (a GeoJSON
+# round trip); any other value is refused. Derived fields in a body are ignored.
+WORKFLOW_FIELDS = ("stage", "status", "progress")
+DERIVED_FIELDS = ("id", "kelurahan_code", "slum_area_id", "length_m", "area_m2", "created_at", "updated_at",
+                  "created_by", "geometry")
+NEW_PROPOSAL = {"stage": "rembuk_warga", "status": "aktif", "progress": 0}
 # Which permission of layers/accounts/permissions.py a role's workflow step is checked against.
 STEP_PERMISSION = {"kepling": "proposal.edit", "lurah": "proposal.verify", "camat": "proposal.verify",
                    "opd": "proposal.review", "bappeda": "proposal.approve", "pokja": "proposal.approve"}
@@ -36,7 +45,27 @@ def _parse(conn: psycopg.Connection, properties: dict, geometry, principal: Prin
     parsed, problems = parse_activity(properties, geometry, Catalogue.load(conn), default_tenant=default_tenant)
     if problems:
         raise InvalidInput("; ".join(str(p) for p in problems), details=[p.as_dict() for p in problems])
+    if parsed is None:
+        raise InvalidInput("the activity could not be checked")
     return parsed
+
+
+def _client_fields(properties: dict, current: dict) -> dict:
+    """The body without server-owned fields; InvalidInput when it tries to set a workflow field."""
+    problems = []
+    for name in WORKFLOW_FIELDS:
+        given = properties.get(name)
+        if given is None or given == "":
+            continue
+        now = current.get(name)
+        same = (number_or_none(given) == number_or_none(now)) if name == "progress" else str(given).strip() == now
+        if not same:
+            problems.append(Problem(
+                f"{name} '{given}' cannot be set by a write: the workflow sets it (now '{now}'); use "
+                "POST /activities/{id}/transitions", field=name))
+    if problems:
+        raise InvalidInput("; ".join(str(p) for p in problems), details=[p.as_dict() for p in problems])
+    return {k: v for k, v in properties.items() if k not in WORKFLOW_FIELDS and k not in DERIVED_FIELDS}
 
 
 def _kabkota_of(conn: psycopg.Connection, geometry) -> str | None:
@@ -70,6 +99,8 @@ async def check_async(aconn: psycopg.AsyncConnection, properties: dict, geometry
                                         tenant_required=False)  # the verdict looks across tenants anyway
     if problems:
         raise InvalidInput("; ".join(str(p) for p in problems), details=[p.as_dict() for p in problems])
+    if activity is None:
+        raise InvalidInput("the activity could not be checked")
     verdict = await check_overlap_async(aconn, wkb=activity.wkb, kind=activity.kind, criteria=activity.criteria,
                                         year_start=activity.year_start, year_end=activity.year_end,
                                         exclude_id=properties.get("id"))
@@ -77,6 +108,8 @@ async def check_async(aconn: psycopg.AsyncConnection, properties: dict, geometry
 
 
 def create(conn: psycopg.Connection, principal: Principal, properties: dict, geometry) -> dict:
+    """A new proposal always starts at rembuk warga, active, 0 %: the workflow moves it on, step by step."""
+    properties = _client_fields(properties, NEW_PROPOSAL)
     activity = _parse(conn, properties, geometry, principal)
     kelurahan = _kelurahan_of(conn, activity.wkb)
     require(principal, "proposal.create", Target(tenant=activity.tenant, area_code=kelurahan,
@@ -87,6 +120,8 @@ def create(conn: psycopg.Connection, principal: Principal, properties: dict, geo
     with conn.transaction():
         result = create_activity(conn, activity, actor=principal.username, actor_role=principal.role,
                                  override_reason=override)
+        if result.id is None:
+            raise RuntimeError("create_activity saved no row")
         row = _row(conn, principal, result.id)
         audit.record(conn, principal, "activity.create", "activities", result.id, after=_public(row),
                      tenant=activity.tenant)
@@ -101,7 +136,7 @@ def _row(conn: psycopg.Connection, principal: Principal, activity_id: int, lock:
                                "FROM activities t WHERE t.id = %s AND {}{}").format(
         row_filter(principal, "activities"), sql.SQL(" FOR UPDATE" if lock else "")), [activity_id])
     row = cur.fetchone()
-    if row is None:
+    if row is None or cur.description is None:
         raise NotFound(f"activity {activity_id} does not exist")
     return dict(zip([c.name for c in cur.description], row, strict=True))
 
@@ -130,33 +165,28 @@ def update(conn: psycopg.Connection, principal: Principal, activity_id: int, pro
         if row["status"] not in EDITABLE_STATUSES or row["stage"] not in ("rembuk_warga", "musrenbang_kelurahan"):
             raise Conflict(f"activity {activity_id} is at stage '{row['stage']}' with status '{row['status']}': "
                            "only proposals still at rembuk warga or musrenbang kelurahan can be edited")
-        merged = dict(properties) if replace else {**{k: row[k] for k in PUBLIC_FIELDS if k in row},
-                                                   "proposer_name": row["proposer_name"],
+        properties = _client_fields(properties, row)
+        kept = {k: row[k] for k in PUBLIC_FIELDS if k in row and k not in WORKFLOW_FIELDS + DERIVED_FIELDS}
+        merged = dict(properties) if replace else {**kept, "proposer_name": row["proposer_name"],
                                                    "proposer_phone": row["proposer_phone"], **properties}
         merged.setdefault("tenant", row["tenant"])
-        merged["stage"], merged["status"] = row["stage"], row["status"]
         shape = geometry if geometry is not None else (None if replace else shapely.from_wkb(row["wkb"]))
         activity = _parse(conn, merged, shape)
         if activity.tenant != row["tenant"]:
             raise InvalidInput("an activity cannot move to another kab/kota")
+        # A changed geometry meets every check of a create: inside the kab/kota, the caller's own area at the
+        # new place, and the overlap check below; kelurahan and slum area are derived again by UPDATE_SQL.
+        check_inside_tenant(conn, activity)
+        require(principal, "proposal.edit", Target(
+            tenant=row["tenant"], area_code=_kelurahan_of(conn, activity.wkb), area_label=activity.proposer_area,
+            owner=row.get("created_by"), agency=activity.target_agency))
         lock_area(conn, activity.wkb)
         verdict = check_overlap(conn, wkb=activity.wkb, kind=activity.kind, criteria=activity.criteria,
                                 year_start=activity.year_start, year_end=activity.year_end, exclude_id=activity_id)
         if verdict.blocked:
             ids = ", ".join(str(c["id"]) for c in verdict.conflicts)
             raise Conflict(f"blocked: the change overlaps live activity {ids}", details=verdict.as_dict())
-        conn.execute(
-            """
-            UPDATE activities SET title = %(title)s, kind = %(kind)s, criteria = %(criteria)s, volume = %(volume)s,
-                unit = %(unit)s, cost = %(cost)s, year_start = %(year_start)s, year_end = %(year_end)s,
-                program = %(program)s, funding_source = %(funding_source)s, proposer_area = %(proposer_area)s,
-                proposer_name = %(proposer_name)s, proposer_phone = %(proposer_phone)s,
-                target_agency = %(target_agency)s, geom = ST_SetSRID(ST_GeomFromWKB(%(wkb)s), 4326),
-                updated_at = now()
-            WHERE id = %(id)s
-            """,
-            {**activity.__dict__, "wkb": activity.wkb, "id": activity_id},
-        )
+        conn.execute(UPDATE_SQL, {**activity.__dict__, "wkb": activity.wkb, "id": activity_id})
         conn.execute("INSERT INTO activity_events (activity_id, actor, actor_role, action, from_stage, to_stage) "
                      "VALUES (%s, %s, %s, 'diubah', %s, %s)",
                      [activity_id, principal.username, principal.role, row["stage"], row["stage"]])
@@ -171,8 +201,9 @@ def delete(conn: psycopg.Connection, principal: Principal, activity_id: int) -> 
     with conn.transaction():
         row = _row(conn, principal, activity_id, lock=True)
         require(principal, "proposal.edit", _target(row))
-        steps = conn.execute("SELECT count(*) FROM activity_events WHERE activity_id = %s AND action NOT IN "
-                             "('dibuat', 'dibuat_dengan_persetujuan', 'diubah')", [activity_id]).fetchone()[0]
+        counted = conn.execute("SELECT count(*) FROM activity_events WHERE activity_id = %s AND action NOT IN "
+                               "('dibuat', 'dibuat_dengan_persetujuan', 'diubah')", [activity_id]).fetchone()
+        steps = counted[0] if counted else 0
         if steps or row["stage"] != "rembuk_warga":
             raise Conflict(f"activity {activity_id} has been acted on: cancel it with the 'batalkan' step instead "
                            "(its history stays public)")
