@@ -1,6 +1,6 @@
 """Every setting of kotaku in one object, read from the environment (prefix KOTAKU_) once at start-up.
 
-The app (api/app.py, api/server.py) and the command line (api/cli.py) build one `Settings()` when they start
+The app (api/app.py, api/server.py) and the command line (api/cli/) build one `Settings()` when they start
 and pass it, or the values in it, down as arguments: no other module reads the environment. Each field is
 listed in the README's "Settings" table with its default (a test keeps the two in step).
 """

@@ -1,7 +1,7 @@
 """One tile, start to end, as a plain function: address -> ETag -> 304 -> cache -> render -> 204.
 
 `answer_tile` is what every tile route does (api/routes/tiles.py adapts it to HTTP), what `kotaku tile` does
-(api/cli.py writes the body to a file) and what the tests call directly; it imports nothing of HTTP.
+(api/cli/tiles.py writes the body to a file) and what the tests call directly; it imports nothing of HTTP.
 
 Why in maps/: the flow picks the renderer. MVT comes out of PostGIS whole (layers/serving/tiles.py `render_mvt`);
 a PNG is rasterised here in maps/ (png_tiles.py) from the same rows (`tile_shapes`). maps/ may import layers/ and

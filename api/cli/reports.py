@@ -1,0 +1,71 @@
+"""Running an import-like action (imports, raster statistics): progress bar, log line, printed report, exit code."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import typer
+
+from api.cli.context import connect, database_url, migrate
+from api.cli.output import err, log, out, progress_bar
+from api.errors import exit_code
+from geo.errors import KotakuError
+from layers.imports.report import ImportFailed, ImportReport
+
+
+def run_import(action: Callable[..., ImportReport], as_json: bool, **kwargs) -> None:
+    url = database_url()
+    migrate(url)
+    try:
+        with connect(url) as conn, progress_bar(not as_json) as progress:
+            report = action(conn, progress=progress, **kwargs)
+    except ImportFailed as failed:
+        log_import(action, failed.report, kwargs.get("tenant"))
+        print_report(failed.report, as_json)
+        raise typer.Exit(exit_code(failed)) from None
+    except KotakuError as error:
+        if not as_json:
+            raise
+        print(json.dumps({"ok": False, **error.as_dict()}, ensure_ascii=False, indent=2, default=str))
+        raise typer.Exit(exit_code(error)) from None
+    log_import(action, report, kwargs.get("tenant"))
+    print_report(report, as_json)
+
+
+def log_import(action: Callable[..., ImportReport], report: ImportReport, tenant: str | None) -> None:
+    """One line a finished import: what, file, tenant, counts, seconds (INFO when imported, WARNING rejected)."""
+    what = action.__name__.removeprefix("import_")
+    level = logging.INFO if report.ok else logging.WARNING
+    log.log(level, "import %s %s: file=%s tenant=%s read=%d written=%d errors=%d warnings=%d seconds=%.2f",
+            what, "done" if report.ok else "rejected", report.file, tenant, report.features_read,
+            report.features_written, len(report.errors), len(report.warnings), report.seconds,
+            extra={"command": f"import {what}", "file": str(report.file), "tenant": tenant, "ok": report.ok,
+                   "read": report.features_read, "written": report.features_written,
+                   "errors": len(report.errors), "seconds": round(report.seconds, 3)})
+
+
+def print_report(report: ImportReport, as_json: bool, shown: int = 50) -> None:
+    if as_json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2, default=str))
+        return
+    console = out if report.ok else err
+    verdict = "[green]imported[/]" if report.ok else "[bold red]rejected, nothing written[/]"
+    console.print(f"{Path(report.file).name}: {verdict}  ({report.features_read} read, "
+                  f"{report.features_written} written, {report.seconds:.2f} s)", highlight=False)
+    console.print(f"  layer {report.layer}  driver {report.driver}  crs {report.source_crs}", highlight=False)
+    if report.fields:
+        console.print("  fields: " + ", ".join(f"{k}={v}" for k, v in report.fields.items()), highlight=False)
+    for title, problems, style in (("errors", report.errors, "red"), ("repairs", report.repairs, "yellow"),
+                                   ("warnings", report.warnings, "yellow")):
+        if not problems:
+            continue
+        console.print(f"  [{style}]{len(problems)} {title}:[/]")
+        for problem in problems[:shown]:
+            console.print(f"    - {problem}", highlight=False, markup=False)
+        if len(problems) > shown:
+            console.print(f"    ... {len(problems) - shown} more (use --json for all)")
+    for key, value in report.summary.items():
+        console.print(f"  {key}: {value}", highlight=False)

@@ -1,0 +1,39 @@
+"""`kotaku serve`: the database up and migrated, then the API and pages."""
+
+from __future__ import annotations
+
+import socket
+
+import typer
+
+from api.cli.context import current_settings, database_url, migrate
+from api.cli.output import out
+from api.cli.root import app
+from geo.errors import ServiceUnavailable
+
+
+@app.command()
+def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on"),
+          port: int = typer.Option(8000, help="Port to listen on"),
+          workers: int = typer.Option(1, min=1, help="Worker processes (each with its own pool and tile cache)"),
+          access_log: bool = typer.Option(True, help="Log every request")) -> None:
+    """Bring the database up, migrate it, and serve the API and pages."""
+    from api.server import run_server
+
+    _check_port_free(host, port)
+    url = database_url()
+    revision = migrate(url)
+    out.print(f"database ready (schema {revision}); serving on http://{host}:{port}  (API docs: /docs)")
+    run_server(url, host, port, workers=workers, access_log=access_log, settings=current_settings())
+
+
+def _check_port_free(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ServiceUnavailable(
+                f"cannot listen on {host}:{port} ({exc.strerror}): another server (a second 'kotaku serve'?) "
+                "is using it; choose another with --port"
+            ) from None
+
