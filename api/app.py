@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api.http_errors import install_error_handlers
 from api.logs import RequestIdMiddleware
+from api.models.errors import ERROR_STATUSES, ErrorBody
 from api.pools import APPLICATION_NAME, RequestAsyncPool, RequestPool
 from api.routes import activities, auth, exports, features, health, keterpaduan, ogc, pages, scores, tiles, users
 from layers.db.connection import app_role_kwargs
@@ -17,6 +20,43 @@ from maps.static_files import STATIC_DIR
 
 POOL_MAX = 16
 SYNC_POOL_MAX = 8
+ERROR_BODY_REF = "#/components/schemas/ErrorBody"
+
+
+class KotakuAPI(FastAPI):
+    """FastAPI whose /openapi.json tells the truth about invalid requests: the handler in api/http_errors.py
+    answers them 400 with ErrorBody, not FastAPI's automatic 422 HTTPValidationError."""
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            self.openapi_schema = validation_errors_as_400(super().openapi())
+        return self.openapi_schema
+
+
+def validation_errors_as_400(document: dict[str, Any]) -> dict[str, Any]:
+    """Every operation FastAPI documents with 422 documents 400 -> ErrorBody instead (in the 422's place, unless
+    it already lists a 400); HTTPValidationError and ValidationError go when nothing refers to them any more."""
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.get("responses") if isinstance(operation, dict) else None
+            if not responses or "422" not in responses:
+                continue
+            replaced: dict[str, Any] = {}
+            for status, answer in responses.items():
+                if status != "422":
+                    replaced[status] = answer
+                elif "400" not in responses:
+                    replaced["400"] = {"description": ERROR_STATUSES[400],
+                                       "content": {"application/json": {"schema": {"$ref": ERROR_BODY_REF}}}}
+            operation["responses"] = replaced
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas.setdefault("ErrorBody", ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}"))
+    rest = {key: value for key, value in document.items() if key != "components"}
+    for name in ("HTTPValidationError", "ValidationError"):  # the second is referred to by the first only
+        others = {key: value for key, value in schemas.items() if key != name}
+        if f'"#/components/schemas/{name}"' not in json.dumps([rest, others]):
+            schemas.pop(name, None)
+    return document
 
 
 def create_app(database_url: str, settings: Settings | None = None, *, access_log: bool = True) -> FastAPI:
@@ -42,7 +82,7 @@ def create_app(database_url: str, settings: Settings | None = None, *, access_lo
             await pool.close()
             sync_pool.close()
 
-    app = FastAPI(
+    app = KotakuAPI(
         title="kotaku-gis",
         version="0.1.0",
         description="Peta kawasan kumuh, usulan dan keterpaduan program KOTAKU (OGC API Features, GeoJSON).",

@@ -7,6 +7,7 @@ import json
 
 import psycopg
 import pytest
+from fastapi.openapi.utils import get_openapi
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -98,6 +99,24 @@ def test_routes_reference_their_models(document, path, method, status, media, na
 def test_errors_are_documented_with_the_error_body(document, path, method, statuses):
     for status in statuses:
         assert schema_ref(document, path, method, status, "application/json") == "#/components/schemas/ErrorBody"
+
+
+def test_invalid_requests_are_documented_as_400_error_body_not_422(document):
+    """The handler answers a request FastAPI rejects with 400 ErrorBody (api/http_errors.py): no operation lists
+    FastAPI's automatic 422 HTTPValidationError, and every one FastAPI would list it for lists 400 -> ErrorBody."""
+    app = create_app("postgresql://kotaku:x@127.0.0.1:9/kotaku")
+    plain = get_openapi(title=app.title, version=app.version, routes=app.routes)  # FastAPI's own, with the 422s
+    validated = [(path, method) for path, item in plain["paths"].items() for method, operation in item.items()
+                 if "422" in operation["responses"]]
+    assert ("/tiles/{collection_id}/{z}/{x}/{y}.pbf", "get") in validated and ("/users", "post") in validated
+    listing_422 = [(path, method) for path, item in document["paths"].items() for method, operation in item.items()
+                   if "422" in operation["responses"]]
+    assert not listing_422
+    for path, method in validated:
+        assert schema_ref(document, path, method, "400", "application/json") == "#/components/schemas/ErrorBody", (
+            path, method)
+    assert not {"HTTPValidationError", "ValidationError"} & set(document["components"]["schemas"])
+    assert '"422"' not in json.dumps(openapi_30(document))
 
 
 def test_html_forms_stay_documented_and_the_30_rewrite_keeps_the_names(document):
