@@ -28,7 +28,11 @@ def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on"),
 
 
 def _check_port_free(host: str, port: int) -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+    """Refuse a port another server listens on. SO_REUSEADDR as the server itself binds: connections of a server
+    that just died (TIME_WAIT) do not block a restart, a live listener still does (Linux refuses the bind)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as exc:
@@ -36,4 +40,3 @@ def _check_port_free(host: str, port: int) -> None:
                 f"cannot listen on {host}:{port} ({exc.strerror}): another server (a second 'kotaku serve'?) "
                 "is using it; choose another with --port"
             ) from None
-
