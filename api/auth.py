@@ -78,7 +78,8 @@ async def _authenticate(request: Request) -> Principal:
 async def _check_csrf(request: Request, session: str) -> None:
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and request.headers.get("content-type", "").startswith(FORM_TYPES):
-        sent = (await request.form()).get(CSRF_FIELD)
+        field = (await request.form()).get(CSRF_FIELD)
+        sent = field if isinstance(field, str) else None  # an uploaded file is no token
     if not sent or not hmac.compare_digest(str(sent), session_csrf_token(session)):
         raise Forbidden(f"CSRF token missing or wrong: send the session's token (GET /auth/me) in the {CSRF_HEADER} "
                         f"header or the {CSRF_FIELD} form field")

@@ -94,10 +94,10 @@ class _Report:
         self.errors: list[Problem] = []
         self.repairs: list[Problem] = []
 
-    def error(self, row: int, reason: str) -> None:
+    def error(self, row: int | np.integer, reason: str) -> None:
         self.errors.append(Problem(reason, feature=int(row) + 1, field=self.column))
 
-    def repair(self, row: int, reason: str) -> None:
+    def repair(self, row: int | np.integer, reason: str) -> None:
         self.repairs.append(Problem(reason, feature=int(row) + 1, field=self.column, severity="repair"))
 
 
@@ -157,7 +157,9 @@ def _repair_invalid(geoms: np.ndarray, rows: np.ndarray, kind: Kind, report: _Re
     reasons = shapely.is_valid_reason(geoms[invalid])
     fixed = _repair(geoms, invalid, kind)
     left = ~shapely.is_missing(fixed) & ~shapely.is_empty(fixed) & shapely.is_valid(fixed)
-    before, after = geodesic_area_ha(geoms[invalid]), geodesic_area_ha(np.where(left, fixed, None))
+    kept = fixed.copy()
+    kept[~left] = None
+    before, after = geodesic_area_ha(geoms[invalid]), geodesic_area_ha(kept)
     what = {"polygon": "polygon", "line": "line"}.get(kind, "geometry")
     for k, row in enumerate(invalid):
         if not left[k]:

@@ -33,10 +33,10 @@ def completed_volumes(completed: pd.DataFrame, scheme: Scheme | str, *, unit: st
     unknown = ~crit.isin(scheme.criterion_ids).fillna(False)
     bad_volume = vol.isna() | (vol < 0)
     problems = [
-        Problem(reason=f"criterion {c!r} is not in scheme {scheme.name}", feature=i + 1, field="criterion")
+        Problem(reason=f"criterion {c!r} is not in scheme {scheme.name}", feature=int(i) + 1, field="criterion")
         for i, c in zip(np.flatnonzero(unknown.to_numpy()), crit[unknown], strict=True)
     ] + [
-        Problem(reason="volume missing, not a number or negative", feature=i + 1, field="volume")
+        Problem(reason="volume missing, not a number or negative", feature=int(i) + 1, field="volume")
         for i in np.flatnonzero(bad_volume.to_numpy())
     ]
     if problems:

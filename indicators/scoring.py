@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import InvalidInput
-from geo.problems import Problem
+from geo.problems import Problem, Severity
 from indicators.bands import classify
 from indicators.schemes import Scheme, as_scheme
 
@@ -51,9 +51,9 @@ def input_problems(df: pd.DataFrame, scheme: Scheme | str) -> list[Problem]:
     """Rows (1-based, as a user counts) and fields that make a percentage NaN or suspicious."""
     scheme = as_scheme(scheme)
     _require_columns(df, scheme)
-    found: list[tuple[int, str, str, str]] = []
+    found: list[tuple[int, str, str, Severity]] = []
 
-    def collect(mask: pd.Series, field: str, reason: str, severity: str = "error") -> None:
+    def collect(mask: pd.Series, field: str, reason: str, severity: Severity = "error") -> None:
         for pos in np.flatnonzero(mask.to_numpy()):
             found.append((int(pos) + 1, field, reason, severity))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 from maps.styles import NO_DATA_COLOUR, OUTLINE_COLOUR, Style
 
@@ -10,7 +11,7 @@ ROW = 22
 
 
 def legend_json(style: Style) -> dict:
-    classes = [{"value": c.value, "label": c.label, "colour": c.colour} for c in style.classes]
+    classes: list[dict[str, Any]] = [{"value": c.value, "label": c.label, "colour": c.colour} for c in style.classes]
     classes.append({"value": None, "label": style.no_data_label, "colour": NO_DATA_COLOUR})
     return {
         "style": style.id,

@@ -207,7 +207,7 @@ def render(bundle: Bundle, progress: Progress = no_progress) -> Figure:
     fig.text(0.02, 0.965, "PETA KETERPADUAN PROGRAM PENANGANAN PERMUKIMAN KUMUH", fontsize=17, fontweight="bold",
              va="top")
     fig.text(0.02, 0.93, f"{place}  ·  SK kumuh: {bundle.decree or '-'}", fontsize=11, va="top")
-    ax = fig.add_axes([0.02, 0.06, 0.6, 0.85])
+    ax = fig.add_axes((0.02, 0.06, 0.6, 0.85))
     ax.set_aspect("equal")
     ax.set_xticks([])
     ax.set_yticks([])
@@ -225,8 +225,8 @@ def render(bundle: Bundle, progress: Progress = no_progress) -> Figure:
         _scale_bar(ax, extent)
         _north_arrow(ax, extent)
     progress("peta: legenda dan tabel", 2, 4)
-    _legend(fig.add_axes([0.645, 0.56, 0.34, 0.36]), bundle, programs)
-    _table(fig.add_axes([0.645, 0.16, 0.34, 0.38]), bundle)
+    _legend(fig.add_axes((0.645, 0.56, 0.34, 0.36)), bundle, programs)
+    _table(fig.add_axes((0.645, 0.16, 0.34, 0.38)), bundle)
     zone = crs.split(":")[1]
     notes = [f"Tanggal: {bundle.generated_at:%d-%m-%Y}",
              f"Proyeksi peta: WGS 84 / UTM zona {int(zone[-2:])}{'N' if zone.startswith('326') else 'S'} "

@@ -54,7 +54,7 @@ def version_reader(request: Request) -> VersionReader:
 
 def _collection_document(base: str, collection: Collection) -> dict:
     href = f"{base}/collections/{collection.id}"
-    doc = {
+    doc: dict[str, Any] = {
         "id": collection.id,
         "title": collection.title,
         "description": collection.description,

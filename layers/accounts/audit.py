@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from layers.accounts.access import Principal
@@ -30,15 +31,18 @@ from layers.db.frames import Query, RowOp, arun, run
 
 GENESIS = "0" * 64
 LOCK_KEY = 7_700_001  # pg_advisory_xact_lock key of the chain's head
-_NEXT = (
+_LOCK = sql.SQL("SELECT pg_advisory_xact_lock(%s)")
+_NEXT = sql.SQL(
     "SELECT nextval(pg_get_serial_sequence('audit_log', 'id')), clock_timestamp(), %s::jsonb, %s::jsonb, "
     "(SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1)"
 )
-_INSERT = (
+_INSERT = sql.SQL(
     "INSERT INTO audit_log (id, at, actor, actor_role, tenant, action, entity, entity_id, before, after, "
     "prev_hash, hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 )
 FIELDS = ("id", "at", "actor", "actor_role", "tenant", "action", "entity", "entity_id", "before", "after")
+# The columns an entry is read back with: FIELDS, then its chain links.
+_READ_COLUMNS = sql.SQL(", ").join(sql.Identifier(name) for name in (*FIELDS, "prev_hash", "hash"))
 
 
 def canonical_entry(entry: dict[str, Any]) -> bytes:
@@ -91,7 +95,7 @@ def append_op(principal: Principal, action: str, entity: str, entity_id: Any = N
     """Append one entry, as an operation of layers/db/frames.py: lock the head, read it, insert the next link.
     Run it inside a transaction (the lock is transaction-scoped): `record` and `record_async` do."""
     entry = _entry(principal, action, entity, entity_id, tenant)
-    yield Query("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY], rows=True)
+    yield Query(_LOCK, [LOCK_KEY], rows=True)
     rows = yield Query(_NEXT, [_json_text(before), _json_text(after)], rows=True)
     entry, params = _complete(entry, rows[0])
     yield Query(_INSERT, params, rows=True)
@@ -141,7 +145,7 @@ def verify(conn: psycopg.Connection, expected_head: str | None = None) -> Verifi
     verify, which must still be in the chain (detects deleted newest entries and a rewritten chain)."""
     with conn.transaction(), conn.cursor(name="audit_verify") as cur:
         cur.itersize = 2000
-        cur.execute(f"SELECT {', '.join(FIELDS)}, prev_hash, hash FROM audit_log ORDER BY id")
+        cur.execute(sql.SQL("SELECT {} FROM audit_log ORDER BY id").format(_READ_COLUMNS))
         return _walk(cur, expected_head)
 
 
@@ -184,7 +188,7 @@ def file_fingerprint(path: str | Path) -> dict[str, Any]:
 def recent(conn: psycopg.Connection, limit: int = 20, entity: str | None = None) -> list[dict[str, Any]]:
     """The newest entries, newest first."""
     cur = conn.execute(
-        f"SELECT {', '.join(FIELDS)}, prev_hash, hash FROM audit_log WHERE (%s::text IS NULL OR entity = %s) "
-        "ORDER BY id DESC LIMIT %s", [entity, entity, limit])
+        sql.SQL("SELECT {} FROM audit_log WHERE (%s::text IS NULL OR entity = %s) ORDER BY id DESC LIMIT %s")
+        .format(_READ_COLUMNS), [entity, entity, limit])
     names = (*FIELDS, "prev_hash", "hash")
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]

@@ -152,7 +152,7 @@ def _roman(token: str) -> int | None:
 
 def normalise_label(label: str) -> str:
     """'Lingkungan 02', 'lingkungan 2', 'Ling. II' and 'LINGKUNGAN  2' are one label; 'RT 003/RW 01' = 'rt 3/rw 1'."""
-    tokens = []
+    tokens: list[str] = []
     for token in re.findall(r"[a-z]+|\d+|/", label.casefold()):
         if token.isdigit():
             token = str(int(token))

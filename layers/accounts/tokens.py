@@ -24,6 +24,8 @@ import psycopg
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from layers.db.rows import one
+
 PASSWORD_HASHER = PasswordHasher()
 SECRET_HASHER = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
 PREFIX = {"token": "ktk", "session": "kss"}
@@ -91,7 +93,7 @@ async def issue(conn: psycopg.AsyncConnection, user_id: int, kind: str, *, label
         "RETURNING id",
         [user_id, kind, secret_hash, label, expires_at],
     )
-    token_id = (await cur.fetchone())[0]
+    token_id = one(await cur.fetchone(), "INSERT INTO api_tokens ... RETURNING id")[0]
     return token_id, format_token(kind, token_id, secret)
 
 

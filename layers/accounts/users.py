@@ -18,12 +18,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from geo.errors import Conflict, InvalidInput, NotFound
 from layers.accounts import tokens
 from layers.accounts.access import AREA_LABEL_SEPARATOR, ROLES, Principal
 from layers.accounts.audit import record_async
 from layers.accounts.permissions import Target, require, require_role
+from layers.db.rows import one
 from layers.values.codes import normalise_code
 
 USER_ROLES = tuple(r for r in ROLES if r != "publik")
@@ -34,11 +36,11 @@ USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
 MIN_PASSWORD = 8
 SESSION_HOURS = 12
 
-_SELECT = """
+_SELECT = sql.SQL("""
 SELECT u.id, u.username, u.display_name, u.role, u.area_code, u.tenant, u.agency, u.disabled, u.created_at,
        ARRAY(SELECT ut.tenant::text FROM user_tenants ut WHERE ut.user_id = u.id ORDER BY 1)
 FROM users u
-"""
+""")
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,9 @@ class User:
 
     @classmethod
     def from_row(cls, row: tuple) -> User:
-        return cls(*row[:9], tenants=tuple(row[9] or ()))
+        user_id, username, display_name, role, area_code, tenant, agency, disabled, created_at = row[:9]
+        return cls(user_id, username, display_name, role, area_code, tenant, agency, disabled, created_at,
+                   tenants=tuple(row[9] or ()))
 
     def principal(self) -> Principal:
         return Principal(role=self.role, username=self.username, tenant=self.tenant, area_code=self.area_code,
@@ -130,7 +134,7 @@ async def _check_region_known(conn: psycopg.AsyncConnection, code: str | None) -
     cur = await conn.execute(
         "SELECT EXISTS (SELECT 1 FROM regions WHERE tenant = %s), EXISTS (SELECT 1 FROM regions WHERE code = %s)",
         [code[:5], code])
-    loaded, known = await cur.fetchone()
+    loaded, known = one(await cur.fetchone(), "SELECT EXISTS (regions)")
     if loaded and not known:
         raise InvalidInput(f"region {code} is not among the loaded regions of kab/kota {code[:5]}",
                            details={"field": "area"})
@@ -142,7 +146,7 @@ def _check_password(password: str) -> None:
 
 
 async def get_user(conn: psycopg.AsyncConnection, username: str) -> User:
-    cur = await conn.execute(_SELECT + " WHERE u.username = %s", [username.strip().lower()])
+    cur = await conn.execute(_SELECT + sql.SQL(" WHERE u.username = %s"), [username.strip().lower()])
     row = await cur.fetchone()
     if row is None:
         raise NotFound(f"user '{username}' does not exist")
@@ -158,7 +162,7 @@ async def _managed_user(conn: psycopg.AsyncConnection, actor: Principal, usernam
 
 async def list_users(conn: psycopg.AsyncConnection, actor: Principal) -> list[User]:
     require(actor, "user.manage")
-    cur = await conn.execute(_SELECT + " ORDER BY u.username")
+    cur = await conn.execute(_SELECT + sql.SQL(" ORDER BY u.username"))
     return [User.from_row(row) for row in await cur.fetchall()]
 
 
@@ -187,7 +191,7 @@ async def add_user(conn: psycopg.AsyncConnection, actor: Principal, username: st
                 [username, display_name, role, area_code, tenant, agency, password_hash])
         except psycopg.errors.UniqueViolation:
             raise Conflict(f"user '{username}' already exists") from None
-        user_id = (await cur.fetchone())[0]
+        user_id = one(await cur.fetchone(), "INSERT INTO users ... RETURNING id")[0]
         for assigned in tenants:
             await conn.execute("INSERT INTO user_tenants (user_id, tenant) VALUES (%s, %s)", [user_id, assigned])
         user = await get_user(conn, username)

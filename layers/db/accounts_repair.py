@@ -15,6 +15,7 @@ from types import ModuleType
 import psycopg
 
 from geo.errors import ServiceUnavailable
+from layers.db.rows import one
 
 MIGRATION = Path(__file__).resolve().parent / "migrations" / "versions" / "0002_accounts.py"
 LOCK_KEY = 7_700_002
@@ -23,15 +24,18 @@ LOCK_KEY = 7_700_002
 @cache
 def _migration() -> ModuleType:
     spec = importlib.util.spec_from_file_location("kotaku_migration_0002", MIGRATION)
+    if spec is None or spec.loader is None:
+        raise RuntimeError(f"cannot load migration {MIGRATION}")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
 def _skipped(conn: psycopg.Connection) -> bool:
-    return conn.execute(
+    candidate = one(conn.execute(
         "SELECT to_regclass('alembic_version') IS NOT NULL AND to_regclass('api_tokens') IS NULL"
-    ).fetchone()[0] and (conn.execute("SELECT version_num FROM alembic_version").fetchone() or ("",))[0] >= "0002"
+    ).fetchone(), "to_regclass")[0]
+    return candidate and (conn.execute("SELECT version_num FROM alembic_version").fetchone() or ("",))[0] >= "0002"
 
 
 def repair_skipped_accounts(conn: psycopg.Connection, app_role: str) -> bool:

@@ -12,6 +12,7 @@ reference seeds ask for `owner=True`.
 from __future__ import annotations
 
 import psycopg
+from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from geo.errors import ServiceUnavailable
@@ -89,4 +90,4 @@ def ensure_extensions(conn: psycopg.Connection) -> None:
                 f"the PostgreSQL extension '{name}' is not installed on the server "
                 "(Debian package postgresql-15-postgis-3 for postgis)"
             )
-        conn.execute(f"CREATE EXTENSION IF NOT EXISTS {name}")
+        conn.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(sql.Identifier(name)))

@@ -29,7 +29,9 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Query:
-    text: sql.Composable | str
+    # A psycopg.sql Composable, never a str: sql.SQL("...") for a fixed statement, sql.SQL(...).format(...) for a
+    # composed one (the two Composable kinds psycopg's execute takes as a whole statement).
+    text: sql.SQL | sql.Composed
     params: Mapping[str, Any] | Sequence[Any] | None = None
     rows: bool = False  # the operation receives list[tuple] (fetchall) instead of a DataFrame
 

@@ -6,10 +6,12 @@ import csv
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 
 from data import data_path
 from layers.db.accounts_repair import repair_skipped_accounts
 from layers.db.connection import APP_ROLE, connect, ensure_extensions, sqlalchemy_url
+from layers.db.rows import one
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 REFERENCE_TABLES = {  # table -> (file, columns stored as arrays)
@@ -83,7 +85,7 @@ def head_revision() -> str:
 
 
 def current_revision(conn: psycopg.Connection) -> str | None:
-    exists = conn.execute("SELECT to_regclass('alembic_version')").fetchone()[0]
+    exists = one(conn.execute("SELECT to_regclass('alembic_version')").fetchone(), "to_regclass")[0]
     if not exists:
         return None
     row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
@@ -115,6 +117,8 @@ def migrate(url: str, app_role: str = APP_ROLE) -> str:
             revision = MigrationContext.configure(connection).get_current_revision()
     finally:
         engine.dispose()
+    if revision is None:
+        raise RuntimeError("alembic upgrade to head left the database without a revision")
     with connect(url, owner=True) as conn:
         seed_reference(conn)
     return revision
@@ -150,13 +154,13 @@ def seed_reference(conn: psycopg.Connection) -> dict[str, int]:
             ]
             for row in rows
         ]
-        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c != "code")
-        sql = (
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))}) "
-            f"ON CONFLICT (code) DO UPDATE SET {updates}"
-        )
+        updates = sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c))
+                                     for c in columns if c != "code")
+        statement = sql.SQL("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT (code) DO UPDATE SET {}").format(
+            sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+            sql.SQL(", ").join([sql.Placeholder()] * len(columns)), updates)
         with conn.cursor() as cur:
-            cur.executemany(sql, values)
+            cur.executemany(statement, values)
         counts[table] = len(rows)
     conn.commit()
     return counts

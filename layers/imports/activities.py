@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import psycopg
 import shapely
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from geo.problems import Problem
@@ -105,12 +106,15 @@ def import_activities(
         progress("menulis ke PostGIS", 0, len(activities))
         cur.execute(INSERT, {"actor": actor})
         report.features_written = cur.rowcount
-        links = link_collaborations(conn, "incoming_activities")
+        links = link_collaborations(conn, sql.Identifier("incoming_activities"))
         cur.execute(
             "INSERT INTO activity_events (activity_id, actor, action, to_stage, to_status, reason) "
             "SELECT id, %s, 'diimpor', stage, status, %s FROM incoming_activities", [actor, Path(path).name])
         cur.execute("SELECT min(id), max(id) FROM incoming_activities")
-        first_id, last_id = cur.fetchone()
+        id_range = cur.fetchone()
+        if id_range is None:
+            raise RuntimeError("SELECT min(id), max(id) returned no row")
+        first_id, last_id = id_range
         cur.execute("DROP TABLE incoming_activities")
         audit.record(conn, principal, "activities.import", "file", Path(path).name, None,
                      {"file": audit.file_fingerprint(path), "written": report.features_written,
@@ -130,7 +134,8 @@ def _stage(cur: psycopg.Cursor, activities: list) -> None:
         "SELECT nextval('activities_id_seq') FROM generate_series(1, %s)", [len(activities)]).fetchall()]
     geoms = shapely.to_wkb(shapely.set_srid(np.array([a.geometry for _, a in activities], dtype=object), 4326),
                            byte_order=1, include_srid=True)
-    with cur.copy(f"COPY incoming_activities ({', '.join(STAGING_COLUMNS)}) FROM STDIN (FORMAT BINARY)") as copy:
+    columns = sql.SQL(", ").join(sql.Identifier(name) for name in STAGING_COLUMNS)
+    with cur.copy(sql.SQL("COPY incoming_activities ({}) FROM STDIN (FORMAT BINARY)").format(columns)) as copy:
         copy.set_types(list(STAGING_TYPES))
         for (number, a), new_id, wkb in zip(activities, ids, geoms, strict=True):
             copy.write_row((number, new_id, a.tenant, a.title, a.kind, a.criteria, a.volume, a.unit, a.cost,
@@ -148,15 +153,15 @@ def _collect_conflicts(cur: psycopg.Cursor, report: ImportReport) -> None:
                 "WHERE NOT ST_Intersects(r.geom, n.geom) ORDER BY n.n")
     for number, tenant in cur.fetchall():
         report.errors.append(Problem(f"lies outside kab/kota {tenant}", feature=number, field="geometry"))
-    cur.execute(f"SELECT n.n, {REPORT_COLUMNS} FROM incoming_activities n "
-                f"{CANDIDATES_SQL.format(existing='activities')} AND m.relation = 'konflik' ORDER BY n.n, b.id")
+    cur.execute(sql.SQL("SELECT n.n, {} FROM incoming_activities n {} AND m.relation = 'konflik' ORDER BY n.n, b.id")
+                .format(REPORT_COLUMNS, CANDIDATES_SQL.format(existing=sql.Identifier("activities"))))
     for row in cur.fetchall():
         other = describe(row[1:])
         report.errors.append(Problem(f"overlaps live activity {other['id']} ({_said(other)})", feature=row[0],
                                      field="geometry"))
-    cur.execute(f"SELECT n.n, b.n, {REPORT_COLUMNS} FROM incoming_activities n "
-                f"{CANDIDATES_SQL.format(existing='incoming_activities')} AND b.n < n.n AND m.relation = 'konflik' "
-                "ORDER BY n.n, b.n")
+    cur.execute(sql.SQL("SELECT n.n, b.n, {} FROM incoming_activities n {} AND b.n < n.n AND m.relation = 'konflik' "
+                        "ORDER BY n.n, b.n")
+                .format(REPORT_COLUMNS, CANDIDATES_SQL.format(existing=sql.Identifier("incoming_activities"))))
     for row in cur.fetchall():
         other = describe(row[2:])
         report.errors.append(Problem(f"overlaps feature {row[1]} of this file ({_said(other)})", feature=row[0],

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from data import data_path
 from layers.accounts import audit
@@ -61,7 +62,8 @@ def load_demo(conn: psycopg.Connection, *, if_empty: bool = False, progress: Pro
         _insert_surveys(conn, DEMO_DIR / SURVEYS_FILE)
         progress("demo: kegiatan", 0, 1)
         _insert_activities(conn, DEMO_DIR / ACTIVITIES_FILE, decree_id)
-        link_collaborations(conn, f"(SELECT * FROM activities WHERE tenant = '{TENANT}' AND synthetic)")
+        link_collaborations(conn, sql.SQL("(SELECT * FROM activities WHERE tenant = {} AND synthetic)")
+                            .format(sql.Literal(TENANT)))
         counts = demo_counts(conn)
         refresh_status(conn, TENANT)
         audit.record(conn, principal or cli_principal(), "demo.load", "demo", TENANT, None, counts, tenant=TENANT)
@@ -71,19 +73,21 @@ def load_demo(conn: psycopg.Connection, *, if_empty: bool = False, progress: Pro
 
 
 def has_demo(conn: psycopg.Connection) -> bool:
-    return conn.execute(
+    row = conn.execute(
         "SELECT EXISTS (SELECT 1 FROM slum_areas WHERE tenant = %(t)s AND synthetic) "
         "OR EXISTS (SELECT 1 FROM survey_units WHERE tenant = %(t)s AND synthetic) "
         "OR EXISTS (SELECT 1 FROM activities WHERE tenant = %(t)s AND synthetic)",
         {"t": TENANT},
-    ).fetchone()[0]
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def clear_demo(conn: psycopg.Connection) -> None:
     """Delete the demo's synthetic rows of tenant 12.71 (regions and the decree stay: they are upserted)."""
     with conn.transaction():
         for table in ("activities", "survey_units", "slum_areas"):  # surveys and shares go by cascade
-            conn.execute(f"DELETE FROM {table} WHERE tenant = %s AND synthetic", [TENANT])
+            conn.execute(sql.SQL("DELETE FROM {} WHERE tenant = %s AND synthetic").format(sql.Identifier(table)),
+                         [TENANT])
 
 
 def demo_counts(conn: psycopg.Connection) -> dict[str, int]:
@@ -100,6 +104,8 @@ def demo_counts(conn: psycopg.Connection) -> dict[str, int]:
         """,
         {"t": TENANT, "d": DECREE},
     ).fetchone()
+    if row is None:
+        raise RuntimeError("the demo counts query returned no row")
     names = ("regions", "decrees", "slum_areas", "slum_area_regions", "survey_units", "surveys", "activities")
     return dict(zip(names, row, strict=True))
 
@@ -181,11 +187,12 @@ def _insert_activities(conn: psycopg.Connection, path: Path, decree_id: int) -> 
                      json.dumps(attributes, ensure_ascii=False), json.dumps(f["geometry"])))
     with conn.cursor() as cur:
         cur.executemany(
-            f"""
-            INSERT INTO activities (tenant, {', '.join(ACTIVITY_COLUMNS)}, criteria, attributes, synthetic, geom)
-            VALUES (%s, {', '.join(['%s'] * len(ACTIVITY_COLUMNS))}, %s, %s, true,
+            sql.SQL("""
+            INSERT INTO activities (tenant, {columns}, criteria, attributes, synthetic, geom)
+            VALUES (%s, {values}, %s, %s, true,
                     ST_SetSRID(ST_GeomFromGeoJSON(%s), 4326))
-            """,
+            """).format(columns=sql.SQL(", ").join(sql.Identifier(name) for name in ACTIVITY_COLUMNS),
+                         values=sql.SQL(", ").join([sql.Placeholder()] * len(ACTIVITY_COLUMNS))),
             rows,
         )
         # The largest overlap wins (length for lines, area for polygons; the lowest code for a point on a border).

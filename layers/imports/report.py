@@ -15,7 +15,7 @@ from typing import Any
 from geo.errors import InvalidInput
 from geo.problems import Problem
 from geo.read import read_vector
-from geo.validate import validate_geometries
+from geo.validate import Kind, validate_geometries
 from layers.values.progress import Progress, no_progress
 
 
@@ -80,7 +80,7 @@ class ImportFailed(InvalidInput):
         self.report = report
 
 
-def read_and_check(path: str | Path, report: ImportReport, *, kind: str, layer: str | None = None,
+def read_and_check(path: str | Path, report: ImportReport, *, kind: Kind, layer: str | None = None,
                    progress: Progress = no_progress):
     """Read any vector file and check its geometries for a `kind` layer, filling the report (file facts,
     warnings, errors, repairs). Returns the frame with repaired geometries; rows with errors keep theirs."""

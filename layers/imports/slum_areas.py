@@ -19,6 +19,7 @@ from geo.measure import geodesic_area_ha
 from geo.problems import Problem
 from layers.accounts import audit
 from layers.accounts.access import Principal, cli_principal
+from layers.db.rows import one
 from layers.imports.report import ImportFailed, ImportReport, read_and_check
 from layers.scoring.status import refresh_status
 from layers.values.codes import join_code_parts, normalise_code, tenant_code
@@ -194,7 +195,7 @@ def _decree_id(cur: psycopg.Cursor, tenant: str, number: str, published: bool) -
         "RETURNING id",
         [tenant, number, published],
     )
-    return cur.fetchone()[0]
+    return one(cur.fetchone(), "INSERT INTO decrees ... RETURNING id")[0]
 
 
 def _check_within_tenant(cur: psycopg.Cursor, tenant: str, frame, report: ImportReport) -> bool:

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import psycopg
+from psycopg import sql
 
 from geo.errors import InvalidInput, UnsupportedFormat
 from geo.problems import Problem
@@ -355,15 +356,15 @@ def normalise_table(raw: pd.DataFrame, explicit: dict[str, str], scheme: str, ro
 
 
 # -- matching units --------------------------------------------------------------------------------
-def _read(conn: psycopg.Connection, query: str, params) -> pd.DataFrame:
+def _read(conn: psycopg.Connection, query: sql.SQL, params) -> pd.DataFrame:
     return fetch(conn, Query(query, params))
 
 
 def _resolve_kelurahan(conn: psycopg.Connection, t: pd.DataFrame, tenant: str, report: ImportReport) -> None:
-    regions = _read(conn, "SELECT code, name, parent_code FROM regions WHERE tenant = %s AND level = 'desa_kelurahan'",
-                    [tenant])
-    kec = _read(conn, "SELECT code AS parent_code, name AS kec_name FROM regions WHERE tenant = %s "
-                "AND level = 'kecamatan'", [tenant])
+    regions = _read(conn, sql.SQL("SELECT code, name, parent_code FROM regions "
+                                  "WHERE tenant = %s AND level = 'desa_kelurahan'"), [tenant])
+    kec = _read(conn, sql.SQL("SELECT code AS parent_code, name AS kec_name FROM regions WHERE tenant = %s "
+                              "AND level = 'kecamatan'"), [tenant])
     regions = regions.merge(kec, on="parent_code", how="left")
     regions["norm"] = normalise_name(regions["name"])
     regions["kec_norm"] = normalise_name(regions["kec_name"])
@@ -415,14 +416,15 @@ def _forget_bad_codes(t: pd.DataFrame, tenant: str, known: pd.Series) -> None:
 def match_units(conn: psycopg.Connection, t: pd.DataFrame, tenant: str, create: bool, report: ImportReport) -> None:
     """Adds `unit_id` (existing), `slum_area_id`, `match` (unit, slum_area, new) and `unit_key` to `t`."""
     _resolve_kelurahan(conn, t, tenant, report)
-    known = _read(conn, "SELECT code FROM regions WHERE tenant = %s AND level = 'desa_kelurahan'", [tenant])["code"]
+    known = _read(conn, sql.SQL("SELECT code FROM regions WHERE tenant = %s AND level = 'desa_kelurahan'"),
+                  [tenant])["code"]
     _forget_bad_codes(t, tenant, known)
-    units = _read(conn, "SELECT id, kelurahan_code, label, slum_area_id, area_ha, buildings::float8, "
-                  "population::float8, households::float8, road_length_m, drainage_length_m "
-                  "FROM survey_units WHERE tenant = %s", [tenant])
-    areas = _read(conn, "SELECT s.id, s.kelurahan_code, s.unit_label, s.kawasan FROM slum_areas s "
-                  "JOIN decrees d ON d.id = s.decree_id WHERE s.tenant = %s "
-                  "ORDER BY d.decree_date DESC NULLS LAST, d.id DESC, s.id", [tenant])
+    units = _read(conn, sql.SQL("SELECT id, kelurahan_code, label, slum_area_id, area_ha, buildings::float8, "
+                                "population::float8, households::float8, road_length_m, drainage_length_m "
+                                "FROM survey_units WHERE tenant = %s"), [tenant])
+    areas = _read(conn, sql.SQL("SELECT s.id, s.kelurahan_code, s.unit_label, s.kawasan FROM slum_areas s "
+                                "JOIN decrees d ON d.id = s.decree_id WHERE s.tenant = %s "
+                                "ORDER BY d.decree_date DESC NULLS LAST, d.id DESC, s.id"), [tenant])
     t["label_norm"] = normalise_label(t["label"])
     t["match"] = pd.Series(pd.NA, index=t.index, dtype="string")
     t["slum_area_id"] = pd.Series(pd.NA, index=t.index, dtype="Int64")

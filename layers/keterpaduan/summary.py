@@ -48,9 +48,9 @@ SLUM_AREA_COLUMNS = [
 
 
 def tenant_known_query(tenant: str) -> Query:
-    return Query("SELECT EXISTS (SELECT 1 FROM regions WHERE code = %(t)s) "
-                 "OR EXISTS (SELECT 1 FROM decrees WHERE tenant = %(t)s) "
-                 "OR EXISTS (SELECT 1 FROM activities WHERE tenant = %(t)s) AS known", {"t": tenant})
+    return Query(sql.SQL("SELECT EXISTS (SELECT 1 FROM regions WHERE code = %(t)s) "
+                         "OR EXISTS (SELECT 1 FROM decrees WHERE tenant = %(t)s) "
+                         "OR EXISTS (SELECT 1 FROM activities WHERE tenant = %(t)s) AS known"), {"t": tenant})
 
 
 def _slum_areas_query(tenant: str, principal: Principal, decree: str | None) -> Query:
@@ -122,7 +122,7 @@ def _slum_areas_query(tenant: str, principal: Principal, decree: str | None) -> 
 
 def _planned_query(tenant: str, ids: list[int]) -> Query:
     """Criterion volumes of the live activities of these slum areas (the rows `layers.scoring.progress` converts)."""
-    return Query(
+    return Query(sql.SQL(
         """
         SELECT a.id AS activity_id, a.kind, a.status, a.year_end, c.criterion, a.volume::float8 AS volume,
                lower(a.unit) AS activity_unit,
@@ -132,14 +132,14 @@ def _planned_query(tenant: str, ids: list[int]) -> Query:
         FROM activities a CROSS JOIN LATERAL unnest(a.criteria) AS c(criterion)
         WHERE a.tenant = %(t)s AND a.slum_area_id = ANY(%(ids)s) AND NOT a.status = ANY(%(dead)s)
         ORDER BY a.id, c.criterion
-        """,
+        """),
         {"t": tenant, "ids": ids, "dead": list(DEAD_STATUSES)},
     )
 
 
 def _decree_stated_query(tenant: str, ids: list[int]) -> Query:
     keys = [field_key(k) for k in DECREE_SCORE_FIELDS]
-    return Query(
+    return Query(sql.SQL(
         """
         SELECT s.id AS slum_area_id, d.scheme, d.number AS decree,
                (SELECT e.value FROM jsonb_each_text(s.attributes) e
@@ -148,7 +148,7 @@ def _decree_stated_query(tenant: str, ids: list[int]) -> Query:
                 LIMIT 1) AS stated
         FROM slum_areas s JOIN decrees d ON d.id = s.decree_id
         WHERE s.tenant = %(t)s AND s.id = ANY(%(ids)s)
-        """,
+        """),
         {"t": tenant, "keys": keys, "ids": ids},
     )
 
@@ -219,15 +219,15 @@ def _high_criteria(latest: pd.DataFrame) -> pd.Series:
     return pd.Series(lists, index=latest["slum_area_id"].to_numpy())
 
 
-def _scope_and_code(kel: str) -> sql.SQL:
+def _scope_and_code(kel: sql.Composable) -> sql.Composed:
     """The (scope, code) of a row of GROUPING SETS ((kel), (left(kel, 8)), ()): kelurahan, kecamatan (the first
     8 characters of its code) or the whole kab/kota (the tenant code, parameter %(t)s)."""
     return sql.SQL(
-        f"CASE WHEN grouping({kel}) = 0 THEN 'kelurahan' WHEN grouping(left({kel}, 8)) = 0 THEN 'kecamatan' "
-        f"ELSE 'kabkota' END AS scope, "
-        f"CASE WHEN grouping({kel}) = 0 THEN {kel} WHEN grouping(left({kel}, 8)) = 0 THEN left({kel}, 8) "
-        f"ELSE %(t)s END AS code"
-    )
+        "CASE WHEN grouping({kel}) = 0 THEN 'kelurahan' WHEN grouping(left({kel}, 8)) = 0 THEN 'kecamatan' "
+        "ELSE 'kabkota' END AS scope, "
+        "CASE WHEN grouping({kel}) = 0 THEN {kel} WHEN grouping(left({kel}, 8)) = 0 THEN left({kel}, 8) "
+        "ELSE %(t)s END AS code"
+    ).format(kel=kel)
 
 
 def _rollup_query(tenant: str, principal: Principal, areas: pd.DataFrame) -> Query:
@@ -328,8 +328,8 @@ def _rollup_query(tenant: str, principal: Principal, areas: pd.DataFrame) -> Que
         WHERE codes.code IS NOT NULL
         ORDER BY CASE codes.scope WHEN 'kabkota' THEN 0 WHEN 'kecamatan' THEN 1 ELSE 2 END, codes.code
         """
-    ).format(act_filter=row_filter(principal, "activities", "a"), scope_code_kel=_scope_and_code("kel"),
-             scope_code_unit=_scope_and_code("s.kelurahan_code"))
+    ).format(act_filter=row_filter(principal, "activities", "a"), scope_code_kel=_scope_and_code(sql.Identifier("kel")),
+             scope_code_unit=_scope_and_code(sql.Identifier("s", "kelurahan_code")))
     return Query(text, {**params, "t": tenant, "tk": NOT_SLUM, "dead": list(DEAD_STATUSES),
                         "no_program": NO_PROGRAM, "no_funding": NO_FUNDING})
 
@@ -481,13 +481,13 @@ def export_op(tenant: str, principal: Principal, *, decree: str | None = None) -
     geometries (WKB), the memorandum table and the reference names of programmes and funding sources."""
     result = yield from keterpaduan_op(tenant, principal, decree=decree)
     ids = [int(i) for i in result["slum_areas"]["slum_area_id"]]
-    geoms = yield Query("SELECT id AS slum_area_id, ST_AsBinary(geom) AS wkb, synthetic FROM slum_areas "
-                        "WHERE id = ANY(%(ids)s)", {"ids": ids})
+    geoms = yield Query(sql.SQL("SELECT id AS slum_area_id, ST_AsBinary(geom) AS wkb, synthetic FROM slum_areas "
+                                "WHERE id = ANY(%(ids)s)"), {"ids": ids})
     activities = yield _export_activities_query(tenant, principal, ids)
     memorandum = yield _memorandum_query(tenant, principal, ids)
     regions = yield _regions_query(tenant, principal)
-    programs = yield Query("SELECT code, name FROM programs ORDER BY code")
-    funding = yield Query("SELECT code, name FROM funding_sources ORDER BY code")
+    programs = yield Query(sql.SQL("SELECT code, name FROM programs ORDER BY code"))
+    funding = yield Query(sql.SQL("SELECT code, name FROM funding_sources ORDER BY code"))
     return {**result, "slum_area_geoms": geoms, "activities": activities, "memorandum": memorandum,
             "regions_geoms": regions, "programs": dict(zip(programs["code"], programs["name"], strict=True)),
             "funding_sources": dict(zip(funding["code"], funding["name"], strict=True))}

@@ -20,6 +20,7 @@ import psycopg
 from PIL import Image, UnidentifiedImageError
 
 from geo.errors import InvalidInput, TooLarge, UnsupportedFormat
+from layers.db.rows import one
 from layers.settings import Settings
 
 MAX_FILES = 5
@@ -85,8 +86,8 @@ def attach(conn: psycopg.Connection, activity_id: int, file_name: str, content: 
         raise TooLarge(f"{file_name}: {len(content) / 1e6:.1f} MB is over the {limit // 2**20} MB limit")
     if not content:
         raise InvalidInput(f"{file_name} is empty")
-    count = conn.execute("SELECT count(*) FROM activity_attachments WHERE activity_id = %s",
-                         [activity_id]).fetchone()[0]
+    count = one(conn.execute("SELECT count(*) FROM activity_attachments WHERE activity_id = %s",
+                             [activity_id]).fetchone(), "SELECT count(*)")[0]
     if count >= MAX_FILES:
         raise InvalidInput(f"activity {activity_id} already has {MAX_FILES} photos or videos (the most allowed)")
     digest = hashlib.sha256(content).hexdigest()
@@ -107,6 +108,7 @@ def attach(conn: psycopg.Connection, activity_id: int, file_name: str, content: 
         [activity_id, Path(file_name).name[:200], str(path), media_type, len(content), digest, position.taken_at,
          position.lon, position.lat, distance, flagged, reason, uploaded_by],
     ).fetchone()
+    row = one(row, "INSERT INTO activity_attachments ... RETURNING id")
     return {"id": row[0], "activity_id": activity_id, "media_type": media_type, "size_bytes": len(content),
             "sha256": digest, "lon": position.lon, "lat": position.lat,
             "taken_at": position.taken_at.isoformat() if position.taken_at else None,

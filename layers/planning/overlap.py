@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from layers.db.frames import Query, RowOp, arun, run
 
 # Candidates come from the GiST index: the new geometry's box grown by the larger tolerance. 1e-5 degree is
 # at least 1.09 m anywhere in Indonesia, so dividing metres by 1e5 never grows the box too little.
-CANDIDATES_SQL = """
+# A template: format `existing` with the relation the new rows `n` are checked against (sql.Identifier).
+CANDIDATES_SQL = sql.SQL("""
     JOIN activity_kinds k ON k.code = n.kind
     JOIN {existing} b ON b.geom && ST_Expand(n.geom, greatest(k.line_noise_m, k.point_radius_m) / 100000.0)
     CROSS JOIN LATERAL kotaku_overlap(n.geom, b.geom, k.line_noise_m, k.line_min_shared_share,
@@ -28,19 +30,19 @@ CANDIDATES_SQL = """
       AND (b.kind = n.kind OR b.criteria && n.criteria)
       AND b.year_start <= n.year_end AND n.year_start <= b.year_end
       AND m.relation IS NOT NULL
-"""
-REPORT_COLUMNS = """
+""")
+REPORT_COLUMNS = sql.SQL("""
     b.id, b.title, b.tenant, b.kind, b.program, b.funding_source, b.year_start, b.year_end, b.stage, b.status,
     m.relation, m.measure, m.amount, m.share_a, m.share_b, ST_AsGeoJSON(m.overlap, 7)
-"""
-SINGLE_CHECK_SQL = f"""
-    SELECT {REPORT_COLUMNS}
+""")
+SINGLE_CHECK_SQL = sql.SQL("""
+    SELECT {columns}
     FROM (SELECT ST_SetSRID(ST_GeomFromWKB(%(wkb)s), 4326) AS geom, %(kind)s::text AS kind,
                  %(criteria)s::text[] AS criteria, %(year_start)s::int AS year_start, %(year_end)s::int AS year_end) n
-    {CANDIDATES_SQL.format(existing="activities")}
+    {candidates}
       AND b.id IS DISTINCT FROM %(exclude)s::bigint
     ORDER BY m.relation DESC, b.id
-"""
+""").format(columns=REPORT_COLUMNS, candidates=CANDIDATES_SQL.format(existing=sql.Identifier("activities")))
 
 
 @dataclass
@@ -127,17 +129,17 @@ def lock_area(conn: psycopg.Connection, wkb: bytes) -> None:
     )
 
 
-def link_collaborations(conn: psycopg.Connection, new_rows: str) -> int:
+def link_collaborations(conn: psycopg.Connection, new_rows: sql.Composable) -> int:
     """Link each of `new_rows` (a relation with id, kind, criteria, years and geom: the staging table of an
     import, or a subquery of activities) that continues a live activity end to end, as collaboration.
     Returns the number of links made."""
     cur = conn.execute(
-        f"""
+        sql.SQL("""
         INSERT INTO activity_links (activity_id, other_id, relation, measure)
         SELECT n.id, b.id, 'kolaborasi', jsonb_build_object('measure', m.measure, 'amount', m.amount)
-        FROM {new_rows} n {CANDIDATES_SQL.format(existing="activities")}
+        FROM {new_rows} n {candidates}
           AND m.relation = 'kolaborasi' AND b.id < n.id  -- each pair once: the newer links to the older
         ON CONFLICT DO NOTHING
-        """
+        """).format(new_rows=new_rows, candidates=CANDIDATES_SQL.format(existing=sql.Identifier("activities")))
     )
     return cur.rowcount

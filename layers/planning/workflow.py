@@ -19,6 +19,7 @@ import psycopg
 from data import data_path
 from geo.errors import Conflict, Forbidden, InvalidInput, NotFound
 from layers.accounts.access import Principal
+from layers.db.rows import column_names, one
 from layers.planning.overlap import check_overlap, lock_area
 
 PROGRESS_STEPS = (0, 50, 100)
@@ -85,7 +86,7 @@ def _load(conn: psycopg.Connection, activity_id: int) -> dict[str, Any]:
     row = cur.fetchone()
     if row is None:
         raise NotFound(f"activity {activity_id} does not exist")
-    return dict(zip([c.name for c in cur.description], row, strict=True))
+    return dict(zip(column_names(cur), row, strict=True))
 
 
 def apply_transition(
@@ -142,8 +143,8 @@ def _progress_after(conn: psycopg.Connection, activity: dict, step: Transition, 
         if progress < current:
             raise InvalidInput(f"progress cannot go back from {current} to {progress}")
         if progress > 0:
-            photos = conn.execute("SELECT count(*) FROM activity_attachments WHERE activity_id = %s",
-                                  [activity["id"]]).fetchone()[0]
+            photos = one(conn.execute("SELECT count(*) FROM activity_attachments WHERE activity_id = %s",
+                                      [activity["id"]]).fetchone(), "SELECT count(*)")[0]
             if photos == 0:
                 raise InvalidInput(f"progress {progress} % needs a photo of the work: upload one first")
         return progress
@@ -167,4 +168,5 @@ def history(conn: psycopg.Connection, activity_id: int) -> list[dict[str, Any]]:
     cur = conn.execute(
         "SELECT at, actor_role, action, from_stage, to_stage, from_status, to_status, progress, reason "
         "FROM activity_events WHERE activity_id = %s ORDER BY at, id", [activity_id])
-    return [dict(zip([c.name for c in cur.description], row, strict=True)) for row in cur.fetchall()]
+    names = column_names(cur)
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]

@@ -54,8 +54,8 @@ COLUMNS = [
 
 def priority_tables_op(tenant: str) -> Op[PriorityTables]:
     """The tenant's own matrix when it has one, else the packaged tables."""
-    matrix = yield Query("SELECT level, pl, legality, class, rank, rank9, handling FROM priority_matrices "
-                         "WHERE tenant = %s ORDER BY rank", [tenant])
+    matrix = yield Query(sql.SQL("SELECT level, pl, legality, class, rank, rank9, handling FROM priority_matrices "
+                                 "WHERE tenant = %s ORDER BY rank"), [tenant])
     if matrix.empty:
         return load_priority_tables()
     return with_matrix(matrix, what=f"priority matrix of {tenant}")

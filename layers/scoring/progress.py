@@ -137,7 +137,7 @@ def time_series_op(tenant: str, principal: Principal, *, baseline: str | None = 
 
 
 def _completed_query(tenant: str, from_year: int | None, until: int | None) -> Query:
-    return Query(
+    return Query(sql.SQL(
         """
         SELECT a.id AS activity_id, a.kind, a.status, a.year_end, c.criterion, a.volume::float8 AS volume,
                lower(a.unit) AS activity_unit,
@@ -159,7 +159,7 @@ def _completed_query(tenant: str, from_year: int | None, until: int | None) -> Q
           AND (%(from)s::int IS NULL OR a.year_end >= %(from)s::int)
           AND (%(until)s::int IS NULL OR a.year_end <= %(until)s::int)
         ORDER BY a.id, c.criterion
-        """,
+        """),
         {"t": tenant, "dead": list(DEAD_STATUSES), "done": list(DONE_STATUSES), "from": from_year, "until": until},
     )
 

@@ -58,7 +58,7 @@ def score_frame(frame: pd.DataFrame) -> pd.DataFrame:
         scored = score_units(ok, scheme).drop(columns=["scheme"])
         problems = input_problems(ok, scheme) if len(ok) else []
         for problem in problems:  # one note per problem found, not per row
-            if problem.severity != "error":
+            if problem.severity != "error" or problem.feature is None:  # a note goes on a row: no row, no note
                 continue
             index = ok.index[problem.feature - 1]
             text = f"{problem.field}: {problem.reason}"

@@ -19,7 +19,10 @@ def refresh_status(conn: psycopg.Connection, tenant: str) -> dict:
     (the importers of this project do)."""
     with conn.transaction():
         conn.execute("INSERT INTO scoring_state (tenant) VALUES (%s) ON CONFLICT DO NOTHING", [tenant])
-        changes = conn.execute("SELECT changes FROM scoring_state WHERE tenant = %s FOR UPDATE", [tenant]).fetchone()[0]
+        state = conn.execute("SELECT changes FROM scoring_state WHERE tenant = %s FOR UPDATE", [tenant]).fetchone()
+        if state is None:
+            raise RuntimeError(f"scoring_state has no row for tenant {tenant} after inserting it")
+        changes = state[0]
         table, current = run(conn, status_scores_op(tenant, SYSTEM))
         conn.execute("DELETE FROM slum_area_scores WHERE tenant = %s", [tenant])
         conn.execute(

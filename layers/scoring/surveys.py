@@ -76,8 +76,8 @@ def baseline_round(orders: pd.DataFrame) -> str | None:
 
 def rounds_query(tenant: str) -> Query:
     return Query(
-        "SELECT round, min(survey_date) AS first_date, count(*) AS surveys FROM surveys WHERE tenant = %(t)s "
-        "GROUP BY round",
+        sql.SQL("SELECT round, min(survey_date) AS first_date, count(*) AS surveys FROM surveys "
+                "WHERE tenant = %(t)s GROUP BY round"),
         {"t": tenant},
     )
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from psycopg import sql
+from psycopg.sql import Composable
 
 from geo.errors import NotFound
 from layers.accounts.access import Principal, row_filter
@@ -29,13 +30,13 @@ class Property:
     type: str = "string"  # JSON Schema type: string, integer, number, boolean, array
     title: str = ""
     tile: bool = True  # an MVT attribute too (tiles carry scalars only)
-    tile_sql: sql.Composable | None = None  # the tile's scalar form when it differs (arrays joined with ',')
+    tile_sql: Composable | None = None  # the tile's scalar form when it differs (arrays joined with ',')
     join: str | None = None  # the join it needs (by name)
     filterable: bool = True  # a queryable: `?name=value` on items
     format: str | None = None  # JSON Schema format, e.g. "date"
 
     @property
-    def tile_expression(self) -> sql.Composable:
+    def tile_expression(self) -> Composable:
         return self.tile_sql or self.sql
 
 

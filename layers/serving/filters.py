@@ -65,8 +65,7 @@ def parse_datetime(text: str | None) -> tuple[datetime | None, datetime | None] 
     if len(parts) > 2:
         raise InvalidInput(f"datetime '{text}' must be an instant or an interval 'start/end'")
     if len(parts) == 1:
-        start, end = _instant(parts[0], text, end=False), _instant(parts[0], text, end=True)
-        return start, end
+        return _instant(parts[0], text, end=False), _instant(parts[0], text, end=True)
     start = None if parts[0] in ("", "..") else _instant(parts[0], text, end=False)
     end = None if parts[1] in ("", "..") else _instant(parts[1], text, end=True)
     if start is None and end is None:
@@ -123,7 +122,9 @@ class ItemsQuery:
         filters = dict(filters or {})
         for name, value in filters.items():
             _check_property_filter(collection, name, value)
-        where, cql_params, joins = None, [], frozenset()
+        where: sql.Composable | None = None
+        cql_params: list = []
+        joins: frozenset[str] = frozenset()
         if cql is not None and cql.strip():
             where, cql_params, joins = cql2_where(collection, cql, cql_lang)
         return cls(
@@ -189,6 +190,8 @@ def where_clause(collection: Collection, query: ItemsQuery) -> tuple[sql.Composa
         params += values
     for name, value in query.filters.items():
         prop = collection.find_property(name)
+        if prop is None:
+            raise InvalidInput(f"unknown property '{name}' for collection '{collection.id}'")
         typed = _typed(prop.type, name, value, prop.format)
         if prop.type == "array":
             clauses.append(sql.SQL("%s = ANY({})").format(prop.sql))
@@ -204,8 +207,11 @@ def where_clause(collection: Collection, query: ItemsQuery) -> tuple[sql.Composa
 def _temporal_clause(collection: Collection, when: tuple[datetime | None, datetime | None]
                      ) -> tuple[sql.Composable, list]:
     temporal = collection.temporal
+    if temporal is None:
+        raise InvalidInput(f"datetime: collection '{collection.id}' has no time property to filter on")
     start, end = when
-    clauses, params = [], []
+    clauses: list[sql.Composable] = []
+    params: list[object] = []
     if temporal.unit == "year":
         if start is not None:
             clauses.append(sql.SQL("{} >= %s").format(temporal.end))

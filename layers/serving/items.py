@@ -11,12 +11,13 @@ from collections.abc import AsyncIterator
 from psycopg import AsyncConnection, sql
 
 from layers.accounts.access import PUBLIC, Principal, row_filter
+from layers.db.rows import one
 from layers.serving.collections import COORDINATE_DECIMALS, Collection, Join, render_joins
 from layers.serving.filters import ItemsQuery, where_clause
 
 
 # -- items ----------------------------------------------------------------------------------------------
-def _feature_sql(collection: Collection) -> sql.Composable:
+def _feature_sql(collection: Collection) -> sql.Composed:
     pairs = sql.SQL(", ").join(sql.SQL("{}, {}").format(sql.Literal(p.name), p.sql) for p in collection.properties)
     return sql.SQL(
         "json_build_object('type', 'Feature', 'id', {key}, 'geometry', ST_AsGeoJSON(t.geom, {decimals})::json, "
@@ -24,7 +25,7 @@ def _feature_sql(collection: Collection) -> sql.Composable:
     ).format(key=collection.key, decimals=sql.Literal(COORDINATE_DECIMALS), pairs=pairs)
 
 
-def _from(collection: Collection, principal: Principal, joins: tuple[Join, ...]) -> sql.Composable:
+def _from(collection: Collection, principal: Principal, joins: tuple[Join, ...]) -> sql.Composed:
     return sql.SQL("FROM {} t {}").format(sql.Identifier(collection.table), render_joins(joins, principal))
 
 
@@ -35,10 +36,10 @@ async def count_items(conn: AsyncConnection, collection: Collection, query: Item
     joins = collection.joins_for(needed)
     statement = sql.SQL("SELECT count(*) {} WHERE {}").format(_from(collection, query.principal, joins), where)
     cur = await conn.execute(statement, params)
-    return (await cur.fetchone())[0]
+    return one(await cur.fetchone(), "SELECT count(*)")[0]
 
 
-def _select(collection: Collection, principal: Principal, where: sql.Composable) -> sql.Composable:
+def _select(collection: Collection, principal: Principal, where: sql.Composable) -> sql.Composed:
     return sql.SQL("SELECT {} {} WHERE {} ORDER BY {} LIMIT %s OFFSET %s").format(
         _feature_sql(collection),
         _from(collection, principal, collection.joins),

@@ -40,7 +40,7 @@ def normalise_code(value: object) -> str | None:
 
 def join_code_parts(*parts: object) -> str | None:
     """Kode_Prov, Kode_Kab, Kode_Kec, Kode_Kel given separately (each possibly already prefixed)."""
-    cleaned = []
+    cleaned: list[str] = []
     for part, length in zip(parts, PART_LENGTHS, strict=False):
         code = normalise_code(part)
         if code and code.count(".") >= len(cleaned):  # a full prefix repeated in the field, e.g. '73.07'

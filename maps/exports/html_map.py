@@ -14,7 +14,7 @@ from pathlib import Path
 import folium
 import geopandas as gpd
 import pandas as pd
-from branca.element import Element
+from branca.element import Element, Figure
 
 from geo.errors import ServiceUnavailable
 from layers.values.progress import Progress, no_progress
@@ -138,7 +138,10 @@ def build_map(bundle: Bundle) -> folium.Map:
                            tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)).add_to(group)
             group.add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
-    m.get_root().html.add_child(Element(_legend_html(bundle, programs)))
+    figure = m.get_root()
+    if not isinstance(figure, Figure):  # branca types get_root as any Element; a folium Map's root is a Figure
+        raise TypeError(f"the map's root is a {type(figure).__name__}, not a Figure")
+    figure.html.add_child(Element(_legend_html(bundle, programs)))
     return m
 
 

@@ -94,26 +94,28 @@ def qml(layer: str, programs: list[str], field: Callable[[str], str] = str) -> s
     attribute, classes, label_attribute = _rules(layer, programs)
     kind = _geometry_kind(layer)
     root = ET.Element("qgis", version=QGIS_VERSION, styleCategories="Symbology|Labeling")
-    if classes and isinstance(classes[0], Range):
+    ranges = [c for c in classes if isinstance(c, Range)]
+    categories = [c for c in classes if isinstance(c, Category)]
+    if ranges:
         renderer = ET.SubElement(root, "renderer-v2", type="graduatedSymbol", attr=field(attribute),
                                  graduatedMethod="GraduatedColor", symbollevels="0", enableorderby="0",
                                  forceraster="0")
-        ranges = ET.SubElement(renderer, "ranges")
-        for i, r in enumerate(classes):
+        ranges_element = ET.SubElement(renderer, "ranges")
+        for i, r in enumerate(ranges):
             upper = r.upper - 0.5 if r.upper is not None else 1e9
             lower = r.lower - 0.5 if i else -0.5
-            ET.SubElement(ranges, "range", render="true", symbol=str(i), lower=f"{lower:g}", upper=f"{upper:g}",
+            ET.SubElement(ranges_element, "range", render="true", symbol=str(i), lower=f"{lower:g}", upper=f"{upper:g}",
                           label=r.label)
     else:
         renderer = ET.SubElement(root, "renderer-v2", type="categorizedSymbol", attr=field(attribute),
                                  symbollevels="0", enableorderby="0", forceraster="0")
-        categories = ET.SubElement(renderer, "categories")
-        for i, c in enumerate(classes):
-            ET.SubElement(categories, "category", render="true", symbol=str(i), value=c.value or "",
+        categories_element = ET.SubElement(renderer, "categories")
+        for i, c in enumerate(categories):
+            ET.SubElement(categories_element, "category", render="true", symbol=str(i), value=c.value or "",
                           label=c.label)
     symbols = ET.SubElement(renderer, "symbols")
-    for i, c in enumerate(classes):
-        _symbol(symbols, kind, str(i), c.colour)
+    for i, colour in enumerate(c.colour for c in classes):
+        _symbol(symbols, kind, str(i), colour)
     if label_attribute:
         labeling = ET.SubElement(root, "labeling", type="simple")
         settings = ET.SubElement(labeling, "settings", calloutType="simple")

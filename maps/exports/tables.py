@@ -5,6 +5,7 @@ and the sources."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
@@ -86,7 +87,7 @@ def write_xlsx(bundle: Bundle, path: Path, progress: Progress = no_progress) -> 
     progress("XLSX: memorandum", 0, 5)
     memo = memorandum_table(bundle)
     if len(memo):
-        total = {label: None for label in memo.columns}
+        total: dict[str, Any] = {label: None for label in memo.columns}
         total.update({"Kode program": "JUMLAH", "Biaya (Rp)": float(memo["Biaya (Rp)"].sum()),
                       "Jumlah kegiatan": int(memo["Jumlah kegiatan"].sum()),
                       "Kegiatan selesai": int(memo["Kegiatan selesai"].sum())})

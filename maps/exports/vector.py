@@ -7,6 +7,7 @@ import csv
 import json
 import tempfile
 import zipfile
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -76,9 +77,14 @@ def write_gpkg(bundle: Bundle, path: Path, progress: Progress = no_progress) -> 
 
 
 # -- Shapefile (zipped) -----------------------------------------------------------------------------
+def _renamer(names: dict[str, str]) -> Callable[[str], str]:
+    """A field's name in the written layer: its short name, or itself when it was not renamed."""
+    return lambda column: names.get(column, column)
+
+
 def short_names(columns: list[str], bundle: Bundle) -> dict[str, str]:
     """Full -> short (<= 10 characters, unique in the layer) field names, from the codebook."""
-    out = {}
+    out: dict[str, str] = {}
     for col in columns:
         if col == "geometry":
             continue
@@ -138,9 +144,9 @@ def _write_shapefiles(bundle: Bundle, work: Path, path: Path, progress: Progress
         pyogrio.write_dataframe(frame, work / f"{name}.shp", driver="ESRI Shapefile",
                                 geometry_type=geometry_type(name), promote_to_multi=False,
                                 layer_options={"ENCODING": "UTF-8"})
-        field = names.get
-        (work / f"{name}.qml").write_text(qml(name, programs, lambda c, field=field: field(c, c)), encoding="utf-8")
-        (work / f"{name}.sld").write_text(sld(name, programs, lambda c, field=field: field(c, c)), encoding="utf-8")
+        field = _renamer(names)
+        (work / f"{name}.qml").write_text(qml(name, programs, field), encoding="utf-8")
+        (work / f"{name}.sld").write_text(sld(name, programs, field), encoding="utf-8")
     progress("Shapefile: memorandum", steps - 2, steps)
     memo = _for_gdal(bundle.memorandum).rename(columns=short_names(list(bundle.memorandum.columns), bundle))
     pyogrio.write_dataframe(memo, work / "memorandum.dbf", driver="ESRI Shapefile", layer_options={"ENCODING": "UTF-8"})

@@ -16,7 +16,7 @@ import json
 from typing import Any
 
 import folium
-from branca.element import Element
+from branca.element import Element, Figure
 from folium.elements import JSCSSMixin
 from folium.plugins import Draw, VectorGridProtobuf
 from folium.template import Template
@@ -102,6 +102,8 @@ def new_map(bounds: list[list[float]] | None) -> OfflineMap:
 def render(m: OfflineMap, title: str) -> str:
     """The whole HTML document, in Bahasa Indonesia."""
     figure = m.get_root()
+    if not isinstance(figure, Figure):  # branca types get_root as any Element; a folium Map's root is a Figure
+        raise TypeError(f"the map's root is a {type(figure).__name__}, not a Figure")
     figure.title = title
     figure.header.add_child(Element('<meta name="referrer" content="same-origin">'), name="referrer")
     figure.header.add_child(Element(f'<link rel="icon" href="{STATIC}/kotaku/favicon.svg" type="image/svg+xml">'),

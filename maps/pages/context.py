@@ -4,18 +4,22 @@ Every read of a tenant-owned collection ANDs the caller's row filter (layers/acc
 
 from __future__ import annotations
 
+from typing import LiteralString
+
 from psycopg import AsyncConnection, sql
 
 from layers.accounts.access import Principal, row_filter
+from layers.db.rows import column_names
 from layers.values.codes import tenant_code
 
 SEARCH_LIMIT = 20
 SEARCH_LEVELS = ("desa_kelurahan", "kecamatan")
 
 
-async def _rows(conn: AsyncConnection, query: str | sql.Composable, params: list | dict | None = None) -> list[dict]:
+async def _rows(conn: AsyncConnection, query: LiteralString | sql.SQL | sql.Composed,
+                params: list | dict | None = None) -> list[dict]:
     cur = await conn.execute(query, params or [])
-    names = [c.name for c in cur.description]
+    names = column_names(cur)
     return [dict(zip(names, row, strict=True)) for row in await cur.fetchall()]
 
 

@@ -11,7 +11,10 @@ from layers.db.schema import autogenerate_options
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # the alembic command line: alembic -x ... with sqlalchemy.url set
-    engine = create_engine(context.config.get_main_option("sqlalchemy.url"))
+    url = context.config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("no database: set sqlalchemy.url for the alembic command line")
+    engine = create_engine(url)
     with engine.connect() as connection:
         context.configure(connection=connection, transaction_per_migration=True, **autogenerate_options())
         with context.begin_transaction():
