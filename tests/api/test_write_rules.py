@@ -7,7 +7,11 @@ from __future__ import annotations
 import pytest
 
 from layers.accounts.access import Principal
-from tests.api.test_activities_http import ITEMS, KEPLING, ROAD, app, as_, feature  # noqa: F401 (fixtures)
+from tests.api import test_activities_http
+from tests.api.test_activities_http import ITEMS, KEPLING, feature
+
+app = test_activities_http.app  # the fixtures of the proposals tests: Medan's boundaries, clients acting as a principal
+as_ = test_activities_http.as_
 
 ADMIN = Principal(role="admin", username="admin1", tenant="12.71")
 OUTSIDE_MEDAN = {"type": "LineString", "coordinates": [[98.9000, 3.5000], [98.9018, 3.5000]]}
