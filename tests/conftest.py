@@ -193,6 +193,21 @@ class DemoCopies:
             conn.commit()
         return self.database_url
 
+    def copies(self) -> bool:
+        """Whether this server lets us copy the template (built on first ask); else the demo is reloaded in place."""
+        if self.template is None and self.unavailable is None:
+            self._build_template()
+        return self.template is not None
+
+    def drop(self, url: str) -> None:
+        """Drop one copy made by `__call__` (nothing to do for the test database reloaded in place)."""
+        name = urlsplit(url).path.lstrip("/")
+        if name not in self.created:
+            return
+        with self._admin() as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.created.remove(name)
+
     def drop_all(self) -> None:
         if not self.created:
             return
@@ -206,7 +221,7 @@ COPY_ONLY_TABLES = ("activity_links", "activity_events", "strategic_zones", "pri
 
 
 @pytest.fixture(scope="session")
-def fresh_demo(database_url: str) -> Iterator[Callable[[], str]]:
+def fresh_demo(database_url: str) -> Iterator[DemoCopies]:
     """fresh_demo() -> URL of a migrated database with the Medan demo, for one module (or test) alone.
 
     Created from a per-session template; dropped at the end of the session."""
@@ -215,6 +230,43 @@ def fresh_demo(database_url: str) -> Iterator[Callable[[], str]]:
         yield copies
     finally:
         copies.drop_all()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "writes_demo: the test changes the demo, so `demo_url` gives it a copy of "
+                                       "its own instead of the one its module shares (tests/conftest.py)")
+
+
+@pytest.fixture(scope="module")
+def module_demo(fresh_demo: DemoCopies) -> str | None:
+    """One copy of the demo for the tests of a module that only read it (None where copies cannot be made)."""
+    return fresh_demo() if fresh_demo.copies() else None
+
+
+@pytest.fixture
+def demo_url(request: pytest.FixtureRequest, fresh_demo: DemoCopies) -> Iterator[str]:
+    """URL of a database holding the Medan demo as loaded, for one test.
+
+    A test that only reads gets its module's shared copy; a test marked `writes_demo` gets a copy of its own,
+    dropped after it. Where the server lets us create no database, the demo is reloaded into the test database
+    for every test, as before the template existed."""
+    if not request.node.get_closest_marker("writes_demo"):
+        shared = request.getfixturevalue("module_demo")
+        if shared is not None:
+            yield shared
+            return
+    url = fresh_demo()
+    try:
+        yield url
+    finally:
+        fresh_demo.drop(url)
+
+
+@pytest.fixture
+def demo_conn(demo_url: str) -> Iterator[psycopg.Connection]:
+    """A connection to `demo_url` (committed when the test ends without error, like `conn`)."""
+    with psycopg.connect(demo_url) as connection:
+        yield connection
 
 
 @pytest.fixture

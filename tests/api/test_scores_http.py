@@ -13,20 +13,19 @@ from api.app import create_app
 from api.auth import current_principal
 from layers.accounts.access import Principal
 from layers.scoring.status import refresh_status
-from tests.layers.scoring_helpers import TENANT, demo, scalar
+from tests.layers.scoring_helpers import TENANT, scalar
 
 
 @pytest.fixture
-def medan(conn):
-    demo(conn)
-    refresh_status(conn, TENANT)
-    conn.commit()
-    return conn
+def medan(demo_conn):
+    refresh_status(demo_conn, TENANT)
+    demo_conn.commit()
+    return demo_conn
 
 
 @pytest.fixture
-def client(medan, empty_db):
-    with TestClient(create_app(empty_db)) as test_client:
+def client(medan, demo_url):
+    with TestClient(create_app(demo_url)) as test_client:
         yield test_client
 
 
@@ -72,6 +71,7 @@ def test_priorities_and_progress_of_a_tenant(client):
     assert akhir["summary"]["units"] == 192 and akhir["regions"][0]["scope"] == "kabkota"
 
 
+@pytest.mark.writes_demo
 def test_unpublished_decrees_are_hidden_from_the_public(client, medan):
     medan.execute("UPDATE decrees SET published = false")
     medan.commit()

@@ -6,15 +6,13 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from layers.imports.demo import load_demo
 
 
-def test_items_carry_the_current_level_score_and_priority(empty_db, conn):
-    load_demo(conn)
-    expected = {row[0]: row[1:] for row in conn.execute(
+def test_items_carry_the_current_level_score_and_priority(demo_url, demo_conn):
+    expected = {row[0]: row[1:] for row in demo_conn.execute(
         "SELECT slum_area_id, level, total_score, priority_class FROM slum_area_status")}
-    stated = dict(conn.execute("SELECT id, (attributes->>'skor_kumuh')::numeric FROM slum_areas"))
-    with TestClient(create_app(empty_db)) as client:
+    stated = dict(demo_conn.execute("SELECT id, (attributes->>'skor_kumuh')::numeric FROM slum_areas"))
+    with TestClient(create_app(demo_url)) as client:
         body = client.get("/collections/slum-areas/items", params={"limit": 100}).json()
     assert body["numberReturned"] == len(expected) == 60
     for feature in body["features"]:

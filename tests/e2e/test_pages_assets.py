@@ -11,7 +11,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from layers.imports.demo import load_demo
 from maps.static_files import STATIC_DIR
 
 PAGES = ("/peta", "/peta/usulan", "/peta/keterpaduan")
@@ -21,10 +20,14 @@ LINK = re.compile(r"""<(?:script|link|img)\b[^>]*?\b(?:src|href)=["']([^"']+)["'
 
 
 @pytest.fixture
-def client(empty_db, conn):
-    load_demo(conn)
-    conn.commit()
-    with TestClient(create_app(empty_db)) as test_client:
+def conn(demo_conn):
+    """Here `conn` reaches the demo the client serves (the module's copy, or the test's own under `writes_demo`)."""
+    return demo_conn
+
+
+@pytest.fixture
+def client(demo_url):
+    with TestClient(create_app(demo_url)) as test_client:
         yield test_client
 
 
@@ -68,6 +71,7 @@ def test_page_scripts_never_write_html():
         assert not re.search(r"\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write", text), script.name
 
 
+@pytest.mark.writes_demo
 def test_database_text_cannot_close_the_config_script(client, conn):
     conn.execute("UPDATE regions SET name = %s WHERE code = '12.71'", ["Kota </script><script>alert(1)</script>"])
     conn.commit()

@@ -1,5 +1,5 @@
-"""Shared set-up of the scoring tests (surveys, scores, progress, priority): the demo, clean scoring tables,
-files written in the test. Not a test module."""
+"""Shared set-up of the scoring tests (surveys, scores, progress, priority): clean scoring tables, files written
+in the test. The demo itself comes from `demo_url`/`demo_conn` (tests/conftest.py). Not a test module."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ from pathlib import Path
 
 import psycopg
 
-from layers.imports.demo import load_demo
-
 TENANT = "12.71"
 SCORING_TABLES = ("strategic_zones", "priority_matrices", "scoring_state")
 
@@ -17,12 +15,6 @@ SCORING_TABLES = ("strategic_zones", "priority_matrices", "scoring_state")
 def clean_scoring(conn: psycopg.Connection) -> None:
     """Tables of migration 0003 that the suite's TRUNCATE ... CASCADE does not reach."""
     conn.execute(f"TRUNCATE {', '.join(SCORING_TABLES)}")
-    conn.commit()
-
-
-def demo(conn: psycopg.Connection) -> None:
-    clean_scoring(conn)
-    load_demo(conn)
     conn.commit()
 
 

@@ -40,8 +40,8 @@ def test_demo_loads_kota_medan(conn):
     assert sum("differs from the geodesic area" in w for w in summary["warnings"]) == 2
 
 
-def test_straddling_areas_have_shares_summing_to_one(conn):
-    load_demo(conn)
+def test_straddling_areas_have_shares_summing_to_one(demo_conn):
+    conn = demo_conn  # the demo as load_demo left it (the module's copy of the template)
     shares = rows(conn, """
         SELECT s.id, count(*), sum(sr.share), min(sr.share)
         FROM slum_areas s JOIN slum_area_regions sr ON sr.slum_area_id = s.id
@@ -57,8 +57,8 @@ def test_straddling_areas_have_shares_summing_to_one(conn):
     assert single == 60 - len(shares)
 
 
-def test_activities_cover_every_programme_and_funding_source(conn):
-    load_demo(conn)
+def test_activities_cover_every_programme_and_funding_source(demo_conn):
+    conn = demo_conn  # the demo as load_demo left it (the module's copy of the template)
     count = scalar(conn, "SELECT count(*) FROM activities WHERE tenant = %s AND synthetic", TENANT)
     assert 300 <= count <= 400
     programs = {r[0] for r in rows(conn, "SELECT DISTINCT program FROM activities")}
@@ -77,8 +77,8 @@ def test_activities_cover_every_programme_and_funding_source(conn):
                         "(SELECT criteria FROM activity_kinds k WHERE k.code = kind))") == 0
 
 
-def test_activity_geometries_lie_within_kota_medan(conn):
-    load_demo(conn)
+def test_activity_geometries_lie_within_kota_medan(demo_conn):
+    conn = demo_conn  # the demo as load_demo left it (the module's copy of the template)
     outside = scalar(conn, """
         SELECT count(*) FROM activities a, regions r
         WHERE r.code = %s AND a.tenant = %s AND NOT ST_Within(a.geom, r.geom)""", TENANT, TENANT)
@@ -91,8 +91,8 @@ def test_activity_geometries_lie_within_kota_medan(conn):
     assert scalar(conn, "SELECT count(*) FROM activities WHERE GeometryType(geom) = 'POLYGON' AND area_m2 IS NULL") == 0
 
 
-def test_stage_status_and_progress_agree(conn):
-    load_demo(conn)
+def test_stage_status_and_progress_agree(demo_conn):
+    conn = demo_conn  # the demo as load_demo left it (the module's copy of the template)
     combos = set(rows(conn, "SELECT stage, status, progress FROM activities"))
     for stage, status, progress in combos:
         if status == "selesai":
@@ -106,8 +106,8 @@ def test_stage_status_and_progress_agree(conn):
     assert scalar(conn, "SELECT min(year_start) >= 2019 AND max(year_end) <= 2026 FROM activities")
 
 
-def test_live_activities_do_not_overlap_except_the_collaboration(conn):
-    load_demo(conn)
+def test_live_activities_do_not_overlap_except_the_collaboration(demo_conn):
+    conn = demo_conn  # the demo as load_demo left it (the module's copy of the template)
     clashes = rows(conn, """
         SELECT a.id, b.id, a.funding_source, b.funding_source, ST_Dimension(ST_Intersection(a.geom, b.geom))
         FROM activities a JOIN activities b ON a.id < b.id
@@ -132,8 +132,8 @@ def test_live_activities_do_not_overlap_except_the_collaboration(conn):
     assert links == [(b, a, "kolaborasi")]
 
 
-def test_survey_units_and_surveys(conn):
-    load_demo(conn)
+def test_survey_units_and_surveys(demo_conn):
+    conn = demo_conn  # the demo as load_demo left it (the module's copy of the template)
     assert scalar(conn, "SELECT count(*) FROM survey_units WHERE slum_area_id IS NULL") == 0
     per_area = [r[0] for r in rows(conn, "SELECT count(*) FROM survey_units GROUP BY slum_area_id")]
     assert len(per_area) == 60 and min(per_area) >= 2 and max(per_area) <= 5

@@ -14,7 +14,6 @@ from geo.errors import NotFound
 from layers.accounts.access import PUBLIC, Principal
 from layers.db.frames import run
 from layers.keterpaduan.summary import as_json, keterpaduan_op
-from tests.layers.scoring_helpers import demo
 from tests.two_tenants import seed, square
 
 ADMIN = Principal(role="admin", username="t")
@@ -146,12 +145,11 @@ def test_the_public_sees_published_decrees_and_no_personal_data(conn):
         _result(conn, "12.72", PUBLIC)
 
 
-def test_demo_figures_agree_with_the_scores_and_the_activities(conn):
-    demo(conn)
-    body = _result(conn, "12.71")
+def test_demo_figures_agree_with_the_scores_and_the_activities(demo_conn):
+    body = _result(demo_conn, "12.71")
     areas = pd.DataFrame(body["slum_areas"])
     assert len(areas) == 60
-    status = pd.DataFrame(conn.execute("SELECT slum_area_id, total_score, level FROM slum_area_status").fetchall(),
+    status = pd.DataFrame(demo_conn.execute("SELECT slum_area_id, total_score, level FROM slum_area_status").fetchall(),
                           columns=["slum_area_id", "total_score", "level"])
     merged = areas.merge(status, on="slum_area_id", suffixes=("", "_status"))
     assert (merged["level"] == merged["level_status"]).all()  # same figures as the maps' status view
@@ -159,7 +157,7 @@ def test_demo_figures_agree_with_the_scores_and_the_activities(conn):
     assert (areas["projected_total"] <= areas["total_score"]).all()
     assert (areas["programs"].map(lambda d: sum(d.values())) == areas["activities"]).all()
     assert (areas["funding"].map(lambda d: sum(d.values())) - areas["investment"]).abs().max() < 1e-6
-    live = conn.execute("SELECT count(*), sum(cost) FROM activities WHERE tenant = '12.71' "
+    live = demo_conn.execute("SELECT count(*), sum(cost) FROM activities WHERE tenant = '12.71' "
                         "AND status NOT IN ('ditolak', 'dibatalkan')").fetchone()
     city = body["kabkota"]
     assert city["activities"] == live[0] and city["investment"] == pytest.approx(float(live[1]))

@@ -16,15 +16,14 @@ from layers.imports.report import ImportFailed
 from layers.scoring.priority import priorities_op
 from layers.scoring.scores import SYSTEM
 from layers.scoring.status import refresh_status
-from tests.layers.scoring_helpers import TENANT, demo, scalar, write_csv
+from tests.layers.scoring_helpers import TENANT, scalar, write_csv
 
 
 @pytest.fixture
-def medan(conn):
-    demo(conn)
-    refresh_status(conn, TENANT)
-    conn.commit()
-    return conn
+def medan(demo_conn):
+    refresh_status(demo_conn, TENANT)
+    demo_conn.commit()
+    return demo_conn
 
 
 def ranked(conn) -> pd.DataFrame:
@@ -47,6 +46,7 @@ def test_without_pertimbangan_lain_inputs_no_class_is_guessed(medan):
     assert rows["position"].tolist() == list(range(1, 61))
 
 
+@pytest.mark.writes_demo
 def test_zones_and_inputs_give_classes_with_their_reasons(medan, tmp_path):
     rows = ranked(medan)
     target = int(rows[rows["level"] != "TK"].index[0])
@@ -91,6 +91,7 @@ def test_bad_inputs_name_row_and_field(medan, tmp_path):
     assert scalar(medan, "SELECT count(*) FROM slum_area_priority_inputs") == 0
 
 
+@pytest.mark.writes_demo
 def test_a_tenant_matrix_replaces_the_packaged_one(medan, tmp_path):
     matrix = load_priority_tables().matrix.copy()
     matrix["class"] = "P" + matrix["rank"].astype(str)

@@ -23,7 +23,7 @@ from layers.imports.rasters import raster_stats
 from layers.imports.slum_areas import import_slum_areas
 from layers.scoring.priority import priorities_op
 from layers.scoring.scores import SYSTEM
-from tests.layers.scoring_helpers import TENANT, clean_scoring, demo, scalar
+from tests.layers.scoring_helpers import TENANT, clean_scoring, scalar
 
 
 def write_tif(path, crs: str, transform: Affine, array: np.ndarray, nodata=None) -> None:
@@ -46,11 +46,11 @@ def grid_over(geom, crs: str, pixel: float, margin: float = 50.0):
 
 
 @pytest.fixture
-def medan(conn):
-    demo(conn)
-    return conn
+def medan(demo_conn):
+    return demo_conn
 
 
+@pytest.mark.writes_demo
 def test_population_raster_in_utm_gives_density_with_artefacts_ignored(medan, tmp_path):
     target = scalar(medan, "SELECT min(id) FROM slum_areas WHERE tenant = %s", TENANT)
     geom = area_geometry(medan, target)
@@ -78,6 +78,7 @@ def test_population_raster_in_utm_gives_density_with_artefacts_ignored(medan, tm
     assert (rows.drop(index=target)["density_source"] == "survei 2023").all()
 
 
+@pytest.mark.writes_demo
 def test_flood_share_in_a_dgn95_tm3_raster(medan, tmp_path):
     target = scalar(medan, "SELECT min(id) FROM slum_areas WHERE tenant = %s", TENANT)
     geom = area_geometry(medan, target)

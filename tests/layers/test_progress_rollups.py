@@ -11,13 +11,12 @@ import pytest
 from layers.db.frames import run
 from layers.scoring.progress import _criterion_volumes, kumuh_akhir_op, time_series_op
 from layers.scoring.scores import SYSTEM, slum_area_scores_op, unit_scores_op
-from tests.layers.scoring_helpers import TENANT, demo, scalar
+from tests.layers.scoring_helpers import TENANT, scalar
 
 
 @pytest.fixture
-def medan(conn):
-    demo(conn)
-    return conn
+def medan(demo_conn):
+    return demo_conn
 
 
 def test_region_series_are_area_weighted_unit_scores(medan):
@@ -63,6 +62,7 @@ def _activity(conn, unit_id: int, kind: str, criteria: list[str], volume: float,
     )
 
 
+@pytest.mark.writes_demo
 def test_kumuh_akhir_counts_completed_work_per_criterion(medan):
     medan.execute("DELETE FROM activities")
     base = run(medan, unit_scores_op(TENANT, SYSTEM, round="baseline"))

@@ -17,15 +17,14 @@ from layers.imports.slum_areas import import_slum_areas
 from layers.scoring.scores import SYSTEM, is_stale, slum_area_scores_op
 from layers.scoring.status import refresh_status
 from layers.scoring.surveys import HEADER_COLUMNS
-from tests.layers.scoring_helpers import TENANT, demo, scalar
+from tests.layers.scoring_helpers import TENANT, scalar
 
 S14 = load_scheme("permen14_2018")
 
 
 @pytest.fixture
-def medan(conn):
-    demo(conn)
-    return conn
+def medan(demo_conn):
+    return demo_conn
 
 
 def status(conn) -> pd.DataFrame:
@@ -33,6 +32,7 @@ def status(conn) -> pd.DataFrame:
     return pd.DataFrame(cur.fetchall(), columns=[d.name for d in cur.description])
 
 
+@pytest.mark.writes_demo
 def test_status_view_has_one_row_per_slum_area_and_says_when_stale(medan):
     loaded = status(medan)  # the demo loader refreshes the status as its last step
     assert len(loaded) == 60 and not loaded["stale"].any() and loaded["level"].notna().all()
@@ -56,6 +56,7 @@ def test_status_view_has_one_row_per_slum_area_and_says_when_stale(medan):
     assert not is_stale(medan, TENANT)
 
 
+@pytest.mark.writes_demo
 def test_a_slum_area_is_scored_from_the_summed_volumes_of_its_units(medan):
     area_id = scalar(medan, "SELECT slum_area_id FROM survey_units GROUP BY 1 HAVING count(*) >= 3 ORDER BY 1 LIMIT 1")
     units = pd.DataFrame(medan.execute("SELECT kelurahan_code, label FROM survey_units WHERE slum_area_id = %s",

@@ -19,16 +19,15 @@ from layers.imports.slum_areas import import_slum_areas
 from layers.imports.surveys import import_surveys
 from layers.scoring.scores import SYSTEM, unit_scores_op
 from layers.scoring.surveys import normalise_label, normalise_name, round_orders
-from tests.layers.scoring_helpers import TENANT, demo, scalar, write_csv
+from tests.layers.scoring_helpers import TENANT, scalar, write_csv
 
 S14 = load_scheme("permen14_2018")
 DEMO_SURVEYS = data_path("demo", "medan_surveys.csv")
 
 
 @pytest.fixture
-def medan(conn):
-    demo(conn)
-    return conn
+def medan(demo_conn):
+    return demo_conn
 
 
 def demo_rows(round_name: str = "baseline", n: int = 3) -> pd.DataFrame:
@@ -36,6 +35,7 @@ def demo_rows(round_name: str = "baseline", n: int = 3) -> pd.DataFrame:
     return rows[rows["round"] == round_name].head(n).reset_index(drop=True)
 
 
+@pytest.mark.writes_demo
 def test_the_demo_csv_matches_every_unit_and_reimport_replaces(medan):
     before = dict(((u, r), v) for u, r, v in medan.execute("SELECT unit_id, round, volumes FROM surveys").fetchall())
     medan.execute("DELETE FROM surveys")
@@ -75,6 +75,7 @@ def stored_table(rows: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+@pytest.mark.writes_demo
 def test_contradicting_rows_are_flagged_and_never_scored(medan, tmp_path):
     table = stored_table(demo_rows())
     block = [col for c in S14.criteria for col in (c.pct_column, c.score_column)] + ["total"]
@@ -118,6 +119,7 @@ def test_strict_rejects_the_file_and_writes_nothing(medan, tmp_path):
     assert scalar(medan, "SELECT count(*) FROM surveys WHERE flagged") == 0
 
 
+@pytest.mark.writes_demo
 def test_unknown_units_are_errors_unless_created_under_their_kelurahan(medan, tmp_path):
     row = demo_rows(n=1).iloc[0].to_dict()
     kel_code, kawasan, kel_name = medan.execute(
@@ -145,6 +147,7 @@ def test_unknown_units_are_errors_unless_created_under_their_kelurahan(medan, tm
     assert again.summary["units_matched"] == 1 and again.summary["units_created"] == 0
 
 
+@pytest.mark.writes_demo
 def test_a_unit_labelled_like_a_slum_area_gets_its_polygon(medan, tmp_path):
     inside = shapely.from_wkt(scalar(medan, "SELECT ST_AsText(ST_PointOnSurface(geom)) FROM regions "
                                             "WHERE code = '12.71.01.1001'"))
@@ -192,6 +195,7 @@ def test_names_labels_and_rounds_normalise():
     assert round_orders(rounds).tolist() == [2, 0, 1, 3]
 
 
+@pytest.mark.writes_demo
 def test_units_with_a_polygon_are_joined_to_slum_area_and_kelurahan(medan):
     from layers.scoring.surveys import link_survey_units
 

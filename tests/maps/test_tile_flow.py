@@ -16,7 +16,6 @@ from psycopg_pool import AsyncConnectionPool
 from geo.errors import NotFound
 from layers.accounts.access import PUBLIC
 from layers.db.connection import app_role_kwargs
-from layers.imports.demo import load_demo
 from layers.serving.cache import TileCache
 from layers.serving.versions import VersionReader
 from maps.tile_flow import MVT, PNG, TileAnswer, answer_tile
@@ -25,14 +24,8 @@ TMS = morecantile.tms.get("WebMercatorQuad")
 
 
 @pytest.fixture(scope="module")
-def demo_db(database_url):
-    with psycopg.connect(database_url) as conn:
-        conn.execute("TRUNCATE activities, survey_units, slum_area_regions, slum_areas, decrees, regions "
-                     "RESTART IDENTITY CASCADE")
-        conn.commit()
-        load_demo(conn)
-        conn.commit()
-    return database_url
+def demo_db(fresh_demo):
+    return fresh_demo()  # this module's own copy of the demo (its edits stay in it)
 
 
 @pytest.fixture(scope="module")
