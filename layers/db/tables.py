@@ -238,6 +238,9 @@ activity_kinds = Table(
     Column("polygon_min_shared_share", Double, nullable=False, server_default=text("0.1")),
     Column("point_radius_m", Double, nullable=False, server_default=text("25")),
     CheckConstraint("geometry_type IN ('point', 'line', 'polygon')", name="activity_kinds_geometry_type_check"),
+    # 0011: umur layanan, placeholder years per kind (KOTAKU brief section 10) that a city may change
+    Column("service_life_years", Integer),
+    CheckConstraint("service_life_years > 0", name="activity_kinds_service_life_years_check"),
 )
 
 roles = Table(
