@@ -48,12 +48,17 @@ def import_activities_command(
     file: Path = typer.Argument(..., help="CSV (WKT or lon/lat columns), GeoJSON, GeoPackage, KML/KMZ"),
     tenant: str = typer.Option(..., help="Kab/kota Kemendagri code for rows without a tenant column"),
     layer: str = typer.Option(None, help="Layer name in a multi-layer file"),
+    field_map: str = typer.Option(None, "--map", help="Field names, e.g. title=NAMA_JALAN,cost=RAB (kind=- ignores "
+                                  "the file's kind field)"),
+    defaults: str = typer.Option(None, "--defaults", help="Values for blank fields, e.g. "
+                                 "kind=jalan_paving,year=2025,program=NSUP,funding_source=APBD_KOTA"),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON"),
 ) -> None:
     """Import proposals/activities: every row meets the overlap check; all-or-nothing."""
     from layers.imports.activities import import_activities
 
-    run_import(import_activities, as_json, path=file, tenant=tenant, layer=layer)
+    run_import(import_activities, as_json, path=file, tenant=tenant, layer=layer, field_map=field_map,
+               defaults=defaults)
 
 
 

@@ -15,14 +15,22 @@ import shapely
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from geo.errors import InvalidInput
 from geo.problems import Problem
 from layers.accounts import audit
 from layers.accounts.access import Principal, cli_principal
 from layers.imports.report import ImportFailed, ImportReport, read_and_check
 from layers.planning.activities import Catalogue, parse_activity
-from layers.planning.overlap import CANDIDATES_SQL, REPORT_COLUMNS, describe, link_collaborations
+from layers.planning.overlap import (
+    CANDIDATES_SQL,
+    EXISTING,
+    REPORT_COLUMNS,
+    describe,
+    incoming_candidates,
+    link_collaborations,
+)
 from layers.values.codes import tenant_code
-from layers.values.fields import json_safe
+from layers.values.fields import is_blank, json_safe, parse_field_map, resolve_fields
 from layers.values.progress import Progress, no_progress
 
 STAGING = """
@@ -61,9 +69,52 @@ INSERT = """
         CASE WHEN ST_Dimension(i.geom) = 2 THEN ST_Area(i.geom::geography) END
     FROM incoming_activities i ORDER BY i.n
 """
-KNOWN_FIELDS = {"tenant", "title", "kind", "year", "year_start", "year_end", "program", "funding_source", "volume",
-                "unit", "cost", "proposer_area", "proposer_name", "proposer_phone", "target_agency", "stage",
-                "status"}
+# target -> the names files give it, in order (compared by field_key: case, spaces and punctuation ignored).
+# A KML/KMZ placemark's <name> becomes the title; its description table gives the other fields.
+FIELD_CANDIDATES: dict[str, tuple[str, ...]] = {
+    "tenant": ("tenant", "kode_kabkota"),
+    "title": ("title", "judul", "nama_kegiatan", "uraian_kegiatan", "uraian", "name", "nama", "nama_jalan",
+              "lokasi"),
+    "kind": ("kind", "jenis_kegiatan", "jenis", "jenis_usulan", "kegiatan", "tipe"),
+    "year": ("year", "tahun", "tahun_anggaran", "ta"),
+    "year_start": ("year_start", "tahun_mulai", "tahun_awal"),
+    "year_end": ("year_end", "tahun_selesai", "tahun_akhir"),
+    "program": ("program", "programme"),
+    "funding_source": ("funding_source", "sumber_dana", "sumber_anggaran", "sumber_pendanaan"),
+    "volume": ("volume", "vol", "panjang", "luas"),
+    "unit": ("unit", "satuan", "sat"),
+    "cost": ("cost", "biaya", "anggaran", "nilai", "pagu", "rab", "harga"),
+    "proposer_area": ("proposer_area", "lingkungan", "rt_rw", "rtrw"),
+    "proposer_name": ("proposer_name", "pengusul", "nama_pengusul"),
+    "proposer_phone": ("proposer_phone", "telepon", "no_hp", "hp"),
+    "target_agency": ("target_agency", "opd", "opd_tujuan", "dinas"),
+    "stage": ("stage", "tahap"),
+    "status": ("status",),
+}
+DEFAULTABLE = ("kind", "year", "year_start", "year_end", "program", "funding_source", "unit", "target_agency",
+               "stage", "status", "proposer_area")
+KNOWN_FIELDS = set(FIELD_CANDIDATES)
+
+
+def parse_defaults(text: str | dict[str, str] | None) -> dict[str, str]:
+    """'--defaults kind=jalan_paving,year=2025,program=NSUP' -> {'kind': 'jalan_paving', ...}: values for rows
+    whose own value is blank."""
+    if isinstance(text, dict):
+        defaults = dict(text)
+    else:
+        defaults = {}
+        for item in (text or "").split(","):
+            if not item.strip():
+                continue
+            if "=" not in item:
+                raise InvalidInput(f"--defaults entry '{item.strip()}' must look like field=value "
+                                   f"(fields: {', '.join(DEFAULTABLE)})")
+            name, value = (part.strip() for part in item.split("=", 1))
+            defaults[name] = value
+    unknown = sorted(set(defaults) - set(DEFAULTABLE))
+    if unknown:
+        raise InvalidInput(f"--defaults names unknown field(s) {', '.join(unknown)}; known: {', '.join(DEFAULTABLE)}")
+    return defaults
 
 
 def import_activities(
@@ -74,24 +125,38 @@ def import_activities(
     layer: str | None = None,
     principal: Principal | None = None,
     progress: Progress = no_progress,
+    field_map: str | dict[str, str] | None = None,
+    defaults: str | dict[str, str] | None = None,
 ) -> ImportReport:
+    """`field_map`: target=FILE_FIELD (or target=- to read that target from no field); `defaults`: values of
+    kind, year, program, funding_source ... for rows that leave them blank."""
     principal = principal or cli_principal()
     actor = principal.username
     tenant = tenant_code(tenant)
+    explicit = field_map if isinstance(field_map, dict) else parse_field_map(field_map)
+    fallback = parse_defaults(defaults)
     report = ImportReport(kind="activities", file=str(path))
     frame = read_and_check(path, report, kind="any", layer=layer, progress=progress)
     bad_geometry = {p.feature for p in report.errors}
     catalogue = Catalogue.load(conn)
     activities = []
     columns = [c for c in frame.columns if c != "geometry"]
+    resolved = resolve_fields(columns, FIELD_CANDIDATES, explicit)
+    report.fields = dict(resolved)
+    used = set(resolved.values())
+    if _is_description_table(frame, columns):
+        used.add("description")  # KML: its table is already split into fields
     records = frame[columns].to_dict("records")
     for number, (record, geometry) in enumerate(zip(records, frame.geometry.values, strict=True), start=1):
-        values = {str(k).lower(): v for k, v in record.items()}
+        values = {target: record[column] for target, column in resolved.items()}
+        for target, value in fallback.items():
+            if is_blank(values.get(target)):
+                values[target] = value
         parsed, problems = parse_activity(values, None if number in bad_geometry else geometry, catalogue,
                                           feature=number, default_tenant=tenant, geometry_validated=True)
         report.errors += [p for p in problems if not (p.field == "geometry" and number in bad_geometry)]
         if parsed is not None:
-            parsed.attributes = {k: json_safe(v) for k, v in record.items() if str(k).lower() not in KNOWN_FIELDS}
+            parsed.attributes = {str(k): json_safe(v) for k, v in record.items() if k not in used}
             activities.append((number, parsed))
     if report.errors:
         raise ImportFailed(report)
@@ -128,6 +193,14 @@ def import_activities(
     return report.finish()
 
 
+def _is_description_table(frame, columns: list[str]) -> bool:
+    """A KML description that geo/read.py split into fields (it holds an HTML table)."""
+    if "description" not in columns:
+        return False
+    sample = frame["description"].dropna().astype(str).head(20)
+    return bool(len(sample)) and bool(sample.str.contains("<td", case=False).all())
+
+
 def _stage(cur: psycopg.Cursor, activities: list) -> None:
     cur.execute(STAGING)
     ids = [row[0] for row in cur.execute(
@@ -154,14 +227,16 @@ def _collect_conflicts(cur: psycopg.Cursor, report: ImportReport) -> None:
     for number, tenant in cur.fetchall():
         report.errors.append(Problem(f"lies outside kab/kota {tenant}", feature=number, field="geometry"))
     cur.execute(sql.SQL("SELECT n.n, {} FROM incoming_activities n {} AND m.relation = 'konflik' ORDER BY n.n, b.id")
-                .format(REPORT_COLUMNS, CANDIDATES_SQL.format(existing=sql.Identifier("activities"))))
+                .format(REPORT_COLUMNS, CANDIDATES_SQL.format(existing=EXISTING)))
     for row in cur.fetchall():
         other = describe(row[1:])
-        report.errors.append(Problem(f"overlaps live activity {other['id']} ({_said(other)})", feature=row[0],
+        what = "asset" if other["source"] == "aset" else "live activity"
+        report.errors.append(Problem(f"overlaps {what} {other['id']} ({_said(other)})", feature=row[0],
                                      field="geometry"))
     cur.execute(sql.SQL("SELECT n.n, b.n, {} FROM incoming_activities n {} AND b.n < n.n AND m.relation = 'konflik' "
                         "ORDER BY n.n, b.n")
-                .format(REPORT_COLUMNS, CANDIDATES_SQL.format(existing=sql.Identifier("incoming_activities"))))
+                .format(REPORT_COLUMNS, CANDIDATES_SQL.format(
+                    existing=incoming_candidates(sql.Identifier("incoming_activities")))))
     for row in cur.fetchall():
         other = describe(row[2:])
         report.errors.append(Problem(f"overlaps feature {row[1]} of this file ({_said(other)})", feature=row[0],

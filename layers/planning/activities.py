@@ -7,7 +7,6 @@ map meets exactly the same check as one in a CSV.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,9 +21,11 @@ from geo.measure import geodesic_area_ha, geodesic_length_m
 from geo.problems import Problem
 from geo.validate import Kind, validate_array
 from layers.db.frames import Query, RowOp, arun, run
+from layers.planning.kinds import resolve_kind
 from layers.planning.overlap import OverlapVerdict, check_overlap, lock_area
 from layers.values.codes import tenant_code
 from layers.values.fields import is_blank, number_or_none, text_or_none
+from layers.values.quantities import parse_quantity
 
 STAGES = ("rembuk_warga", "musrenbang_kelurahan", "musrenbang_kecamatan", "pokir_dprd", "renja_opd", "rkpd",
           "pelaksanaan", "selesai", "serah_terima")
@@ -32,12 +33,15 @@ STATUSES = ("aktif", "dikembalikan", "ditolak", "dibatalkan", "selesai")
 LIVE_STATUSES = ("aktif", "dikembalikan", "selesai")
 GEOMETRY_KINDS: dict[str, Kind] = {"point": "point", "line": "line", "polygon": "polygon"}
 MAX_TITLE = 300
+# Most vertices a geometry may have: per activity kind (activity_kinds.max_vertices), else by its geometry type;
+# and never more than MAX_GEOMETRY_VERTICES in any write, whatever the catalogue says.
+DEFAULT_MAX_VERTICES = {"point": 1, "line": 5_000, "polygon": 20_000}
+MAX_GEOMETRY_VERTICES = 100_000
 
 
-CACHE_SECONDS = 30.0
-CATALOGUE_QUERIES = (sql.SQL("SELECT code, criteria, unit, unit_price, geometry_type FROM activity_kinds"),
+CATALOGUE_QUERIES = (sql.SQL("SELECT code, criteria, unit, unit_price, geometry_type, max_vertices "
+                                             "FROM activity_kinds"),
                      sql.SQL("SELECT code FROM programs"), sql.SQL("SELECT code FROM funding_sources"))
-_CACHE: dict[str, tuple[float, Catalogue]] = {}
 
 
 @dataclass
@@ -50,17 +54,13 @@ class Catalogue:
 
     @classmethod
     def load_op(cls, key: str) -> RowOp[Catalogue]:
-        """The catalogue, read at most once per CACHE_SECONDS per database `key` (its DSN; it changes only when
-        seeded), as an operation of layers/db/frames.py, driven by `load` and `load_async`."""
-        cached = _CACHE.get(key)
-        if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
-            return cached[1]
+        """The catalogue, read afresh for every request or import (three small queries), as an operation of
+        layers/db/frames.py, driven by `load` and `load_async`. Never cached in the process: with several API
+        processes or hosts a change (a new kind, a price) must be seen by all of them at once (issue 14)."""
         rows = []
         for query in CATALOGUE_QUERIES:
             rows.append((yield Query(query, rows=True)))
-        catalogue = cls.from_rows(*rows)
-        _CACHE[key] = (time.monotonic(), catalogue)
-        return catalogue
+        return cls.from_rows(*rows)
 
     @classmethod
     def load(cls, conn: psycopg.Connection) -> Catalogue:
@@ -73,7 +73,8 @@ class Catalogue:
     @classmethod
     def from_rows(cls, kinds, programs, funding) -> Catalogue:
         return cls(
-            {row[0]: {"criteria": row[1], "unit": row[2], "unit_price": float(row[3] or 0), "geometry_type": row[4]}
+            {row[0]: {"criteria": row[1], "unit": row[2], "unit_price": float(row[3] or 0), "geometry_type": row[4],
+                      "max_vertices": max_vertices(row[4], row[5] if len(row) > 5 else None)}
              for row in kinds},
             {row[0] for row in programs},
             {row[0] for row in funding},
@@ -140,10 +141,14 @@ def parse_activity(
         bad("title", "title is required")
     elif len(title) > MAX_TITLE:
         bad("title", f"title is longer than {MAX_TITLE} characters")
-    kind = text_or_none(values.get("kind"))
+    written_kind = text_or_none(values.get("kind"))
+    kind = resolve_kind(written_kind, catalogue.kinds)
     spec = catalogue.kinds.get(kind or "")
-    if spec is None:
-        bad("kind", f"unknown activity kind '{kind}'; known: {', '.join(sorted(catalogue.kinds))}")
+    if written_kind is None:
+        bad("kind", f"kind is required (an activity kind code, e.g. jalan_paving); known: "
+                    f"{', '.join(sorted(catalogue.kinds))}")
+    elif spec is None:
+        bad("kind", f"unknown activity kind '{written_kind}'; known: {', '.join(sorted(catalogue.kinds))}")
     year_start = _year(values.get("year_start", values.get("year")), "year_start", bad)
     year_end = _year(values.get("year_end"), "year_end", bad) if not is_blank(values.get("year_end")) else year_start
     if year_start and year_end and year_end < year_start:
@@ -160,7 +165,9 @@ def parse_activity(
     status = text_or_none(values.get("status")) or "aktif"
     if status not in STATUSES:
         bad("status", f"unknown status '{status}'; known: {', '.join(STATUSES)}")
-    if geometry_validated:
+    if geometry is not None and not _vertices_within(geometry, spec, kind, feature, problems):
+        geometry = None  # too big to check further (validation of a huge geometry costs more than its refusal)
+    elif geometry_validated:
         geometry = _type_checked(geometry, spec, feature, problems)
     else:
         geometry = _checked_geometry(geometry, spec, feature, problems)
@@ -179,7 +186,29 @@ def parse_activity(
     ), []
 
 
+def max_vertices(geometry_type: str, configured: int | None) -> int:
+    """The most vertices a geometry of a kind may have: its catalogue value, else its type's default; never over
+    MAX_GEOMETRY_VERTICES."""
+    limit = configured if configured else DEFAULT_MAX_VERTICES.get(geometry_type, MAX_GEOMETRY_VERTICES)
+    return min(int(limit), MAX_GEOMETRY_VERTICES)
+
+
+def _vertices_within(geometry, spec, kind: str | None, feature: int | None, problems: list[Problem]) -> bool:
+    """False (and a problem naming the count and the limit) when the geometry has too many vertices."""
+    count = int(shapely.get_num_coordinates(geometry))
+    limit = spec["max_vertices"] if spec else MAX_GEOMETRY_VERTICES
+    if count <= limit:
+        return True
+    whose = f"an activity of kind '{kind}'" if spec else "any geometry"
+    problems.append(Problem(f"geometry has {count:,} vertices; {whose} may have at most {limit:,} "
+                            "(simplify it or split the activity)", feature=feature, field="geometry"))
+    return False
+
+
 def _year(value: Any, name: str, bad) -> int | None:
+    if is_blank(value):
+        bad(name, f"{name} is required (a fiscal year, 2000-2100)")
+        return None
     number = number_or_none(value)
     if number is None or not math.isfinite(number) or number != int(number) or not 2000 <= number <= 2100:
         bad(name, f"'{value}' is not a fiscal year (2000-2100)")
@@ -221,8 +250,9 @@ def _type_checked(geometry, spec, feature: int | None, problems: list[Problem]):
 
 def _volume_and_cost(values, geometry, spec, bad) -> tuple[float, float]:
     """Volume defaults to the geometry's geodesic length (m) or area (m2), or 1 unit; cost to volume x price."""
-    volume = number_or_none(values.get("volume"))
-    if not is_blank(values.get("volume")) and (volume is None or volume < 0):
+    volume = _quantity(values.get("volume"), VOLUME_UNITS.get(spec["unit"], "unit") if spec else "unit",
+                       "volume", bad)
+    if volume is not None and volume < 0:
         bad("volume", f"'{values.get('volume')}' is not a non-negative number")
     if volume is None and geometry is not None and spec is not None:
         if spec["geometry_type"] == "line":
@@ -231,12 +261,27 @@ def _volume_and_cost(values, geometry, spec, bad) -> tuple[float, float]:
             volume = float(geodesic_area_ha([geometry])[0] * 10_000)
         else:
             volume = 1.0
-    cost = number_or_none(values.get("cost"))
-    if not is_blank(values.get("cost")) and (cost is None or cost < 0):
+    cost = _quantity(values.get("cost"), "rp", "cost", bad)
+    if cost is not None and cost < 0:
         bad("cost", f"'{values.get('cost')}' is not a non-negative amount in rupiah")
     if cost is None and volume is not None and spec is not None:
         cost = round(volume * spec["unit_price"])
     return round(volume or 0.0, 2), float(cost or 0.0)
+
+
+VOLUME_UNITS = {"m": "m", "m2": "m2", "ha": "ha", "km": "km", "unit": "unit"}  # catalogue unit -> parse unit
+
+
+def _quantity(value: Any, unit: str, name: str, bad) -> float | None:
+    """A number as people type it ("120 m", "1.234,5", "Rp 54.000.000"), in `unit`; a problem when it is not."""
+    if is_blank(value):
+        return None
+    try:
+        quantity = parse_quantity(value, unit)
+    except InvalidInput as error:
+        bad(name, error.message)
+        return None
+    return None if quantity is None else quantity.value
 
 
 @dataclass
@@ -312,12 +357,7 @@ def create_activity(
         if dry_run:
             return SaveResult(None, verdict, saved=False)
         if verdict.blocked and not override_reason:
-            ids = ", ".join(str(c["id"]) for c in verdict.conflicts)
-            raise Conflict(
-                f"blocked: overlaps live activity {ids} (same criteria, overlapping years); adjust it, or ask "
-                "bappeda/pokja to accept it with a reason",
-                details=verdict.as_dict(),
-            )
+            raise Conflict(verdict.blocked_message(), details=verdict.as_dict())
         params = {**activity.__dict__, "wkb": activity.wkb, "override_reason": override_reason,
                   "created_by": actor}
         inserted = conn.execute(INSERT_SQL, params).fetchone()
@@ -337,9 +377,11 @@ def create_activity(
 def _record_links(conn: psycopg.Connection, new_id: int, verdict: OverlapVerdict, overridden: bool) -> None:
     import json
 
-    links = [(new_id, c["id"], "kolaborasi", json.dumps(c)) for c in verdict.collaborations]
-    if overridden:
-        links += [(new_id, c["id"], "tumpang_tindih_disetujui", json.dumps(c)) for c in verdict.conflicts]
+    links = [(new_id, c["activity_id"], "kolaborasi", json.dumps(c)) for c in verdict.collaborations]
+    if overridden:  # over a work or an asset still in its service life: accepted as rehabilitation
+        links += [(new_id, c["activity_id"],
+                   "tumpang_tindih_disetujui" if c["remaining_life_years"] is None else "rehabilitasi", json.dumps(c))
+                  for c in verdict.conflicts]
     if links:
         with conn.cursor() as cur:
             cur.executemany(

@@ -18,7 +18,7 @@ def field_key(name: str) -> str:
 
 
 def parse_field_map(text: str | None) -> dict[str, str]:
-    """'--map code=KD_DESA,name=NAMA' -> {'code': 'KD_DESA', 'name': 'NAMA'}."""
+    """'--map code=KD_DESA,name=NAMA' -> {'code': 'KD_DESA', 'name': 'NAMA'}; 'name=-' reads name from no field."""
     if not text:
         return {}
     mapping = {}
@@ -52,6 +52,8 @@ def resolve_fields(
     for target, names in candidates.items():
         if target in explicit:
             source = explicit[target]
+            if source == "-":  # --map target=- : read this target from no field
+                continue
             column = source if source in columns else by_key.get(field_key(source))
             if column is None:
                 raise InvalidInput(f"--map {target}={source}: the file has no field '{source}'; it has {columns}")

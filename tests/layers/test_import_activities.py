@@ -82,14 +82,14 @@ def test_a_file_that_duplicates_a_live_activity_is_rejected_whole(conn, medan, t
 def test_bad_rows_are_all_named(conn, medan, tmp_path):
     path = tmp_path / "rusak.csv"
     path.write_text(HEADER
-                    + 'Jembatan,jembatan,2025,REGULER,APBD_KABKOTA,"POINT (98.686 3.584)",\n'
+                    + 'Kolam retensi,kolam_retensi,2025,REGULER,APBD_KABKOTA,"POINT (98.686 3.584)",\n'
                     + f'Paving,jalan_paving,dua ribu,REGULER,APBD_KABKOTA,"{ROAD_A}",\n'
                     + 'Paving titik,jalan_paving,2025,REGULER,APBD_KABKOTA,"POINT (98.686 3.584)",\n'
                     + 'Hidran,hidran_umum,2025,REGULER,APBD_KABKOTA,"POINT (3.584 98.686)",\n')
     with pytest.raises(ImportFailed) as failed:
         import_activities(conn, path, tenant="12.71")
     errors = {(p.feature, p.field): p.reason for p in failed.value.report.errors}
-    assert "unknown activity kind 'jembatan'" in errors[(1, "kind")]
+    assert "unknown activity kind 'kolam_retensi'" in errors[(1, "kind")]
     assert "not a fiscal year" in errors[(2, "year_start")]
     assert "drawn as a line" in errors[(3, "geometry")]
     assert "swapped" in errors[(4, "geometry")]

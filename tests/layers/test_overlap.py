@@ -123,7 +123,7 @@ def test_override_with_reason_is_saved_and_linked(conn, medan):
 
 def test_bad_input_names_every_field(conn, medan):
     parsed, problems = parse_activity(
-        {"tenant": "Medan", "kind": "jembatan", "year_start": "2o25", "program": "X", "funding_source": "Y"},
+        {"tenant": "Medan", "kind": "kolam_retensi", "year_start": "2o25", "program": "X", "funding_source": "Y"},
         shapely.Point(3.58, 98.68), medan)
     fields = {p.field for p in problems}
     assert parsed is None and {"tenant", "title", "kind", "year_start", "program", "funding_source"} <= fields

@@ -1,0 +1,159 @@
+"""Numbers as people type them, with their unit: "7.067 ha", "1.234,5", "12,5 m2", "Rp 1.500.000", "35 %".
+
+`parse_quantity(text, expected=...)` returns the value in the expected unit (ha <-> m2 <-> km2, m <-> km, Rp,
+%, unit/KK) or raises InvalidInput whose message names the value and what is wrong; the caller adds the feature
+and the field. Separators, decided per value:
+
+1. Both '.' and ',' present: the one written last is the decimal mark, the other groups thousands
+   ("1.234,5" = 1234.5; "1,234.5" = 1234.5).
+2. The same mark more than once: it groups thousands ("1.500.000" = 1500000); groups must be three digits.
+3. One ',' only: a decimal comma ("12,5" = 12.5), except in rupiah or counts followed by exactly three digits
+   ("Rp 1,500" = 1500) - rupiah and counts have no fractions.
+4. One '.' only, not followed by exactly three digits: a decimal point ("7.5", "0.25").
+5. One '.' followed by exactly three digits ("7.067") is ambiguous: rupiah and counts read it as thousands
+   (7067); a measure (ha, m2, km, m, %) reads it by plausibility when the caller gives a `reference` (the
+   reading nearer to it, e.g. the geometry's own area), else as a decimal point (7.067) with a warning in
+   `Quantity.note`. A percentage over 100 is impossible, so "12.500 %" is 12.5.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from geo.errors import InvalidInput
+
+# unit written in a file -> (dimension, factor to the dimension's base unit: m2, m, rupiah, percent, count)
+UNITS: dict[str, tuple[str, float]] = {
+    "ha": ("area", 10_000.0), "hektar": ("area", 10_000.0), "hektare": ("area", 10_000.0),
+    "m2": ("area", 1.0), "m²": ("area", 1.0), "meterpersegi": ("area", 1.0), "sqm": ("area", 1.0),
+    "km2": ("area", 1_000_000.0), "km²": ("area", 1_000_000.0),
+    "m": ("length", 1.0), "meter": ("length", 1.0), "m1": ("length", 1.0), "m'": ("length", 1.0),
+    "km": ("length", 1000.0), "kilometer": ("length", 1000.0),
+    "rp": ("money", 1.0), "idr": ("money", 1.0), "rupiah": ("money", 1.0),
+    "%": ("percent", 1.0), "persen": ("percent", 1.0),
+    "unit": ("count", 1.0), "kk": ("count", 1.0), "buah": ("count", 1.0), "bh": ("count", 1.0),
+    "titik": ("count", 1.0), "jiwa": ("count", 1.0), "rumah": ("count", 1.0), "ls": ("count", 1.0),
+    "paket": ("count", 1.0), "unitkk": ("count", 1.0),
+}
+# The unit a caller expects -> its dimension and factor (values are returned in this unit).
+EXPECTED = {"ha": ("area", 10_000.0), "m2": ("area", 1.0), "m": ("length", 1.0), "km": ("length", 1000.0),
+            "rp": ("money", 1.0), "%": ("percent", 1.0), "unit": ("count", 1.0)}
+_NUMBER = re.compile(r"^[+-]?[0-9][0-9.,]*$|^[+-]?[.,][0-9]+$")
+_SPLIT = re.compile(r"^(?P<pre>[^\d+\-.,]*)\s*(?P<num>[+-]?[\d.,]+)\s*(?P<post>.*)$")
+
+
+@dataclass(frozen=True)
+class Quantity:
+    value: float
+    unit: str | None  # the unit as written (normalised key of UNITS), None when the file gave a bare number
+    note: str | None = None  # a warning: how an ambiguous value was read
+
+
+def _unit_key(text: str) -> str:
+    return re.sub(r"[\s.]", "", text.lower()).replace("^2", "2").replace("/", "")
+
+
+def split_number(text: str, *, integral: bool) -> tuple[list[float], str | None]:
+    """The readings of a number text (one, or two when ambiguous: [decimal, thousands]) and a reason when it is
+    not a number. `integral`: the quantity has no fractions (rupiah, counts)."""
+    if not _NUMBER.match(text):
+        return [], "is not a number"
+    sign = -1.0 if text.startswith("-") else 1.0
+    text = text.lstrip("+-")
+    dots, commas = text.count("."), text.count(",")
+    if dots and commas:
+        decimal = "." if text.rfind(".") > text.rfind(",") else ","
+        group = "," if decimal == "." else "."
+        if text.count(decimal) > 1:
+            return [], "has two decimal marks"
+        whole, fraction = text.split(decimal)
+        if not _groups_ok(whole, group):
+            return [], f"has '{group}' thousands groups that are not three digits"
+        return [sign * float(whole.replace(group, "") + "." + fraction)], None
+    mark = "." if dots else "," if commas else None
+    if mark is None:
+        return [sign * float(text)], None
+    count = dots or commas
+    whole, _, rest = text.partition(mark)
+    if count > 1:
+        if not _groups_ok(text, mark):
+            return [], f"has '{mark}' thousands groups that are not three digits"
+        return [sign * float(text.replace(mark, ""))], None
+    if not whole or not rest:  # ".5", ",5", "5."
+        return [sign * float(f"{whole or 0}.{rest or 0}")], None
+    decimal_reading = sign * float(f"{whole}.{rest}")
+    thousands_reading = sign * float(whole + rest)
+    if len(rest) != 3 or len(whole) > 3:
+        return [decimal_reading], None
+    if integral:
+        return [thousands_reading], None
+    if mark == ",":
+        return [decimal_reading], None  # Indonesian decimal comma
+    return [decimal_reading, thousands_reading], None
+
+
+def _groups_ok(text: str, mark: str) -> bool:
+    parts = text.split(mark)
+    return 1 <= len(parts[0]) <= 3 and all(len(p) == 3 for p in parts[1:])
+
+
+def parse_quantity(value: object, expected: str, *, reference: float | None = None) -> Quantity | None:
+    """A value (number or text) in the `expected` unit (a key of EXPECTED); None when blank.
+
+    Raises InvalidInput naming the value when it is not a number, its unit is unknown or of another kind
+    (e.g. "12 m" where hectares are expected), or it is not finite.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    dimension, factor = EXPECTED[expected]
+    if isinstance(value, bool):
+        raise InvalidInput(f"'{value}' is not a number")
+    if isinstance(value, int | float):
+        if not math.isfinite(float(value)):
+            raise InvalidInput(f"'{value}' is not a finite number")
+        return Quantity(float(value), None)
+    text = str(value).strip().replace("\u00a0", " ")
+    if not text or text in {"-", "--"}:
+        return None
+    text = re.sub(r"[.,]-$", "", text).strip()  # "Rp 1.500.000,-"
+    match = _SPLIT.match(text)
+    if match is None:
+        raise InvalidInput(f"'{text}' is not a number")
+    pre, number, post = (match.group(g).strip() for g in ("pre", "num", "post"))
+    unit_text = " ".join(part for part in (pre, post) if part)
+    unit = _unit_key(unit_text) if unit_text else None
+    if unit is not None and unit not in UNITS:
+        raise InvalidInput(f"'{text}': unknown unit '{unit_text}' (known: ha, m2, km2, m, km, Rp, %, unit, KK)")
+    written_dimension, written_factor = UNITS[unit] if unit else (dimension, factor)
+    if written_dimension != dimension:
+        raise InvalidInput(f"'{text}' is in {unit_text}, but this field is in {expected}")
+    readings, reason = split_number(number.replace(" ", ""), integral=dimension in ("money", "count"))
+    if reason or not readings:
+        raise InvalidInput(f"'{text}' {reason or 'is not a number'}")
+    note = None
+    if len(readings) == 2:
+        decimal_reading, thousands_reading = readings
+        if dimension == "percent" and abs(thousands_reading) > 100:
+            chosen = decimal_reading
+        elif reference is not None and reference > 0:
+            ref = reference * factor / written_factor  # the reference in the written unit
+            chosen = min(readings, key=lambda r: abs(math.log(max(abs(r), 1e-9) / ref)))
+            note = (f"'{text}' is ambiguous ('.' as decimal point or thousands); read as {chosen:g}, "
+                    "the reading nearer to the geometry")
+        else:
+            chosen = decimal_reading
+            note = (f"'{text}' is ambiguous ('.' as decimal point or thousands); read as {chosen:g} "
+                    f"(decimal point); write {number.replace('.', ',')} or {number.replace('.', '')} to be sure")
+        readings = [chosen]
+    result = readings[0] * written_factor / factor
+    if not math.isfinite(result):
+        raise InvalidInput(f"'{text}' is not a finite number")
+    return Quantity(result, unit, note)
+
+
+def parse_amount(value: object, expected: str, *, reference: float | None = None) -> float | None:
+    """parse_quantity's value only (ambiguity notes dropped); for callers without a report."""
+    quantity = parse_quantity(value, expected, reference=reference)
+    return None if quantity is None else quantity.value
