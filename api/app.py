@@ -2,24 +2,47 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from api.http_errors import install_error_handlers
+from api.limits import ExportSlots, LimitsMiddleware
 from api.logs import RequestIdMiddleware
 from api.models.errors import ERROR_STATUSES, ErrorBody
 from api.pools import APPLICATION_NAME, RequestAsyncPool, RequestPool
-from api.routes import activities, auth, exports, features, health, keterpaduan, ogc, pages, scores, tiles, users
-from layers.db.connection import app_role_kwargs
+from api.routes import (
+    activities,
+    auth,
+    catalogue,
+    exports,
+    features,
+    health,
+    keterpaduan,
+    ogc,
+    pages,
+    scores,
+    tiles,
+    users,
+)
+from layers.db.connection import resolve_app_login
 from layers.settings import Settings
 from maps.static_files import STATIC_DIR
 
 POOL_MAX = 16
 SYNC_POOL_MAX = 8
+# Database restarts: every connection is checked (one empty round trip) when taken from a pool, so one that died
+# with the server is replaced instead of failing a request; lost ones are reconnected with backoff (1 s doubling
+# to 10 s), and an attempt given up after RECONNECT_TIMEOUT_S starts again with the next request. Connections are
+# renewed after MAX_LIFETIME_S (server-side memory, a moved server) and closed after MAX_IDLE_S unused.
+MAX_LIFETIME_S = 1800.0
+MAX_IDLE_S = 300.0
+RECONNECT_TIMEOUT_S = 60.0
 ERROR_BODY_REF = "#/components/schemas/ErrorBody"
 
 
@@ -63,17 +86,29 @@ def create_app(database_url: str, settings: Settings | None = None, *, access_lo
     """An app bound to one database; `kotaku serve` passes it once the database is up and migrated, with the
     settings it built at start-up (tests may pass theirs; without, they are read from the environment now)."""
     settings = settings if settings is not None else Settings()
-    connection_kwargs = {**app_role_kwargs(database_url, settings.app_role), "application_name": APPLICATION_NAME}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        pool = RequestAsyncPool(database_url, min_size=1, max_size=POOL_MAX, open=False,
-                                timeout=settings.pool_timeout_s, kwargs={"autocommit": True, **connection_kwargs})
+        # The app's own login (never the owner's: layers/db/connection.py), tried once; the owner switching role
+        # only where the app role may not log in, with a warning.
+        login = await asyncio.to_thread(resolve_app_login, database_url, settings.app_role,
+                                        settings.app_database_url)
+        app.state.own_login = login.own
+        # prepare_threshold None: no server-side prepared statements (PgBouncer in transaction mode, docs/scaling.md)
+        connection_kwargs = {**login.kwargs, "application_name": APPLICATION_NAME,
+                             "prepare_threshold": settings.prepare_threshold}
+        pool = RequestAsyncPool(login.url, min_size=1, max_size=POOL_MAX, open=False,
+                                check=AsyncConnectionPool.check_connection, timeout=settings.pool_timeout_s,
+                                max_lifetime=MAX_LIFETIME_S, max_idle=MAX_IDLE_S,
+                                reconnect_timeout=RECONNECT_TIMEOUT_S,
+                                kwargs={"autocommit": True, **connection_kwargs})
         await pool.open()
         app.state.pool = pool
         # Writes (proposals, workflow) call the same sync functions as the CLI, from FastAPI's thread pool.
-        sync_pool = RequestPool(database_url, min_size=1, max_size=SYNC_POOL_MAX, open=False,
-                                timeout=settings.pool_timeout_s, kwargs=connection_kwargs)
+        sync_pool = RequestPool(login.url, min_size=1, max_size=SYNC_POOL_MAX, open=False,
+                                check=ConnectionPool.check_connection, timeout=settings.pool_timeout_s,
+                                max_lifetime=MAX_LIFETIME_S, max_idle=MAX_IDLE_S,
+                                reconnect_timeout=RECONNECT_TIMEOUT_S, kwargs=connection_kwargs)
         sync_pool.open()
         app.state.sync_pool = sync_pool
         try:
@@ -89,11 +124,14 @@ def create_app(database_url: str, settings: Settings | None = None, *, access_lo
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.export_slots = ExportSlots(settings.export_concurrency, settings.export_wait_s)
+    app.add_middleware(LimitsMiddleware, settings=settings)  # innermost: inside the error net added next
     install_error_handlers(app)
     app.add_middleware(RequestIdMiddleware, access_log=access_log)  # outermost: added last
     app.include_router(tiles.router)  # first: tiles are the hottest path, and routes are matched in order
     app.include_router(health.router)
     app.include_router(ogc.router)
+    app.include_router(catalogue.router)  # before features: /collections/programs... are explicit paths
     app.include_router(features.router)
     app.include_router(activities.router)
     app.include_router(auth.router)

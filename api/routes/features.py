@@ -25,6 +25,8 @@ from api.routes.ogc import HTML_ALTERNATE, JSON_OR_HTML, base_url, format_links,
 from geo.bounds import INDONESIA
 from geo.errors import NotFound
 from layers.accounts.access import Principal
+from layers.serving.catalogue import CATALOGUES, code_enums
+from layers.serving.catalogue import collection_document as catalogue_collection_document
 from layers.serving.collections import COLLECTIONS, Collection, get_collection, queryables
 from layers.serving.filters import MAX_LIMIT, RESERVED_PARAMETERS, ItemsQuery
 from layers.serving.items import count_items, fetch_item, stream_items
@@ -86,7 +88,8 @@ async def collections(request: Request, f: str | None = F_QUERY):
     base = base_url(request)
     doc = {
         "links": format_links(f"{base}/collections", "self", "application/json", html),
-        "collections": [_collection_document(base, c) for c in COLLECTIONS.values()],
+        "collections": [_collection_document(base, c) for c in COLLECTIONS.values()]
+        + [catalogue_collection_document(base, c) for c in CATALOGUES.values()],
     }
     return HTMLResponse(collections_html(doc)) if html else doc
 
@@ -102,6 +105,11 @@ async def collection(request: Request, collection_id: str, f: str | None = F_QUE
             responses=models.error_responses(400, 404))
 async def collection_queryables(request: Request, collection_id: str, f: str | None = F_QUERY):
     doc = queryables(get_collection(collection_id), base_url(request))
+    if collection_id == "activities":  # the catalogue's codes, so a client can offer a valid choice
+        async with request.app.state.pool.connection() as aconn:
+            for name, codes in (await code_enums(aconn)).items():
+                if name in doc["properties"]:
+                    doc["properties"][name]["enum"] = codes
     if wants_html(request, f, ("json", "schema+json")):
         return HTMLResponse(queryables_html(doc))
     return JSONResponse(doc, media_type=SCHEMA_JSON)
