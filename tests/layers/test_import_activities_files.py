@@ -70,10 +70,12 @@ def test_kml_plan_name_is_the_title_and_the_table_the_fields(conn, medan, tmp_pa
 
 def test_table_with_indonesian_headers_kinds_and_numbers(conn, medan, tmp_path):
     path = tmp_path / "usulan.csv"
+    road = "LINESTRING (98.6850 3.5832, 98.68653 3.5832)"
     path.write_text(
         "\ufeffNama Kegiatan;Jenis Kegiatan;Tahun Anggaran;Sumber Dana;Satuan;Volume;Anggaran;WKT\n"
-        f'Rabat gang 5;rabat beton;2026;APBD_KABKOTA;m;"1.234,5";"1.500.000,00";"LINESTRING ({ROAD.replace(",", " ").replace(" 98", ",98")})"\n'
-        'Drainase Gg. Melati;DRAINASE;2026;DANA_DESA;m;"12,5";"Rp 9.375.000";"LINESTRING (98.6890 3.5900, 98.6895 3.5900)"\n'
+        f'Rabat gang 5;rabat beton;2026;APBD_KABKOTA;m;"1.234,5";"1.500.000,00";"{road}"\n'
+        'Drainase Gg. Melati;DRAINASE;2026;DANA_DESA;m;"12,5";"Rp 9.375.000";'
+        '"LINESTRING (98.6890 3.5900, 98.6895 3.5900)"\n'
         'Gorong-gorong;Gorong-Gorong;2026;APBN;unit;2;"IDR 90,000,000";"POINT (98.6870 3.5870)"\n',
         encoding="utf-8")
     report = import_activities(conn, path, tenant="12.71")
