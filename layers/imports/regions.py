@@ -18,6 +18,7 @@ from geo.measure import geodesic_area_ha
 from geo.problems import Problem
 from layers.accounts import audit
 from layers.accounts.access import Principal, cli_principal
+from layers.imports.crosswalk import CROSSWALK_FAILED, with_kemendagri_codes
 from layers.imports.report import ImportFailed, ImportReport, read_and_check
 from layers.values.codes import kind_of, level_of, normalise_code, parent_of
 from layers.values.fields import parse_field_map, resolve_fields, text_or_none
@@ -50,12 +51,17 @@ def import_regions(
     field_map: str | None = None,
     progress: Progress = no_progress,
     principal: Principal | None = None,
+    code_list: str | None = None,
+    written_codes: list[str] | None = None,
 ) -> ImportReport:
     report = ImportReport(kind="regions", file=str(path))
     frame = read_and_check(path, report, kind="polygon", layer=layer, progress=progress)
 
     fields = resolve_fields(frame.columns, FIELD_CANDIDATES, parse_field_map(field_map))
     report.fields = fields
+    if "code" not in fields and "bps_code" in fields and "name" in fields:
+        # BPS codes only: Kemendagri codes by name within the parent and by overlap (layers/imports/crosswalk.py)
+        frame = with_kemendagri_codes(conn, frame, fields, report, code_list=code_list)
     for target in ("code", "name"):
         if target not in fields:
             report.errors.append(Problem(
@@ -93,6 +99,8 @@ def import_regions(
                     copy.write_row((*row, float(area), source, geom))
                 progress("menulis ke PostGIS", min(start + COPY_CHUNK, len(rows)), len(rows))
         report.features_written = len(rows)
+        if written_codes is not None:  # kotaku regions replace: which codes the file holds
+            written_codes.extend(row[0] for row in rows)
         audit.record(conn, principal or cli_principal(), "regions.import", "file", source, {"replaced": replaced},
                      {"file": audit.file_fingerprint(path), "written": len(rows),
                       "codes": [row[0] for row in rows[:AUDIT_CODES]]})
@@ -100,7 +108,8 @@ def import_regions(
     levels: dict[str, int] = {}
     for row in rows:
         levels[row[3]] = levels.get(row[3], 0) + 1
-    report.summary = {"by_level": levels, "replaced": replaced, "total_area_ha": round(float(areas.sum()), 3)}
+    report.summary = {**report.summary, "by_level": levels, "replaced": replaced,
+                      "total_area_ha": round(float(areas.sum()), 3)}
     return report.finish()
 
 
@@ -112,6 +121,8 @@ def _region_rows(frame, fields: dict[str, str], report: ImportReport) -> list[tu
     names = frame[fields["name"]].tolist()
     bps = frame[fields["bps_code"]].tolist() if "bps_code" in fields else [None] * len(frame)
     for number, (raw_code, raw_name, raw_bps) in enumerate(zip(codes, names, bps, strict=True), start=1):
+        if raw_code is CROSSWALK_FAILED:
+            continue  # the crosswalk reported why
         code = normalise_code(raw_code)
         name = text_or_none(raw_name)
         if code is None:
