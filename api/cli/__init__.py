@@ -7,7 +7,7 @@ output.py (consoles, progress bar, errors to exit codes), reports.py (running an
 
 from __future__ import annotations  # noqa: I001  (the command modules below are imported in help order)
 
-from api.cli import serve, db, demo, imports, users, scoring, exports, tiles  # noqa: F401
+from api.cli import serve, db, demo, imports, decrees, users, scoring, exports, tiles  # noqa: F401
 from api.cli import regions  # noqa: F401  (after imports in help order)
 from api.cli.output import exit_with_error
 from api.cli.root import app

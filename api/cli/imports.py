@@ -33,14 +33,25 @@ def import_slum_areas_command(
     decree: str = typer.Option(None, help="SK Kumuh number (default: the file's SK_KUMUH, else the file name)"),
     published: bool = typer.Option(False, "--published", help="Mark the decree as published (public)"),
     layer: str = typer.Option(None, help="Layer name in a multi-layer file"),
-    field_map: str = typer.Option(None, "--map", help="Field names, e.g. kawasan=NAMA,stated_area_ha=LUAS"),
+    field_map: str = typer.Option(None, "--map",
+                                  help="Field names, e.g. kawasan=NAMA,stated_area_ha=LUAS,level=TINGKAT,score=SKOR"),
+    append: bool = typer.Option(False, "--append", help="Add to the decree's stored areas (one file per kelurahan)"),
+    replace: bool = typer.Option(False, "--replace",
+                                 help="Replace the decree's stored areas (kept as a version: kotaku decree restore)"),
+    boundary_tolerance: float = typer.Option(
+        100.0, "--boundary-tolerance", metavar="M",
+        help="Accept areas up to M metres outside the kab/kota outline (published outlines are simplified)"),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON"),
 ) -> None:
-    """Import delineated slum areas of one decree; replaces that decree's areas."""
+    """Import delineated slum areas of one decree; a decree with areas needs --append or --replace."""
+    from geo.errors import InvalidInput
     from layers.imports.slum_areas import import_slum_areas
 
+    if append and replace:
+        raise InvalidInput("--append and --replace exclude each other: give one")
     run_import(import_slum_areas, as_json, path=file, tenant=tenant, decree=decree, published=published,
-                layer=layer, field_map=field_map)
+               layer=layer, field_map=field_map, mode="append" if append else "replace" if replace else None,
+               boundary_tolerance_m=boundary_tolerance)
 
 
 @import_app.command("activities")

@@ -133,10 +133,49 @@ slum_areas = Table(
     Column("geom", _geometry("MULTIPOLYGON"), nullable=False),
     _created_at(),
     _now(),
+    Column("stated_level", Text),  # the decree's own level (0008): used until a survey supersedes it
+    Column("stated_score", Integer),
     CheckConstraint(LEGALITY, name="slum_areas_legality_check"),
+    CheckConstraint("stated_level IN ('TK', 'KR', 'KS', 'KB')", name="slum_areas_stated_level_check"),
     Index("slum_areas_geom_idx", "geom", postgresql_using="gist"),
     Index("slum_areas_tenant_idx", "tenant", "decree_id"),
     Index("slum_areas_kelurahan_idx", "kelurahan_code"),
+)
+
+# -- decree versions (0008): replaced slum areas are kept, whole, with what hung on them, and can be restored --------
+decree_versions = Table(
+    "decree_versions", metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("tenant", TENANT_CODE, nullable=False),
+    Column("decree_id", BigInteger, ForeignKey("decrees.id", ondelete="CASCADE",
+                                               name="decree_versions_decree_id_fkey"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("replaced_by", Text),
+    Column("actor", Text),
+    Column("areas", Integer, nullable=False),
+    Column("area_ha", Double, nullable=False),
+    Column("kawasan", TEXTS, nullable=False, server_default=text("'{}'::text[]")),
+    _created_at(),
+    Column("restored_at", TIMESTAMPTZ),
+    UniqueConstraint("decree_id", "version", name="decree_versions_decree_id_version_key"),
+    CheckConstraint("reason IN ('replace', 'restore')", name="decree_versions_reason_check"),
+    Index("decree_versions_tenant_idx", "tenant"),
+)
+
+slum_areas_archive = Table(
+    "slum_areas_archive", metadata,
+    Column("version_id", BigInteger, ForeignKey("decree_versions.id", ondelete="CASCADE",
+                                                name="slum_areas_archive_version_id_fkey"), nullable=False),
+    Column("slum_area_id", BigInteger, nullable=False),
+    Column("row", JSONB, nullable=False),
+    Column("geom", _geometry("MULTIPOLYGON"), nullable=False),
+    _attributes("regions", "'[]'::jsonb"),
+    Column("priority_input", JSONB),
+    _attributes("raster_stats", "'[]'::jsonb"),
+    Column("survey_unit_ids", ARRAY(BigInteger()), nullable=False, server_default=text("'{}'::bigint[]")),
+    Column("activity_ids", ARRAY(BigInteger()), nullable=False, server_default=text("'{}'::bigint[]")),
+    PrimaryKeyConstraint("version_id", "slum_area_id", name="slum_areas_archive_pkey"),
 )
 
 # Every kelurahan a slum area overlaps, with its share: a straddling area has several rows.

@@ -25,7 +25,7 @@ from geo.problems import Problem
 from indicators.priority import load_priority_tables
 from layers.accounts import audit
 from layers.accounts.access import Principal, cli_principal
-from layers.imports.report import ImportFailed, ImportReport, read_and_check
+from layers.imports.report import ImportFailed, ImportReport, read_and_check, require_features
 from layers.imports.surveys import _blank, _numbers, read_table
 from layers.scoring.priority import save_priority_matrix
 from layers.scoring.scores import arrays
@@ -141,6 +141,7 @@ def import_priority_inputs(
     raw, layout = read_table(Path(path), sheet)
     raw = raw.reset_index(drop=True)
     report.layer, report.features_read = layout, len(raw)
+    require_features(report, "rows")
     fields = resolve_fields([c for c in raw.columns if c not in ("source_row", "sheet")], INPUT_FIELDS,
                             parse_field_map(field_map))
     report.fields = fields
@@ -235,6 +236,7 @@ def import_priority_matrix(
     report = ImportReport(kind="priority-matrix", file=str(path))
     raw, layout = read_table(Path(path), None)
     report.layer, report.features_read = layout, len(raw)
+    require_features(report, "rows")
     with conn.transaction():
         tables = save_priority_matrix(conn, tenant, raw.drop(columns=["source_row", "sheet"]))
         report.features_written = len(tables.matrix)

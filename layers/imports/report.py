@@ -73,11 +73,19 @@ class ImportFailed(InvalidInput):
         count = len(report.errors)
         first = "; ".join(str(p) for p in report.errors[:3])
         more = f" (and {count - 3} more)" if count > 3 else ""
-        super().__init__(
-            f"{Path(report.file).name}: {count} bad feature(s), nothing imported: {first}{more}",
-            details=report.as_dict(),
-        )
+        message = (f"{Path(report.file).name}: {first}" if report.features_read == 0 else
+                   f"{Path(report.file).name}: {count} bad feature(s), nothing imported: {first}{more}")
+        super().__init__(message, details=report.as_dict())
         self.report = report
+
+
+def require_features(report: ImportReport, what: str = "features") -> None:
+    """A file with nothing in it is an error, never "0 imported" and never a replacement of stored rows."""
+    if report.features_read == 0:
+        where = f" (layer {report.layer})" if report.layer else ""
+        report.errors.append(Problem(
+            f"the file has no {what}{where}: nothing imported, the stored rows are left as they are"))
+        raise ImportFailed(report)
 
 
 def read_and_check(path: str | Path, report: ImportReport, *, kind: Kind, layer: str | None = None,
@@ -89,6 +97,7 @@ def read_and_check(path: str | Path, report: ImportReport, *, kind: Kind, layer:
     report.layer, report.driver, report.source_crs = vector.layer, vector.driver, vector.source_crs
     report.warnings += vector.warnings
     report.features_read = len(vector.frame)
+    require_features(report)
     progress("memeriksa geometri", 0, report.features_read)
     checked = validate_geometries(vector.frame, kind=kind)
     report.errors += checked.errors

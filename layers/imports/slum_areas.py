@@ -3,7 +3,11 @@
 Reads the national `Delineasi_Kumuh_AR` schema and other layouts through recognised field names or `--map`.
 Each area gets its geodesic area (the file's stated area is kept beside it; a difference over 1 % is
 reported), its kelurahan by largest overlap in PostGIS (a straddling area reports every share), its kawasan
-and its decree. Importing into a decree that already has areas replaces them, in one transaction.
+and its decree, and the level and score the decree states (used until a survey supersedes them).
+
+Nothing stored is lost: a file without features is an error; importing into a decree that already has areas
+needs `append` (a decree delivered as one file per kelurahan) or `replace`, and a replacement archives the old
+areas as a decree version that `layers/imports/decree_versions.restore_version` brings back.
 """
 
 from __future__ import annotations
@@ -15,11 +19,14 @@ import psycopg
 import shapely
 from psycopg.types.json import Jsonb
 
+from geo.errors import InvalidInput
 from geo.measure import geodesic_area_ha
 from geo.problems import Problem
+from indicators.level_text import level_from_score, level_from_text
 from layers.accounts import audit
 from layers.accounts.access import Principal, cli_principal
 from layers.db.rows import one
+from layers.imports.decree_versions import archive_and_remove, areas_summary, relink_orphans
 from layers.imports.report import ImportFailed, ImportReport, read_and_check
 from layers.scoring.status import refresh_status
 from layers.values.codes import join_code_parts, normalise_code, tenant_code
@@ -28,6 +35,9 @@ from layers.values.progress import Progress, no_progress
 
 STATED_AREA_TOLERANCE = 0.01  # report a stated area that differs from the geodesic one by more than 1 %
 STRADDLE_MIN_SHARE = 0.01  # shares below 1 % of an area are digitising slivers, not straddling
+BOUNDARY_TOLERANCE_M = 100.0  # published kab/kota outlines are simplified: areas this close outside are accepted
+APPEND_OVERLAP_MAX = 0.5  # an appended area covering more than half of a stored one of the decree is a duplicate
+MODES = ("append", "replace")
 
 FIELD_CANDIDATES = {
     "kawasan": ("kawasan", "nama_kawasan", "nm_kawasan", "kws", "lokasi", "name", "nama"),
@@ -39,7 +49,8 @@ FIELD_CANDIDATES = {
     "kelurahan": ("kelurahan", "desa", "desa_kel", "kel_desa", "nama_kel", "nama_desa", "wadmkd"),
     "stated_area_ha": ("luas_kumuh", "luas_ha", "luasan_kumuh_ha", "luas", "luasan", "area_ha"),
     "score": ("skor_kumuh", "skor", "nilai", "total_skor", "nilai_kekumuhan"),
-    "level": ("tingkat_kekumuhan", "tingkat", "status", "klasifikasi", "kategori"),
+    "level": ("tingkat_kekumuhan", "tingkat_kumuh", "tingkat", "level", "kategori_kumuh", "status_kumuh",
+              "klasifikasi_kumuh", "status", "klasifikasi", "kategori"),
     "legality": ("legalitas", "legalitas_lahan", "status_lahan"),
     "typology": ("tipologi", "typology"),
     "decree": ("sk_kumuh", "no_sk", "nomor_sk", "sk"),
@@ -57,10 +68,18 @@ def import_slum_areas(
     published: bool = False,
     layer: str | None = None,
     field_map: str | None = None,
+    mode: str | None = None,
+    boundary_tolerance_m: float = BOUNDARY_TOLERANCE_M,
     progress: Progress = no_progress,
     principal: Principal | None = None,
 ) -> ImportReport:
+    """`mode`: None (the decree must have no areas yet), "append" (add to its areas) or "replace" (archive its
+    areas as a decree version, then write the file's)."""
     tenant = tenant_code(tenant)
+    if mode not in (None, *MODES):
+        raise InvalidInput(f"mode {mode!r} is not one of {', '.join(MODES)}")
+    if not boundary_tolerance_m >= 0:
+        raise InvalidInput(f"--boundary-tolerance {boundary_tolerance_m}: give a distance in metres, 0 or more")
     report = ImportReport(kind="slum-areas", file=str(path))
     frame = read_and_check(path, report, kind="polygon", layer=layer, progress=progress)
     fields = resolve_fields(frame.columns, FIELD_CANDIDATES, parse_field_map(field_map))
@@ -70,50 +89,89 @@ def import_slum_areas(
     areas = geodesic_area_ha(frame.geometry.values)
     _compare_stated_areas(rows, areas, fields, report)
     decree_number = decree or _decree_from_file(rows) or f"impor {Path(path).name}"
+    scheme_row = conn.execute("SELECT scheme FROM decrees WHERE tenant = %s AND number = %s",
+                              [tenant, decree_number]).fetchone()
+    levels = _stated_levels(frame, fields, scheme_row[0] if scheme_row else "permen14_2018", report)
     if report.errors:
         raise ImportFailed(report)
 
     progress("menulis ke PostGIS", 0, len(rows))
     wkb = shapely.to_wkb(frame.geometry.values, byte_order=1)
+    principal = principal or cli_principal()
     with conn.transaction(), conn.cursor() as cur:
-        tenant_known = _check_within_tenant(cur, tenant, frame, report)
+        tenant_known = _check_within_tenant(cur, tenant, frame, report, boundary_tolerance_m)
         if report.errors:
             raise ImportFailed(report)
         decree_id = _decree_id(cur, tenant, decree_number, published)
-        cur.execute("DELETE FROM slum_areas WHERE decree_id = %s", [decree_id])
-        replaced = cur.rowcount
+        stored = areas_summary(cur, decree_id)
+        if stored["areas"] and mode is None:
+            raise InvalidInput(
+                f"decree {decree_number!r} of {tenant} already has {stored['areas']} slum areas "
+                f"({stored['area_ha']} ha, kawasan: {_kawasan_text(stored['kawasan'])}); nothing imported. "
+                "Add --append to add this file's areas to them (a decree delivered as one file per kelurahan), "
+                "or --replace to replace them (the replaced areas are kept as a decree version: "
+                "'kotaku decree history' lists them, 'kotaku decree restore' brings them back)",
+                details={"decree": decree_number, "stored": stored})
         cur.execute(
             "CREATE TEMP TABLE incoming_slum (n int, kawasan text, unit_label text, declared text, "
-            "stated float8, legality text, typology text, attributes jsonb, area_ha float8, geom bytea)"
+            "stated float8, legality text, typology text, attributes jsonb, stated_level text, stated_score int, "
+            "area_ha float8, geom bytea)"
         )
         with cur.copy("COPY incoming_slum FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(["int4", "text", "text", "text", "float8", "text", "text", "jsonb", "float8", "bytea"])
-            for row, area, geom in zip(rows, areas, wkb, strict=True):
-                copy.write_row((*row, float(area), geom))
+            copy.set_types(["int4", "text", "text", "text", "float8", "text", "text", "jsonb", "text", "int4",
+                            "float8", "bytea"])
+            for row, level, area, geom in zip(rows, levels, areas, wkb, strict=True):
+                copy.write_row((*row, *level, float(area), geom))
+        if mode == "append" and stored["areas"]:
+            _check_duplicates(cur, decree_id, report)
+            if report.errors:
+                raise ImportFailed(report)
+        replaced = None
+        if mode == "replace":
+            replaced = archive_and_remove(cur, tenant, decree_id, reason="replace", replaced_by=Path(path).name,
+                                          actor=principal.username)
         cur.execute(
             """
             INSERT INTO slum_areas (tenant, decree_id, kawasan, unit_label, declared_kelurahan_code,
-                stated_area_ha, legality, typology, attributes, area_ha, source_file, source_feature, geom)
-            SELECT %s, %s, kawasan, unit_label, declared, stated, legality, typology, attributes, area_ha, %s, n,
-                   ST_Multi(ST_SetSRID(ST_GeomFromWKB(geom), 4326))
+                stated_area_ha, legality, typology, attributes, stated_level, stated_score, area_ha, source_file,
+                source_feature, geom)
+            SELECT %s, %s, kawasan, unit_label, declared, stated, legality, typology, attributes, stated_level,
+                   stated_score, area_ha, %s, n, ST_Multi(ST_SetSRID(ST_GeomFromWKB(geom), 4326))
             FROM incoming_slum ORDER BY n
+            RETURNING id
             """,
             [tenant, decree_id, Path(path).name],
         )
-        report.features_written = cur.rowcount
+        new_ids = [r[0] for r in cur.fetchall()]
+        report.features_written = len(new_ids)
         cur.execute("DROP TABLE incoming_slum")  # not ON COMMIT DROP: the import may run inside a larger transaction
         progress("menghubungkan kelurahan", 0, len(rows))
-        _join_kelurahan(cur, decree_id, report, tenant_known)
+        _join_kelurahan(cur, new_ids, report, tenant_known)
+        links = relink_orphans(cur, replaced["version_id"], decree_id) if replaced else {}
         refresh_status(conn, tenant)  # current level/score/priority of every slum area, for maps
-        audit.record(conn, principal or cli_principal(), "slum_areas.import", "decree", decree_id, {"areas": replaced},
+        audit.record(conn, principal, "slum_areas.import", "decree", decree_id,
+                     {"areas": stored["areas"], "replaced_version": replaced["version"] if replaced else None},
                      {"file": audit.file_fingerprint(path), "decree": decree_number, "published": published,
-                      "areas": report.features_written, "total_area_ha": round(float(areas.sum()), 3)}, tenant=tenant)
+                      "mode": mode, "areas": report.features_written,
+                      "total_area_ha": round(float(areas.sum()), 3)}, tenant=tenant)
     progress("selesai", len(rows), len(rows))
+    if replaced:
+        report.warnings.append(Problem(
+            f"replaced {replaced['areas']} slum areas of decree {decree_number!r} ({replaced['area_ha']} ha, "
+            f"kawasan: {_kawasan_text(replaced['kawasan'])}); kept as version {replaced['version']}: "
+            f"'kotaku decree restore --tenant {tenant} --decree \"{decree_number}\" {replaced['version']}' brings "
+            f"them back. Survey units linked again: {links['survey_units_relinked']}, left without a slum area: "
+            f"{links['survey_units_unlinked']}; activities linked again: {links['activities_relinked']}, left "
+            f"without a slum area: {links['activities_unlinked']}", severity="warning"))
     report.summary.update({
         "tenant": tenant,
         "decree": decree_number,
         "decree_id": decree_id,
-        "replaced_areas": replaced,
+        "mode": mode,
+        "areas_before": stored["areas"],
+        "replaced_areas": replaced["areas"] if replaced else 0,
+        "replaced": ({k: v for k, v in replaced.items() if k != "version_id"} | links) if replaced else None,
+        "stated_levels": sum(1 for lv in levels if lv[0]),
         "total_area_ha": round(float(areas.sum()), 3),
         "kawasan": len({r[1] for r in rows if r[1]}),
     })
@@ -158,6 +216,66 @@ def _attribute_rows(frame, fields: dict[str, str], tenant: str, report: ImportRe
     return rows
 
 
+def _stated_levels(frame, fields: dict[str, str], scheme: str, report: ImportReport) -> list[tuple]:
+    """(stated level code, stated score) per feature from the level and score fields. Unknown level text is an
+    error naming the feature, field and value; a score that is not a whole number in the scheme's range is not
+    used (a warning says so); a score whose band contradicts the stated level leaves the level in charge."""
+    def column(target: str) -> list:
+        return frame[fields[target]].tolist() if target in fields else [None] * len(frame)
+
+    out: list[tuple] = []
+    for i, (level_value, score_value) in enumerate(zip(column("level"), column("score"), strict=True)):
+        number = i + 1
+        code = score = None
+        try:
+            code, score = level_from_text(level_value, scheme)
+        except ValueError as exc:
+            report.errors.append(Problem(str(exc), feature=number, field=fields.get("level")))
+        if text_or_none(score_value) is not None:
+            value = number_or_none(score_value)
+            try:
+                if value is None:
+                    raise ValueError(f"score '{score_value}' is not a number")
+                score_code = level_from_score(value, scheme)
+                if code and score_code != code:
+                    report.warnings.append(Problem(
+                        f"the stated score {value:g} is level {score_code}, but the level field says {code}: "
+                        "the level is used", feature=number, field=fields.get("score"), severity="warning"))
+                code, score = code or score_code, int(value)
+            except ValueError as exc:
+                report.warnings.append(Problem(f"{exc}: not used", feature=number, field=fields.get("score"),
+                                               severity="warning"))
+        out.append((code, score))
+    return out
+
+
+def _kawasan_text(kawasan: list[str], most: int = 5) -> str:
+    if not kawasan:
+        return "none named"
+    more = f" and {len(kawasan) - most} more" if len(kawasan) > most else ""
+    return ", ".join(kawasan[:most]) + more
+
+
+def _check_duplicates(cur: psycopg.Cursor, decree_id: int, report: ImportReport) -> None:
+    """Appending a file twice would list the same land twice: an incoming area covering most of a stored area
+    of the decree is an error."""
+    cur.execute(
+        """
+        SELECT i.n, s.id, s.kawasan, s.source_file
+        FROM incoming_slum i
+        CROSS JOIN LATERAL (SELECT ST_SetSRID(ST_GeomFromWKB(i.geom), 4326) AS g) x
+        JOIN slum_areas s ON s.decree_id = %s AND s.geom && x.g AND ST_Intersects(s.geom, x.g)
+        WHERE ST_Area(ST_Intersection(s.geom, x.g)) > %s * LEAST(ST_Area(s.geom), ST_Area(x.g))
+        ORDER BY i.n
+        """,
+        [decree_id, APPEND_OVERLAP_MAX],
+    )
+    for n, area_id, kawasan, source in cur.fetchall():
+        report.errors.append(Problem(
+            f"covers stored slum area {area_id} ({kawasan or 'no kawasan'}, from {source}) of this decree: "
+            "already imported? (--replace replaces the decree's areas)", feature=n, field="geometry"))
+
+
 def _declared_kelurahan(prov, kab, kec, kel) -> str | None:
     """The file's own kelurahan code: a full code in one field, or split over Kode_Prov..Kode_Kel."""
     full = normalise_code(kel)
@@ -198,8 +316,11 @@ def _decree_id(cur: psycopg.Cursor, tenant: str, number: str, published: bool) -
     return one(cur.fetchone(), "INSERT INTO decrees ... RETURNING id")[0]
 
 
-def _check_within_tenant(cur: psycopg.Cursor, tenant: str, frame, report: ImportReport) -> bool:
-    """With the tenant's kab/kota boundary loaded, an area that does not touch it is an error."""
+def _check_within_tenant(cur: psycopg.Cursor, tenant: str, frame, report: ImportReport,
+                         tolerance_m: float = BOUNDARY_TOLERANCE_M) -> bool:
+    """With the tenant's kab/kota boundary loaded, an area that does not touch it is accepted with a warning
+    naming its distance when it lies within `tolerance_m` metres of the outline or touches one of the tenant's
+    kelurahan (published outlines are simplified); farther out it is an error naming the distance."""
     cur.execute("SELECT ST_AsBinary(geom) FROM regions WHERE code = %s", [tenant])
     row = cur.fetchone()
     if row is None:
@@ -208,13 +329,44 @@ def _check_within_tenant(cur: psycopg.Cursor, tenant: str, frame, report: Import
             "(load it with 'kotaku import regions')", severity="warning"))
         return False
     boundary = shapely.from_wkb(row[0])
-    outside = ~shapely.intersects(frame.geometry.values, boundary)
-    for index in np.flatnonzero(outside):
-        report.errors.append(Problem(f"lies outside kab/kota {tenant}", feature=int(index) + 1, field="geometry"))
+    outside = np.flatnonzero(~shapely.intersects(frame.geometry.values, boundary))
+    if not len(outside):
+        return True
+    cur.execute(
+        """
+        SELECT x.i, ST_Distance(x.g::geography, b.geom::geography),
+               (SELECT r.code || ' ' || r.name FROM regions r
+                WHERE r.level = 'desa_kelurahan' AND r.code LIKE %(prefix)s AND r.geom && x.g
+                  AND ST_Intersects(r.geom, x.g)
+                ORDER BY ST_Area(ST_Intersection(r.geom, x.g)) DESC LIMIT 1)
+        FROM unnest(%(i)s::int[], %(g)s::bytea[]) AS u(i, wkb)
+        CROSS JOIN LATERAL (SELECT u.i, ST_SetSRID(ST_GeomFromWKB(u.wkb), 4326) AS g) x
+        JOIN regions b ON b.code = %(t)s
+        ORDER BY x.i
+        """,
+        {"i": [int(i) + 1 for i in outside], "t": tenant, "prefix": tenant + ".%",
+         "g": list(shapely.to_wkb(frame.geometry.values[outside], byte_order=1))},
+    )
+    for feature, distance, kelurahan in cur.fetchall():
+        metres = f"{distance:,.0f} m"
+        if kelurahan:
+            report.warnings.append(Problem(
+                f"lies {metres} outside the outline of kab/kota {tenant} but inside its kelurahan {kelurahan} "
+                "(published outlines are simplified): accepted", feature=feature, field="geometry",
+                severity="warning"))
+        elif distance <= tolerance_m:
+            report.warnings.append(Problem(
+                f"lies {metres} outside the outline of kab/kota {tenant}, within the tolerance of {tolerance_m:g} m "
+                "(published outlines are simplified): accepted", feature=feature, field="geometry",
+                severity="warning"))
+        else:
+            report.errors.append(Problem(
+                f"lies {metres} outside kab/kota {tenant} (more than the tolerance of {tolerance_m:g} m; "
+                "--boundary-tolerance sets it)", feature=feature, field="geometry"))
     return True
 
 
-def _join_kelurahan(cur: psycopg.Cursor, decree_id: int, report: ImportReport, tenant_known: bool) -> None:
+def _join_kelurahan(cur: psycopg.Cursor, ids: list[int], report: ImportReport, tenant_known: bool) -> None:
     """Every kelurahan each area overlaps, with its share; the largest becomes the area's kelurahan."""
     cur.execute(
         """
@@ -223,18 +375,18 @@ def _join_kelurahan(cur: psycopg.Cursor, decree_id: int, report: ImportReport, t
         FROM slum_areas s
         JOIN regions r ON r.level = 'desa_kelurahan' AND r.geom && s.geom AND ST_Intersects(r.geom, s.geom)
         CROSS JOIN LATERAL (SELECT ST_Area(ST_Intersection(r.geom, s.geom)::geography) / 10000.0 AS ha) o
-        WHERE s.decree_id = %s AND o.ha > 0
+        WHERE s.id = ANY(%s) AND o.ha > 0
         """,
-        [decree_id],
+        [ids],
     )
     cur.execute(
         """
         UPDATE slum_areas s SET kelurahan_code = best.region_code
         FROM (SELECT DISTINCT ON (slum_area_id) slum_area_id, region_code
-              FROM slum_area_regions ORDER BY slum_area_id, share DESC) best
-        WHERE best.slum_area_id = s.id AND s.decree_id = %s
+              FROM slum_area_regions WHERE slum_area_id = ANY(%(ids)s) ORDER BY slum_area_id, share DESC) best
+        WHERE best.slum_area_id = s.id AND s.id = ANY(%(ids)s)
         """,
-        [decree_id],
+        {"ids": ids},
     )
     cur.execute(
         """
@@ -245,10 +397,10 @@ def _join_kelurahan(cur: psycopg.Cursor, decree_id: int, report: ImportReport, t
         FROM slum_areas s
         LEFT JOIN slum_area_regions sr ON sr.slum_area_id = s.id
         LEFT JOIN regions r ON r.code = sr.region_code
-        WHERE s.decree_id = %s
+        WHERE s.id = ANY(%s)
         GROUP BY s.id ORDER BY s.source_feature
         """,
-        [STRADDLE_MIN_SHARE, decree_id],
+        [STRADDLE_MIN_SHARE, ids],
     )
     unmatched = 0
     for feature, best, declared, shares, count in cur.fetchall():

@@ -36,7 +36,7 @@ from indicators.scoring import score_units
 from layers.accounts import audit
 from layers.accounts.access import Principal, cli_principal
 from layers.db.frames import Query, fetch
-from layers.imports.report import ImportFailed, ImportReport
+from layers.imports.report import ImportFailed, ImportReport, require_features
 from layers.scoring.scores import arrays
 from layers.scoring.status import refresh_status
 from layers.scoring.surveys import HEADER_COLUMNS, link_survey_units, normalise_label, normalise_name
@@ -92,6 +92,7 @@ def import_surveys(
     raw, layout = read_table(Path(path), sheet)
     report.layer, report.driver = layout, Path(path).suffix.lstrip(".").upper()
     report.features_read = len(raw)
+    require_features(report, "rows")
     table = normalise_table(raw, parse_field_map(field_map), scheme, round, report)
     if report.errors:
         raise ImportFailed(report)

@@ -141,7 +141,7 @@ def _decree_stated_query(tenant: str, ids: list[int]) -> Query:
     keys = [field_key(k) for k in DECREE_SCORE_FIELDS]
     return Query(sql.SQL(
         """
-        SELECT s.id AS slum_area_id, d.scheme, d.number AS decree,
+        SELECT s.id AS slum_area_id, d.scheme, d.number AS decree, s.stated_level, s.stated_score,
                (SELECT e.value FROM jsonb_each_text(s.attributes) e
                 WHERE lower(regexp_replace(e.key, '[^A-Za-z0-9]', '', 'g')) = ANY(%(keys)s)
                 ORDER BY array_position(%(keys)s, lower(regexp_replace(e.key, '[^A-Za-z0-9]', '', 'g')))

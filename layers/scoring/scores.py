@@ -193,7 +193,7 @@ def slum_area_scores_op(tenant: str, principal: Principal, *, slum_area_id: int 
 
 def current_scores(scores: pd.DataFrame) -> pd.DataFrame:
     """The latest scored round of each slum area (one scheme per round: the one covering most units)."""
-    scored = scores[scores["total"].notna()]
+    scored = scores[scores["total"].notna() | scores["level"].notna()]  # a decree may state a level only
     ranked = scored.sort_values(["slum_area_id", "round_order", "units_scored"], ascending=[True, False, False])
     return ranked.drop_duplicates("slum_area_id").reset_index(drop=True)
 
@@ -202,7 +202,7 @@ def _decree_scores_query(tenant: str, principal: Principal) -> Query:
     keys = [field_key(k) for k in DECREE_SCORE_FIELDS]
     return Query(sql.SQL(
         """
-        SELECT s.id AS slum_area_id, d.scheme, d.number AS decree,
+        SELECT s.id AS slum_area_id, d.scheme, d.number AS decree, s.stated_level, s.stated_score,
                (SELECT e.value FROM jsonb_each_text(s.attributes) e
                 WHERE lower(regexp_replace(e.key, '[^A-Za-z0-9]', '', 'g')) = ANY(%(keys)s)
                 ORDER BY array_position(%(keys)s, lower(regexp_replace(e.key, '[^A-Za-z0-9]', '', 'g')))
@@ -215,15 +215,26 @@ def _decree_scores_query(tenant: str, principal: Principal) -> Query:
 
 
 def decree_scores(frame: pd.DataFrame) -> pd.DataFrame:
-    """Stated decree scores (a whole number within the scheme's range) with their level; others dropped."""
-    total = pd.to_numeric(frame["stated"].astype("string").str.replace(",", ".", regex=False), errors="coerce")
+    """The decree's own level and score of each slum area: the level and score read at import
+    (`stated_level`, `stated_score`, migration 0008), else for areas imported before that a whole-number
+    score within the scheme's range found in the file's attributes (e.g. skor_kumuh), with its level.
+    A level without a score keeps `total` empty. Areas with neither are dropped."""
+    legacy = pd.to_numeric(frame["stated"].astype("string").str.replace(",", ".", regex=False), errors="coerce")
+    stated_level = frame["stated_level"] if "stated_level" in frame else pd.Series(pd.NA, index=frame.index)
+    stated_score = frame["stated_score"] if "stated_score" in frame else pd.Series(pd.NA, index=frame.index)
+    stated_score = pd.to_numeric(stated_score, errors="coerce")
+    imported = stated_level.notna() | stated_score.notna()  # read at import: the legacy attribute is not used
     pieces = []
-    for name, group in frame.assign(total=total).groupby("scheme", sort=False):
+    for name, group in frame.assign(total=stated_score.where(imported, legacy)).groupby("scheme", sort=False):
         scheme = load_scheme(str(name))
         t = group["total"]
-        ok = group[t.notna() & (t == t.round()) & (t >= 0) & (t <= scheme.max_total)].copy()
-        ok["total"] = ok["total"].astype("Int64")
-        ok["level"] = level(ok["total"], scheme).to_numpy()
+        whole = t.notna() & (t == t.round()) & (t >= 0) & (t <= scheme.max_total)
+        lv = stated_level.loc[group.index]
+        ok = group[whole | lv.notna()].copy()
+        ok["total"] = ok["total"].where(whole.loc[ok.index]).astype("Float64").round().astype("Int64")
+        from_score = level(ok["total"], scheme).to_numpy() if len(ok) else []
+        ok["level"] = lv.loc[ok.index].astype(object).where(lv.loc[ok.index].notna(), pd.Series(
+            from_score, index=ok.index, dtype=object))
         ok["level_name"] = level_names(ok["level"], scheme).to_numpy()
         pieces.append(ok)
     return pd.concat(pieces) if pieces else frame.iloc[0:0].assign(total=None, level=None)

@@ -115,8 +115,9 @@ def render_joins(joins: tuple[Join, ...], principal: Principal) -> sql.Composabl
 # row) returning (level, score, priority), from the scoring cache behind `slum_area_status` (migration 0003:
 # the latest surveyed round, else the score stated in the decree's file). The WHERE on t.id stays inside so that
 # PostgreSQL reads the scores of the areas asked for only; 0004 watches the cache tables for versions and tallies.
-SLUM_AREA_SCORES = ("SELECT level, total_score AS score, priority_class AS priority FROM slum_area_status s "
-                    "WHERE s.slum_area_id = t.id")
+SLUM_AREA_SCORES = ("SELECT level, total_score AS score, priority_class AS priority, "
+                    "CASE s.score_source WHEN 'decree' THEN 'SK' WHEN 'surveys' THEN 'survei' END AS level_source "
+                    "FROM slum_area_status s WHERE s.slum_area_id = t.id")
 
 # Level codes from least to most severe: aggregates show the worst level of their areas.
 LEVEL_ORDER = ("TK", "KR", "KS", "KB")
@@ -137,6 +138,8 @@ SCORE_PROPERTIES = (
     Property("level", sql.SQL("sc.level"), title="Tingkat kekumuhan (TK, KR, KS, KB)", join="scores"),
     Property("score", sql.SQL("sc.score"), "number", title="Skor total kekumuhan", join="scores"),
     Property("priority", sql.SQL("sc.priority"), title="Kelas prioritas penanganan", join="scores"),
+    Property("level_source", sql.SQL("sc.level_source"), title="Sumber tingkat: SK (tingkat/skor dalam SK) atau "
+             "survei (dihitung dari volume survei)", join="scores"),
 )
 
 

@@ -80,12 +80,12 @@ def test_delineasi_kumuh_shapefile(conn, medan, tmp_path):
     assert decree == ("12.71", "SK 050/123/2024")
 
 
-def test_reimport_of_a_decree_replaces_its_areas(conn, medan, tmp_path):
+def test_reimport_of_a_decree_with_replace_replaces_its_areas(conn, medan, tmp_path):
     frame, _ = _delineasi(medan)
     path = tmp_path / "a.gpkg"
     frame.to_file(path, driver="GPKG")
     import_slum_areas(conn, path, tenant="12.71", decree="SK 1")
-    report = import_slum_areas(conn, path, tenant="12.71", decree="SK 1")
+    report = import_slum_areas(conn, path, tenant="12.71", decree="SK 1", mode="replace")
     assert report.summary["replaced_areas"] == 3
     assert conn.execute("SELECT count(*) FROM slum_areas").fetchone()[0] == 3
 
@@ -112,7 +112,7 @@ def test_areas_of_another_kab_kota_are_refused(conn, medan, tmp_path):
     other = frame.copy()
     other["Kode_Kel"] = None
     other.loc[0, "geometry"] = _around(shapely.Point(106.8, -6.2), 0.001)  # Jakarta, not Medan
-    with pytest.raises(ImportFailed, match="lies outside kab/kota 12.71"):
+    with pytest.raises(ImportFailed, match=r"lies 1,399,\d{3} m outside kab/kota 12.71"):
         import_slum_areas(conn, _save(other, tmp_path / "y.geojson"), tenant="12.71")
     assert conn.execute("SELECT count(*) FROM slum_areas").fetchone()[0] == 0
 
