@@ -12,6 +12,11 @@ For each size it prints p50/p99 of
   - POST /overlap-check through a running `kotaku serve` (HTTP keep-alive, JSON in and out),
 and the bulk rate of `import_activities` (set-based check of a whole file). Goals: HTTP p99 <= 10 ms at 10^6,
 bulk >= 5,000 rows/s.
+
+With assets in the check (issue 12): beside each size of live activities, as many assets of the register
+(`--assets-ratio 1`: 10^6 + 10^6), generated set-based the same way: handed-over activities (stage serah_terima,
+which the check reads through their asset) and their assets, handed over 2012-2025, so some are past their service
+life. Probes copy existing rows of both.
 """
 
 from __future__ import annotations
@@ -106,12 +111,41 @@ def load_desa(conn: psycopg.Connection) -> None:
 
 
 def grow_to(conn: psycopg.Connection, size: int) -> float:
-    have = conn.execute("SELECT count(*) FROM activities").fetchone()[0]
+    have = conn.execute("SELECT count(*) FROM activities WHERE stage <> 'serah_terima'").fetchone()[0]
     if have >= size:
         return 0.0
     started = time.perf_counter()
     conn.execute(GENERATE, {"n": size - have, "seed": size})
     conn.execute("ANALYZE activities")
+    conn.commit()
+    return time.perf_counter() - started
+
+
+# Assets, set-based: handed-over activities made like the live ones (GENERATE), then one asset each.
+HAND_OVER = """
+UPDATE activities SET stage = 'serah_terima', status = 'selesai', title = 'aset sintetis'
+WHERE id IN (SELECT id FROM activities WHERE title LIKE 'sintetis %%' ORDER BY id DESC LIMIT %(n)s)
+"""
+REGISTER = """
+INSERT INTO assets (activity_id, tenant, title, kind, criteria, value, geom, handover_date, service_life_years,
+                    created_by)
+SELECT a.id, a.tenant, a.title, a.kind, a.criteria, a.cost, a.geom,
+       make_date(2012 + (a.id %% 14)::int, 1 + (a.id %% 12)::int, 1), coalesce(k.service_life_years, 1), 'bench'
+FROM activities a JOIN activity_kinds k ON k.code = a.kind
+WHERE a.stage = 'serah_terima' AND NOT EXISTS (SELECT 1 FROM assets s WHERE s.activity_id = a.id)
+"""
+
+
+def grow_assets(conn: psycopg.Connection, size: int) -> float:
+    have = conn.execute("SELECT count(*) FROM assets").fetchone()[0]
+    if have >= size:
+        return 0.0
+    started = time.perf_counter()
+    conn.execute(GENERATE, {"n": size - have, "seed": size + 1})  # fresh rows, then hand the newest over
+    conn.execute(HAND_OVER, {"n": size - have})
+    conn.execute(REGISTER, {})
+    conn.execute("ANALYZE activities")
+    conn.execute("ANALYZE assets")
     conn.commit()
     return time.perf_counter() - started
 
@@ -218,6 +252,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--probes", type=int, default=1000)
     parser.add_argument("--bulk", type=int, default=10000)
+    parser.add_argument("--assets-ratio", type=float, default=1.0, help="assets per live activity (default 1)")
     args = parser.parse_args()
     if not DESA.exists():
         sys.exit(f"{DESA} not found (needs ../shared/data)")
@@ -226,11 +261,13 @@ def main() -> None:
     with psycopg.connect(url) as conn:
         load_desa(conn)
         if conn.execute("SELECT count(*) FROM activities").fetchone()[0] > sizes[0]:
-            conn.execute("TRUNCATE activities CASCADE")  # each run grows from empty, size by size
+            conn.execute("TRUNCATE activities, assets CASCADE")  # each run grows from empty, size by size
             conn.commit()
         for size in sizes:
             grew = grow_to(conn, size)
-            count = conn.execute("SELECT count(*) FROM activities").fetchone()[0]
+            grew_assets = grow_assets(conn, int(size * args.assets_ratio))
+            count = conn.execute("SELECT count(*) FROM activities WHERE stage <> 'serah_terima'").fetchone()[0]
+            assets = conn.execute("SELECT count(*) FROM assets").fetchone()[0]
             sample = probes(conn, args.probes)
             bare, bare_blocked = bare_latencies(conn, sample)
             server, port = start_server(url)
@@ -240,7 +277,8 @@ def main() -> None:
             finally:
                 server.terminate()
                 server.wait(timeout=30)
-            print(f"\n{count:,} existing activities (generated in {grew:.1f} s); {len(sample)} probes, "
+            print(f"\n{count:,} live activities (generated in {grew:.1f} s) + {assets:,} assets ({grew_assets:.1f} s); "
+                  f"{len(sample)} probes, "
                   f"{bare_blocked} blocked (bare) / {http_blocked} (HTTP)")
             print(f"  bare PostGIS query  p50 {statistics.median(bare):6.2f} ms  p99 {percentile(bare, 0.99):6.2f} ms")
             http_p99 = percentile(http, 0.99)

@@ -20,6 +20,7 @@ from data import data_path
 from geo.errors import Conflict, Forbidden, InvalidInput, NotFound
 from layers.accounts.access import Principal
 from layers.db.rows import column_names, one
+from layers.planning.assets import register_asset
 from layers.planning.overlap import check_overlap, lock_area
 
 PROGRESS_STEPS = (0, 50, 100)
@@ -131,6 +132,8 @@ def apply_transition(
             [activity_id, principal.username, principal.role, action, activity["stage"], stage,
              activity["status"], status, new_progress, reason],
         )
+        if stage == "serah_terima" and activity["stage"] != "serah_terima":  # handed over: now an asset (0011)
+            register_asset(conn, activity_id, actor=principal.username)
     return {"id": activity_id, "stage": stage, "status": status, "progress": new_progress,
             "before": {k: activity[k] for k in ("stage", "status", "progress")}}
 

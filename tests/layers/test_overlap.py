@@ -60,7 +60,9 @@ def test_a_continuation_end_to_end_is_collaboration(conn, medan):
 @pytest.mark.parametrize(
     ("change", "blocked"),
     [
-        ({"year_start": 2026}, False),  # another fiscal year
+        ({"year_start": 2026}, True),  # the next fiscal year on the same segment (issue 12: adjacent years)
+        ({"year_start": 2024}, True),  # the year before
+        ({"year_start": 2027}, False),  # two years on: another fiscal year
         ({"year_start": 2024, "year_end": 2026}, True),  # a span covering the year
         ({"kind": "drainase"}, False),  # a drain along the road addresses other criteria
         ({"kind": "jalan_rabat_beton"}, True),  # another road surface: same criteria 2a/2b

@@ -19,6 +19,7 @@ NAMES = (
     "note_all_dirty",
     "kotaku_utm_srid",
     "kotaku_overlap",
+    "overlap_candidates",
 )
 
 
