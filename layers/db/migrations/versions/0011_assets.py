@@ -11,7 +11,7 @@ from alembic import op
 from layers.db.sql import load_sql
 
 revision = "0011"
-down_revision = "0010"
+down_revision = "0008"  # 0009 and 0010 were reserved for work that needed no migration
 branch_labels = None
 depends_on = None
 
