@@ -78,7 +78,7 @@ def test_code_list_is_national():
 def crosswalk_file(path: Path):
     frame = pyogrio.read_dataframe(path)
     numbers = list(range(1, len(frame) + 1))
-    return crosswalk(numbers, [bps_digits(v) for v in frame["KDEBPS"]], list(frame["NAMOBJ"]))
+    return crosswalk(numbers, [bps_digits(v) or "" for v in frame["KDEBPS"]], list(frame["NAMOBJ"]))
 
 
 def test_medan_bps_file_gets_every_kemendagri_code(tmp_path):
