@@ -31,15 +31,19 @@ def configured_url() -> str | None:
 
 
 def connect(url: str, **kwargs):
-    return db_connection.connect(url, app_role=current_settings().app_role, **kwargs)
+    settings = current_settings()
+    return db_connection.connect(url, app_role=settings.app_role, app_database_url=settings.app_database_url,
+                                 **kwargs)
 
 
 def migrate(url: str | None = None) -> str:
-    return schema.migrate(url or database_url(), current_settings().app_role)
+    settings = current_settings()
+    return schema.migrate(url or database_url(), settings.app_role, settings.app_database_url)
 
 
 def reset(url: str | None = None) -> str:
-    return schema.reset(url or database_url(), current_settings().app_role)
+    settings = current_settings()
+    return schema.reset(url or database_url(), settings.app_role, settings.app_database_url)
 
 
 def cluster() -> Cluster:

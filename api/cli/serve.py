@@ -21,10 +21,16 @@ def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on"),
     from api.server import run_server
 
     _check_port_free(host, port)
+    from layers.db.connection import resolve_app_login
+
     url = database_url()
     revision = migrate(url)
+    settings = current_settings()
+    # The server processes get the app's own login only (never the owner's password) when it may log in.
+    login = resolve_app_login(url, settings.app_role, settings.app_database_url)
     out.print(f"database ready (schema {revision}); serving on http://{host}:{port}  (API docs: /docs)")
-    run_server(url, host, port, workers=workers, access_log=access_log, settings=current_settings())
+    run_server(login.url if login.own else url, host, port, workers=workers, access_log=access_log,
+               settings=settings)
 
 
 def _check_port_free(host: str, port: int) -> None:

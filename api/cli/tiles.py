@@ -32,7 +32,7 @@ def tile_command(
     from psycopg_pool import AsyncConnectionPool
 
     from layers.accounts.access import PUBLIC, cli_principal
-    from layers.db.connection import app_role_kwargs
+    from layers.db.connection import resolve_app_login
     from layers.serving.cache import TileCache
     from layers.serving.versions import VersionReader
     from maps.exports.atomic import atomic_output
@@ -42,9 +42,10 @@ def tile_command(
     migrate(url)
 
     async def run() -> Any:
-        role = app_role_kwargs(url, current_settings().app_role)
-        async with AsyncConnectionPool(url, min_size=1, max_size=1, open=False,
-                                       kwargs={"autocommit": True, **role}) as pool:
+        settings = current_settings()
+        login = resolve_app_login(url, settings.app_role, settings.app_database_url)
+        async with AsyncConnectionPool(login.url, min_size=1, max_size=1, open=False,
+                                       kwargs={"autocommit": True, **login.kwargs}) as pool:
             return await answer_tile(pool, TileCache(0), VersionReader(pool), collection, z, x, y,
                                      PUBLIC if public else cli_principal(), tenant=tenant, png=png, style=style)
 

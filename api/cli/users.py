@@ -31,7 +31,8 @@ def _with_connection(action: Callable[..., Any]) -> Any:
     migrate(url)
 
     async def run() -> Any:
-        async with await connect_async(url, autocommit=True, app_role=current_settings().app_role) as conn:
+        async with await connect_async(url, autocommit=True, app_role=current_settings().app_role,
+                                       app_database_url=current_settings().app_database_url) as conn:
             return await action(conn)
 
     return asyncio.run(run())

@@ -25,10 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from geo.errors import ServiceUnavailable
+from layers.db.passwords import app_password
 from layers.settings import Settings, project_root
 
 SERVICE_USER = "postgres"  # who runs the server binaries when we are root
-DB_USER = "kotaku"
+DB_USER = "kotaku"  # the owner: superuser of the private cluster, runs the migrations
+APP_ROLE = Settings.model_fields["app_role"].default  # the app's own login (made by `kotaku db migrate`)
 SERVER_SETTINGS = {
     "listen_addresses": "'127.0.0.1'",
     "max_connections": "200",
@@ -116,8 +118,9 @@ class Cluster:
     """
 
     def __init__(self, var_dir: Path | None = None, database: str = "kotaku", fast: bool = False,
-                 pg_bin: Path | None = None):
+                 pg_bin: Path | None = None, app_role: str = APP_ROLE):
         self.var_dir = Path(var_dir or default_var_dir()).resolve()
+        self.app_role = app_role
         self.database = database
         self.fast = fast
         self.pg_bin = pg_bin
@@ -127,7 +130,7 @@ class Cluster:
     @classmethod
     def from_settings(cls, settings: Settings) -> Cluster:
         """The app's cluster: under KOTAKU_VAR (default <checkout>/var), binaries from KOTAKU_PG_BIN."""
-        return cls(settings.var_dir, pg_bin=settings.pg_bin)
+        return cls(settings.var_dir, pg_bin=settings.pg_bin, app_role=settings.app_role)
 
     # -- paths and state -------------------------------------------------------------------------
     @property
@@ -172,6 +175,22 @@ class Cluster:
             raise ServiceUnavailable("the local database cluster is not initialised: run 'kotaku db up'")
         port = self._running_port() or state["port"]
         return f"postgresql://{DB_USER}:{state['password']}@127.0.0.1:{port}/{database or self.database}"
+
+    def app_url(self, database: str | None = None) -> str:
+        """The URL of the app's own login (role `app_role`, its password beside the owner's in cluster.json)."""
+        state = self._state()
+        if not state:
+            raise ServiceUnavailable("the local database cluster is not initialised: run 'kotaku db up'")
+        port = self._running_port() or state["port"]
+        password = app_password(state["password"], self.app_role)
+        return f"postgresql://{self.app_role}:{password}@127.0.0.1:{port}/{database or self.database}"
+
+    def _note_app_login(self) -> None:
+        """Keep the app login's user and password in cluster.json (mode 600) beside the owner's, for psql users."""
+        state = self._state()
+        password = app_password(state["password"], self.app_role)
+        if state.get("app_user") != self.app_role or state.get("app_password") != password:
+            self._save_state({**state, "app_user": self.app_role, "app_password": password})
 
     # -- running the server binaries -------------------------------------------------------------
     def _run(self, args: list[str], check: bool = True) -> subprocess.CompletedProcess:
@@ -268,6 +287,7 @@ class Cluster:
             if self._running_port() is None:
                 self._start()
             self._ensure_database()
+            self._note_app_login()
         return self.status()
 
     def _start(self) -> None:

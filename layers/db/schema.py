@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import logging
 from pathlib import Path
 
 import psycopg
@@ -10,9 +11,11 @@ from psycopg import sql
 
 from data import data_path
 from layers.db.accounts_repair import repair_skipped_accounts
+from layers.db.app_login import ensure_app_login
 from layers.db.connection import APP_ROLE, connect, ensure_extensions, sqlalchemy_url
 from layers.db.rows import one
 
+logger = logging.getLogger("kotaku.db")
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 REFERENCE_TABLES = {  # table -> (file, columns stored as arrays)
     "roles": ("roles.csv", ()),
@@ -92,10 +95,12 @@ def current_revision(conn: psycopg.Connection) -> str | None:
     return row[0] if row else None
 
 
-def migrate(url: str, app_role: str = APP_ROLE) -> str:
+def migrate(url: str, app_role: str = APP_ROLE, app_database_url: str | None = None) -> str:
     """Bring the schema to the newest revision and seed reference tables; returns the revision.
 
-    `app_role` is the role the app works as (setting KOTAKU_APP_ROLE): created and granted by migration 0002."""
+    `app_role` is the role the app works as (setting KOTAKU_APP_ROLE): created and granted by migration 0002,
+    hardened by 0006, and given its own login here (KOTAKU_APP_DATABASE_URL's password, else derived from the
+    owner's) where the owner may; where it may not, a warning says what to ask the administrator for."""
     with connect(url, autocommit=True, owner=True) as conn:
         ensure_extensions(conn)
         repair_skipped_accounts(conn, app_role)
@@ -103,6 +108,7 @@ def migrate(url: str, app_role: str = APP_ROLE) -> str:
     if at_head:  # the common case on every command: skip Alembic's start-up
         with connect(url, owner=True) as conn:
             seed_reference(conn)
+        _app_login(url, app_role, app_database_url)
         return head_revision()
     from alembic import command
     from alembic.runtime.migration import MigrationContext
@@ -121,10 +127,18 @@ def migrate(url: str, app_role: str = APP_ROLE) -> str:
         raise RuntimeError("alembic upgrade to head left the database without a revision")
     with connect(url, owner=True) as conn:
         seed_reference(conn)
+    _app_login(url, app_role, app_database_url)
     return revision
 
 
-def reset(url: str, app_role: str = APP_ROLE) -> str:
+def _app_login(url: str, app_role: str, app_database_url: str | None) -> None:
+    with connect(url, autocommit=True, owner=True) as conn:
+        state = ensure_app_login(conn, url, app_role, app_database_url)
+    if not state.ok:
+        logger.warning("%s", state.message)
+
+
+def reset(url: str, app_role: str = APP_ROLE, app_database_url: str | None = None) -> str:
     """Drop every kotaku table and migrate again: all data is lost."""
     from alembic import command
     from sqlalchemy import create_engine
@@ -137,7 +151,7 @@ def reset(url: str, app_role: str = APP_ROLE) -> str:
             command.downgrade(config, "base")
     finally:
         engine.dispose()
-    return migrate(url, app_role)
+    return migrate(url, app_role, app_database_url)
 
 
 def seed_reference(conn: psycopg.Connection) -> dict[str, int]:
