@@ -32,6 +32,9 @@ class Settings(BaseSettings):
         default=None, description="Folder of the PostgreSQL server binaries (initdb, pg_ctl)")
     app_role: str = Field(
         default="kotaku_app", min_length=1, description="Database role the app's connections work as")
+    app_database_url: str | None = Field(
+        default=None, description="The app's own login (user = app_role); unset: derived from the owner's, or "
+                                  "the owner switching role (with a warning)")
     pool_timeout_s: float = Field(
         default=30, gt=0, description="Seconds a request waits for a pooled database connection (then 503)")
     tile_cache_mb: float = Field(
@@ -46,7 +49,7 @@ class Settings(BaseSettings):
     serve_loop: Literal["auto", "asyncio", "uvloop"] = Field(
         default="auto", description="Event loop of kotaku serve (auto: uvloop when installed)")
 
-    @field_validator("database_url", "var", "pg_bin", "attachments", mode="before")
+    @field_validator("database_url", "app_database_url", "var", "pg_bin", "attachments", mode="before")
     @classmethod
     def _empty_is_unset(cls, value):
         return None if isinstance(value, str) and not value.strip() else value
