@@ -21,12 +21,12 @@ from layers.settings import Settings
 from tests.two_tenants import seed
 
 KEPLING = Principal(role="kepling", username="kepling1", tenant="12.71", area_code="12.71.01.1001/RT 03")
-ROAD = {"type": "LineString", "coordinates": [[98.6300, 3.5300], [98.6318, 3.5300]]}
+ROAD: list[tuple[float, float]] = [(98.6300, 3.5300), (98.6318, 3.5300)]  # a road inside the seeded kelurahan
 
 
 def proposal(n: int) -> dict:
     """A road proposal inside the seeded kelurahan; `n` moves it north so no two overlap."""
-    line = [[lon, lat + n * 0.002] for lon, lat in ROAD["coordinates"]]
+    line = [[lon, lat + n * 0.002] for lon, lat in ROAD]
     return {"type": "Feature", "geometry": {"type": "LineString", "coordinates": line},
             "properties": {"title": f"Paving jalan {n}", "kind": "jalan_paving", "year_start": 2025,
                            "program": "REGULER", "funding_source": "APBD_KABKOTA", "proposer_area": "RT 03",

@@ -100,10 +100,10 @@ def test_the_old_way_is_what_reset_role_undoes(empty_db):
     """Why: the owner switching role (the fallback, and the way before) gives the owner back to injected SQL with
     SET ROLE NONE (RESET ROLE returns to the start-up `-c role`, but the session user is the owner)."""
     fallback = owner_fallback(empty_db, APP_ROLE, "test")
-    with psycopg.connect(fallback.url, autocommit=True, **fallback.kwargs) as conn:
-        assert conn.execute("SELECT current_user").fetchone()[0] == APP_ROLE
+    with psycopg.connect(fallback.url, autocommit=True, options=fallback.kwargs["options"]) as conn:
+        assert conn.execute("SELECT current_user").fetchall() == [(APP_ROLE,)]
         conn.execute("SET ROLE NONE")
-        user, session_user = conn.execute("SELECT current_user, session_user").fetchone()
+        [(user, session_user)] = conn.execute("SELECT current_user, session_user").fetchall()
         assert user == session_user != APP_ROLE  # the owner again (the test cluster's: a superuser)
 
 
