@@ -95,9 +95,14 @@ class CodeList:
         self.levels[code] = level
         self.children[parent][region_key(name, level)].append(code)
 
+    _below: dict[tuple[str, str], Counter[str]] = field(default_factory=dict)
+
     def descendant_keys(self, code: str, level: str) -> Counter[str]:
-        """Name keys of the regions of `level` below `code` (counted)."""
+        """Name keys of the regions of `level` below `code` (counted; kept for the next call)."""
+        if (code, level) in self._below:
+            return self._below[code, level]
         keys: Counter[str] = Counter()
+        self._below[code, level] = keys
         frontier = [code]
         while frontier:
             nxt = []
@@ -184,8 +189,14 @@ def crosswalk(
     by_bps = {m.bps_code: m for m in matches}
     parents: dict[str, str | None] = {}
 
+    below: dict[tuple[str, str], Counter[str]] = {}
+    for m in matches:  # the file's name keys under every BPS prefix, per level
+        for digits in (2, 4, 7):
+            if len(m.bps_code) > digits:
+                below.setdefault((m.bps_code[:digits], m.level), Counter())[region_key(m.name, m.level)] += 1
+
     def keys_below(prefix: str, level: str) -> Counter[str]:
-        return Counter(region_key(m.name, level) for m in matches if m.level == level and m.bps_code.startswith(prefix))
+        return below.get((prefix, level), Counter())
 
     def resolve(prefix: str) -> str | None:
         """The Kemendagri code of a BPS prefix (2, 4 or 7 digits), or None when it cannot be told."""
