@@ -50,7 +50,13 @@ async def current_principal(request: Request) -> Principal:
     return principal
 
 
-async def _authenticate(request: Request) -> Principal:
+async def identify(request: Request) -> Principal:
+    """Who is calling, from the headers alone (never the body: no CSRF check, which may read a form field). The
+    limits middleware (api/limits.py) uses it to refuse an anonymous write before its body is read."""
+    return await _authenticate(request, check_csrf=False)
+
+
+async def _authenticate(request: Request, *, check_csrf: bool = True) -> Principal:
     request.state.session_id = None
     header = request.headers.get("authorization")
     if header is not None:
@@ -69,7 +75,7 @@ async def _authenticate(request: Request) -> Principal:
         found = await resolve(conn, session, "session")
     if found is None:
         return PUBLIC  # an ended session: the visitor is anonymous again
-    if request.method not in SAFE_METHODS:
+    if check_csrf and request.method not in SAFE_METHODS:
         await _check_csrf(request, session)
     request.state.session_id = found[1]
     return found[0]

@@ -14,6 +14,7 @@ from geo.errors import (
     NotFound,
     ServiceUnavailable,
     TooLarge,
+    TooManyRequests,
     Unauthorized,
     UnsupportedFormat,
 )
@@ -27,6 +28,7 @@ HTTP_STATUS: list[tuple[type[KotakuError], int]] = [
     (Forbidden, 403),
     (NotFound, 404),
     (Conflict, 409),
+    (TooManyRequests, 429),
     (ServiceUnavailable, 503),
 ]
 # The database is down, restarting, refusing connections, or the pool cannot get one in time: raised by psycopg
@@ -45,6 +47,7 @@ EXIT_CODE: list[tuple[type[KotakuError], int]] = [
     (Conflict, 4),
     (Unauthorized, 5),
     (Forbidden, 5),
+    (TooManyRequests, 6),
     (ServiceUnavailable, 6),
 ]
 

@@ -85,7 +85,9 @@ class CatchAllMiddleware:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KotakuError)
     async def kotaku_error(request: Request, error: KotakuError) -> JSONResponse:
-        return JSONResponse(error.as_dict(), status_code=http_status(error))
+        retry = getattr(error, "retry_after", None)
+        return JSONResponse(error.as_dict(), status_code=http_status(error),
+                            headers={"Retry-After": str(retry)} if retry else None)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError) -> JSONResponse:

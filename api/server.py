@@ -23,6 +23,8 @@ from uvicorn.supervisors import Multiprocess
 
 from api.app import create_app
 from api.logs import configure_logging
+from api.protocols import CONFIG_ATTRIBUTE as HEADER_TIMEOUT_ATTRIBUTE
+from api.protocols import protocol_class
 from layers.db.connection import database_url as resolve_database_url
 from layers.settings import Settings
 
@@ -56,7 +58,10 @@ def run_server(database_url: str, host: str, port: int, workers: int = 1, access
     factory = functools.partial(app_factory, database_url, settings, access_log)
     config = uvicorn.Config(factory, factory=True, host=host, port=port, workers=workers,
                             log_config=None, log_level=settings.log_level.lower(), access_log=False,
-                            loop=settings.serve_loop)
+                            loop=settings.serve_loop, http=protocol_class(),
+                            timeout_keep_alive=settings.keep_alive_s)
+    # slow or half-sent headers are cut after this (api/protocols.py; workers get it with the config)
+    setattr(config, HEADER_TIMEOUT_ATTRIBUTE, settings.header_timeout_s)
     if workers <= 1:
         uvicorn.Server(config).run()
         return

@@ -13,10 +13,11 @@ from typing import Any
 class KotakuError(Exception):
     code = "error"
 
-    def __init__(self, message: str, details: Any = None):
+    def __init__(self, message: str, details: Any = None, *, retry_after: int | None = None):
         super().__init__(message)
         self.message = message
         self.details = details
+        self.retry_after = retry_after  # seconds, when trying again later may work (HTTP: Retry-After)
 
     def as_dict(self) -> dict[str, Any]:
         return {"code": self.code, "description": self.message, "details": self.details}
@@ -50,6 +51,12 @@ class Unauthorized(KotakuError):
 
 class Forbidden(KotakuError):
     code = "forbidden"
+
+
+class TooManyRequests(KotakuError):
+    """Too many attempts (logins) in a while: try again after `retry_after` seconds."""
+
+    code = "too_many_requests"
 
 
 class ServiceUnavailable(KotakuError):

@@ -48,6 +48,28 @@ class Settings(BaseSettings):
         default="text", description="text (human-readable lines) or json (JSON lines)")
     serve_loop: Literal["auto", "asyncio", "uvloop"] = Field(
         default="auto", description="Event loop of kotaku serve (auto: uvloop when installed)")
+    body_max_mb: float = Field(
+        default=1, gt=0, description="Largest request body of a write (JSON), in MB; larger is 413 unread")
+    upload_max_mb: float = Field(
+        default=50, gt=0, description="Largest photo/video upload request, in MB (413 unread beyond)")
+    login_body_max_kb: float = Field(
+        default=16, gt=0, description="Largest login request body, in KB")
+    header_timeout_s: float = Field(
+        default=10, gt=0, description="Seconds a client has to send a request's headers (then cut)")
+    body_timeout_s: float = Field(
+        default=30, gt=0, description="Seconds a request body may stall between chunks (then 408)")
+    keep_alive_s: int = Field(
+        default=5, ge=1, description="Seconds an idle keep-alive connection stays open")
+    export_concurrency: int = Field(
+        default=2, ge=1, description="Exports written at once per server process")
+    export_wait_s: float = Field(
+        default=5, ge=0, description="Seconds an export waits for a free slot before 503 + Retry-After")
+    login_max_failures: int = Field(
+        default=5, ge=1, description="Failed logins of one account within the window before 429")
+    login_max_failures_address: int = Field(
+        default=20, ge=1, description="Failed logins from one address within the window before 429")
+    login_window_s: float = Field(
+        default=900, gt=0, description="Window of the login limits, in seconds")
 
     @field_validator("database_url", "app_database_url", "var", "pg_bin", "attachments", mode="before")
     @classmethod

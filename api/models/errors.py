@@ -26,6 +26,7 @@ ERROR_STATUSES: dict[int, str] = {
     409: "Konflik (conflict) dengan keadaan data saat ini",
     413: "Terlalu besar (too large)",
     415: "Format tidak didukung (unsupported format)",
+    429: "Terlalu banyak percobaan (too many requests): coba lagi setelah Retry-After detik",
     503: "Layanan tidak tersedia (unavailable): basis data tidak dapat dihubungi",
 }
 

@@ -14,9 +14,10 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import current_principal
 from api.deps import connection, sync_connection
 from api.models import ConflictReport, OverlapVerdict, SavedActivity, error_responses
-from geo.errors import InvalidInput
+from geo.errors import InvalidInput, TooLarge
 from layers.accounts.access import Principal
 from layers.planning import proposals
+from layers.planning.attachments import MAX_PHOTO_BYTES, MAX_VIDEO_BYTES, sniff
 
 router = APIRouter(tags=["usulan"])
 ITEMS = "/collections/activities/items"
@@ -51,6 +52,12 @@ def _geometry(feature: ActivityFeature) -> shapely.Geometry | None:
         return shapely.from_geojson(_json(feature.geometry))
     except (shapely.errors.GEOSException, ValueError, TypeError) as error:
         raise InvalidInput(f"geometry is not valid GeoJSON: {error}") from None
+
+
+def upload_limit(head: bytes, file_name: str) -> int:
+    """The most bytes a file of this type may have (its type read from its first bytes)."""
+    media_type, _ = sniff(head)
+    return MAX_VIDEO_BYTES if media_type.startswith("video/") else MAX_PHOTO_BYTES
 
 
 def _json(value: Any) -> str:
@@ -137,6 +144,12 @@ def links(activity_id: int, principal: Principal = Depends(current_principal),
              responses=error_responses(400, 401, 403, 404, 413, 415, 503))
 async def upload(request: Request, activity_id: int, file: UploadFile = File(...),
                  principal: Principal = Depends(current_principal), conn=Depends(sync_connection)) -> dict:
-    content = await file.read(proposals.MAX_UPLOAD_BYTES + 1)
+    # The request was held to KOTAKU_UPLOAD_MAX_MB before it was read (api/limits.py) and the multipart parser spooled
+    # the file to a temporary file; only a file within its type's limit (10 MB a photo) is read into memory.
+    limit = upload_limit(await file.read(16), file.filename or "foto")
+    if file.size is not None and file.size > limit:
+        raise TooLarge(f"{file.filename or 'foto'}: {file.size / 1e6:.1f} MB is over the {limit // 2**20} MB limit")
+    await file.seek(0)
+    content = await file.read(limit + 1)
     return await run_in_threadpool(proposals.attach_file, conn, principal, activity_id, file.filename or "foto",
                                    content, settings=request.app.state.settings)

@@ -15,7 +15,8 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from api.auth import CSRF_FIELD, SESSION_COOKIE, current_principal, session_csrf_token
-from geo.errors import Forbidden, InvalidInput, Unauthorized, UnsupportedFormat
+from geo.errors import Forbidden, InvalidInput, TooManyRequests, Unauthorized, UnsupportedFormat
+from layers.accounts import throttle
 from layers.accounts.access import Principal
 from layers.accounts.users import SESSION_HOURS, login, logout
 
@@ -37,6 +38,12 @@ _LOGIN_BODY = {
         },
     }
 }
+
+
+def login_limits(request: Request) -> throttle.LoginLimits:
+    settings = request.app.state.settings
+    return throttle.LoginLimits(settings.login_max_failures, settings.login_max_failures_address,
+                                settings.login_window_s)
 
 
 def _safe_next(target: str | None) -> str:
@@ -83,7 +90,9 @@ async def login_page(request: Request, next: str | None = None) -> HTMLResponse:
 
 @router.post("/login", summary="Masuk: sesi (cookie) untuk halaman", openapi_extra=_LOGIN_BODY,
              responses={200: {"description": "JSON login: the user and the session's CSRF token"},
-                        303: {"description": "form login: to `next`"}, 401: {"description": "wrong name/password"}})
+                        303: {"description": "form login: to `next`"}, 401: {"description": "wrong name/password"},
+                        429: {"description": "too many failed logins of the account or from the address "
+                                             "(Retry-After)"}})
 async def login_route(request: Request) -> Response:
     content_type = request.headers.get("content-type", "")
     secure = request.url.scheme == "https"
@@ -108,8 +117,19 @@ async def login_route(request: Request) -> Response:
     else:
         raise UnsupportedFormat("log in with a form (application/x-www-form-urlencoded) or JSON (application/json)")
 
+    limits = login_limits(request)
+    address = request.client.host if request.client else "-"
     async with request.app.state.pool.connection() as conn:
+        try:
+            attempt = await throttle.begin(conn, username, address, limits)  # 429 before the password is checked
+        except TooManyRequests as refused:
+            if not as_form:
+                raise
+            page = _page_with_csrf(next_path, refused.message, username, status=429, secure=secure)
+            page.headers["Retry-After"] = str(refused.retry_after)
+            return page
         result = await login(conn, username, password)
+        await throttle.finish(conn, attempt, result is not None, limits)
     if result is None:
         if as_form:
             return _page_with_csrf(next_path, WRONG, username, status=401, secure=secure)

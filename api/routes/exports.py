@@ -13,6 +13,7 @@ from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from api.auth import current_principal
+from api.models import error_responses
 from layers.accounts.access import Principal
 from layers.values.codes import tenant_code
 from maps.exports import FORMATS, MEDIA_TYPES, check_format, collect, file_name, write_bundle
@@ -27,7 +28,7 @@ def export_index() -> dict:
 
 
 @router.get("/exports/keterpaduan.{fmt}", summary="Ekspor keterpaduan program satu kab/kota",
-            response_class=FileResponse)
+            response_class=FileResponse, responses=error_responses(400, 401, 403, 503))
 def export_keterpaduan_file(
     request: Request,
     fmt: str,
@@ -37,15 +38,19 @@ def export_keterpaduan_file(
 ) -> FileResponse:
     fmt = check_format("shp" if fmt.lower() == "shp.zip" else fmt)
     code = tenant_code(tenant)
-    # the connection goes back to the pool before the (slower) drawing and writing
-    with request.app.state.sync_pool.connection() as conn:
-        bundle = collect(conn, code, principal, decree=decree)
-    folder = Path(tempfile.mkdtemp(prefix="kotaku-export-"))
-    try:
-        name = file_name(code, fmt)
-        write_bundle(bundle, fmt, folder / name)
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
+    # at most KOTAKU_EXPORT_CONCURRENCY exports hold their rows and drawing in memory at once (api/limits.py);
+    # the finished file is streamed from disk outside the slot
+    with request.app.state.export_slots.slot():
+        # the connection goes back to the pool before the (slower) drawing and writing
+        with request.app.state.sync_pool.connection() as conn:
+            bundle = collect(conn, code, principal, decree=decree)
+        folder = Path(tempfile.mkdtemp(prefix="kotaku-export-"))
+        try:
+            name = file_name(code, fmt)
+            write_bundle(bundle, fmt, folder / name)
+            del bundle
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
     return FileResponse(folder / name, media_type=MEDIA_TYPES[fmt], filename=name,
                         background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))

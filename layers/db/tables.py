@@ -276,7 +276,9 @@ activity_kinds = Table(
     Column("line_min_shared_share", Double, nullable=False, server_default=text("0.2")),
     Column("polygon_min_shared_share", Double, nullable=False, server_default=text("0.1")),
     Column("point_radius_m", Double, nullable=False, server_default=text("25")),
+    Column("max_vertices", Integer),  # 0007: most vertices a geometry of this kind may have (NULL: by type)
     CheckConstraint("geometry_type IN ('point', 'line', 'polygon')", name="activity_kinds_geometry_type_check"),
+    CheckConstraint("max_vertices > 0", name="activity_kinds_max_vertices_check"),
     # 0011: umur layanan, placeholder years per kind (KOTAKU brief section 10) that a city may change
     Column("service_life_years", Integer),
     CheckConstraint("service_life_years > 0", name="activity_kinds_service_life_years_check"),
@@ -540,6 +542,19 @@ api_tokens = Table(
     Column("revoked_at", TIMESTAMPTZ),
     CheckConstraint("kind IN ('token', 'session')", name="api_tokens_kind_check"),
     Index("api_tokens_user_idx", "user_id", postgresql_where=text("revoked_at IS NULL")),
+)
+
+# Login attempts (0007): the login limits count failures per account and per address in a window, here so that
+# every worker and host shares them. succeeded NULL: the password is being checked (counts as a failure).
+login_attempts = Table(
+    "login_attempts", metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("at", TIMESTAMPTZ, nullable=False, server_default=func.clock_timestamp()),
+    Column("username", Text, nullable=False),
+    Column("address", Text, nullable=False),
+    Column("succeeded", Boolean),
+    Index("login_attempts_username_idx", "username", "at"),
+    Index("login_attempts_address_idx", "address", "at"),
 )
 
 # Append-only and hash-chained: the app role may not UPDATE/DELETE/TRUNCATE it, a trigger refuses UPDATE/DELETE.
