@@ -5,9 +5,11 @@ work again without restarting the app (its pools check connections and reconnect
 from __future__ import annotations
 
 import math
+import os
 import time
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
@@ -18,6 +20,7 @@ from layers.accounts.access import Principal
 from layers.db.cluster import Cluster
 from layers.db.schema import migrate
 from layers.settings import Settings
+from tests.e2e.servers import free_port, start, stop, wait_healthy
 from tests.two_tenants import seed
 
 KEPLING = Principal(role="kepling", username="kepling1", tenant="12.71", area_code="12.71.01.1001/RT 03")
@@ -98,3 +101,33 @@ def test_the_private_cluster_keeps_the_app_login_beside_the_owners(cluster: Clus
     with psycopg.connect(cluster.app_url()) as conn:
         assert conn.execute("SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user"
                             ).fetchone() == ("kotaku_app", False)
+
+
+def test_kotaku_serve_logs_in_as_the_app_role_and_comes_back_after_a_restart(tmp_path: Path):
+    """A real `kotaku serve` on its own private cluster: its connections are the app role's (never the owner's),
+    a restart of PostgreSQL is 503 while it lasts and 200 afterwards, the server process untouched."""
+    var = tmp_path / "var"
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "KOTAKU_DATABASE_URL")}
+    env.update(KOTAKU_VAR=str(var), KOTAKU_POOL_TIMEOUT_S="2", KOTAKU_LOG_LEVEL="ERROR")
+    port = free_port()
+    process = start(port, env=env)
+    cluster = Cluster(var_dir=var)
+    items = f"http://127.0.0.1:{port}/collections/slum-areas/items"
+    try:
+        wait_healthy(port, process)
+        assert httpx.get(items, timeout=10).status_code == 200
+        with psycopg.connect(cluster.url()) as conn:
+            users = {row[0] for row in conn.execute(
+                "SELECT usename FROM pg_stat_activity WHERE application_name LIKE 'kotaku%%' "
+                "AND datname = current_database()")}
+        assert users == {"kotaku_app"}
+        assert cluster.down()
+        outage = httpx.get(items, timeout=10)
+        assert outage.status_code == 503 and outage.json()["code"] == "database_unavailable"
+        cluster.up()
+        wait_healthy(port, process, timeout=30)
+        assert httpx.get(items, timeout=10).status_code == 200
+        assert process.poll() is None  # the same server process throughout
+    finally:
+        stop(process)
+        cluster.destroy()
