@@ -89,16 +89,16 @@ def import_slum_areas(
     areas = geodesic_area_ha(frame.geometry.values)
     _compare_stated_areas(rows, areas, fields, report)
     decree_number = decree or _decree_from_file(rows) or f"impor {Path(path).name}"
-    scheme_row = conn.execute("SELECT scheme FROM decrees WHERE tenant = %s AND number = %s",
-                              [tenant, decree_number]).fetchone()
-    levels = _stated_levels(frame, fields, scheme_row[0] if scheme_row else "permen14_2018", report)
     if report.errors:
         raise ImportFailed(report)
 
     progress("menulis ke PostGIS", 0, len(rows))
     wkb = shapely.to_wkb(frame.geometry.values, byte_order=1)
     principal = principal or cli_principal()
-    with conn.transaction(), conn.cursor() as cur:
+    with conn.transaction(), conn.cursor() as cur:  # the caller's transaction state is left as it was
+        cur.execute("SELECT scheme FROM decrees WHERE tenant = %s AND number = %s", [tenant, decree_number])
+        scheme_row = cur.fetchone()
+        levels = _stated_levels(frame, fields, scheme_row[0] if scheme_row else "permen14_2018", report)
         tenant_known = _check_within_tenant(cur, tenant, frame, report, boundary_tolerance_m)
         if report.errors:
             raise ImportFailed(report)
