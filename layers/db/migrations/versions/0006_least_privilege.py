@@ -1,8 +1,8 @@
 """Least privilege: the app role logs in by itself and holds nothing but its data rights (issue 15 item 3)
 
 Per database (this migration): nobody but the owner creates objects in the schema `public` or the database
-(CREATE revoked from PUBLIC when the owner may, and from the app role always), objects owned by the app role go
-to the owner. Per server (roles are cluster-wide): the app role is stripped of SUPERUSER, CREATEDB, CREATEROLE,
+(CREATE revoked from PUBLIC when the owner may, and from the app role always; the app role keeps CONNECT and
+TEMPORARY, which the imports' staging tables need), objects owned by the app role go to the owner. Per server (roles are cluster-wide): the app role is stripped of SUPERUSER, CREATEDB, CREATEROLE,
 REPLICATION, BYPASSRLS and of the server-file roles (pg_read_server_files, pg_write_server_files,
 pg_execute_server_program) where the owner may change that. Its LOGIN and password are set by
 layers/db/app_login.py when migrating (the password is the settings', not the schema's).
@@ -47,8 +47,10 @@ BEGIN
     EXECUTE format('REVOKE CREATE ON SCHEMA public FROM %I', app_role);
     BEGIN
         EXECUTE format('REVOKE CREATE ON DATABASE %I FROM PUBLIC, %I', current_database(), app_role);
+        -- what it needs of the database, even where PUBLIC lost it: to connect, and TEMP (imports stage rows there)
+        EXECUTE format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO %I', current_database(), app_role);
     EXCEPTION WHEN insufficient_privilege THEN
-        RAISE WARNING 'could not revoke CREATE on the database from "%"', app_role;
+        RAISE WARNING 'could not change the database privileges of "%"', app_role;
     END;
     -- Owner of nothing in this database (an app that owns a table may ALTER or DROP it).
     IF EXISTS (SELECT 1 FROM pg_class WHERE relowner = (SELECT oid FROM pg_roles WHERE rolname = app_role))
