@@ -2,9 +2,10 @@
 
 Per database (this migration): nobody but the owner creates objects in the schema `public` or the database
 (CREATE revoked from PUBLIC when the owner may, and from the app role always; the app role keeps CONNECT and
-TEMPORARY, which the imports' staging tables need), objects owned by the app role go to the owner. Per server (roles are cluster-wide): the app role is stripped of SUPERUSER, CREATEDB, CREATEROLE,
-REPLICATION, BYPASSRLS and of the server-file roles (pg_read_server_files, pg_write_server_files,
-pg_execute_server_program) where the owner may change that. Its LOGIN and password are set by
+TEMPORARY, which the imports' staging tables need), objects owned by the app role go to the owner. Per server
+(roles are cluster-wide): the app role is stripped of SUPERUSER, CREATEDB, CREATEROLE, REPLICATION, BYPASSRLS
+and of the server-file roles (pg_read_server_files, pg_write_server_files, pg_execute_server_program) where the
+owner may change that. Its LOGIN and password are set by
 layers/db/app_login.py when migrating (the password is the settings', not the schema's).
 
 Downgrade gives nothing back: these revokes only tighten. To undo by hand: GRANT CREATE ON SCHEMA public TO PUBLIC
