@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -70,10 +70,32 @@ class Settings(BaseSettings):
         default=20, ge=1, description="Failed logins from one address within the window before 429")
     login_window_s: float = Field(
         default=900, gt=0, description="Window of the login limits, in seconds")
+    prepare_threshold: int | None = Field(
+        default=5, ge=0, description="psycopg's prepare_threshold of the app's connections: a query is prepared "
+                                     "server-side after this many runs; none turns prepared statements off "
+                                     "(PgBouncer in transaction mode)")
+    storage: Literal["local", "s3"] = Field(
+        default="local", description="Where attachments are kept: local (the attachments folder) or s3")
+    s3_endpoint_url: str | None = Field(
+        default=None, description="S3-compatible endpoint (http://host:port); unset: the AWS default")
+    s3_bucket: str = Field(default="kotaku", min_length=1, description="Bucket of the attachments (storage=s3)")
+    s3_access_key_id: str | None = Field(default=None, description="S3 access key (storage=s3)")
+    s3_secret_access_key: SecretStr | None = Field(default=None, description="S3 secret key (storage=s3)")
+    s3_region: str = Field(default="us-east-1", min_length=1, description="S3 region name (storage=s3)")
 
     @field_validator("database_url", "app_database_url", "var", "pg_bin", "attachments", mode="before")
     @classmethod
     def _empty_is_unset(cls, value):
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("prepare_threshold", mode="before")
+    @classmethod
+    def _none_disables(cls, value):
+        return None if isinstance(value, str) and value.strip().lower() in ("none", "off") else value
+
+    @field_validator("s3_endpoint_url", "s3_access_key_id", "s3_secret_access_key", mode="before")
+    @classmethod
+    def _empty_s3_is_unset(cls, value):
         return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("log_level", "log_format", mode="before")

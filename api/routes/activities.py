@@ -153,3 +153,13 @@ async def upload(request: Request, activity_id: int, file: UploadFile = File(...
     content = await file.read(limit + 1)
     return await run_in_threadpool(proposals.attach_file, conn, principal, activity_id, file.filename or "foto",
                                    content, settings=request.app.state.settings)
+
+
+@router.get("/activities/{activity_id}/attachments/{attachment_id}", summary="Foto/video usulan (berkas)",
+            response_class=Response, responses=error_responses(401, 404, 503))
+def attachment(request: Request, activity_id: int, attachment_id: int,
+               principal: Principal = Depends(current_principal), conn=Depends(sync_connection)) -> Response:
+    media_type, content = proposals.attachment_content(conn, principal, activity_id, attachment_id,
+                                                       settings=request.app.state.settings)
+    # Named by content (SHA-256), so a file never changes; `private`: whether a caller may see it depends on who asks.
+    return Response(content, media_type=media_type, headers={"Cache-Control": "private, max-age=3600"})

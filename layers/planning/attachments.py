@@ -1,7 +1,7 @@
 """Photos and videos of an activity: evidence in the KPK spirit.
 
-Files are stored outside the database (under var/attachments or the KOTAKU_ATTACHMENTS setting, named by their
-SHA-256) with their checksum in
+Files are stored outside the database (layers/planning/storage.py: under var/attachments or the KOTAKU_ATTACHMENTS
+setting, or in an S3-compatible bucket with KOTAKU_STORAGE=s3; named by their SHA-256) with their checksum in
 activity_attachments. The type is read from the file's own bytes, never from its name or the client's header.
 A JPEG's EXIF position and time are read; a photo taken farther than the KOTAKU_PHOTO_MAX_DISTANCE_M setting
 (default 200 m) from the activity, or with no position at all, is flagged (kept, but shown as doubtful).
@@ -19,8 +19,9 @@ from pathlib import Path
 import psycopg
 from PIL import Image, UnidentifiedImageError
 
-from geo.errors import InvalidInput, TooLarge, UnsupportedFormat
+from geo.errors import InvalidInput, NotFound, TooLarge, UnsupportedFormat
 from layers.db.rows import one
+from layers.planning.storage import file_key, file_store, read_file
 from layers.settings import Settings
 
 MAX_FILES = 5
@@ -93,19 +94,14 @@ def attach(conn: psycopg.Connection, activity_id: int, file_name: str, content: 
     digest = hashlib.sha256(content).hexdigest()
     position = read_exif(content) if media_type.startswith("image/") else PhotoPosition()
     distance, flagged, reason = _evidence(conn, activity_id, position, settings.photo_max_distance_m)
-    path = settings.attachments_dir / digest[:2] / f"{digest}.{extension}"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        temporary = path.with_suffix(".part")
-        temporary.write_bytes(content)
-        temporary.replace(path)
+    location = file_store(settings).put(file_key(digest, extension), content, media_type)  # KOTAKU_STORAGE
     row = conn.execute(
         """
         INSERT INTO activity_attachments (activity_id, file_name, stored_path, media_type, size_bytes, sha256,
             taken_at, lon, lat, distance_m, flagged, flag_reason, uploaded_by)
         VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id
         """,
-        [activity_id, Path(file_name).name[:200], str(path), media_type, len(content), digest, position.taken_at,
+        [activity_id, Path(file_name).name[:200], location, media_type, len(content), digest, position.taken_at,
          position.lon, position.lat, distance, flagged, reason, uploaded_by],
     ).fetchone()
     row = one(row, "INSERT INTO activity_attachments ... RETURNING id")
@@ -113,6 +109,16 @@ def attach(conn: psycopg.Connection, activity_id: int, file_name: str, content: 
             "sha256": digest, "lon": position.lon, "lat": position.lat,
             "taken_at": position.taken_at.isoformat() if position.taken_at else None,
             "distance_m": distance, "flagged": flagged, "flag_reason": reason}
+
+
+def attachment_file(conn: psycopg.Connection, activity_id: int, attachment_id: int, *, settings: Settings
+                    ) -> tuple[str, bytes]:
+    """(media type, bytes) of one stored file of an activity, from wherever it was stored (any host can serve it)."""
+    row = conn.execute("SELECT media_type, stored_path FROM activity_attachments WHERE id = %s AND activity_id = %s",
+                       [attachment_id, activity_id]).fetchone()
+    if row is None:
+        raise NotFound(f"activity {activity_id} has no attachment {attachment_id}")
+    return row[0], read_file(row[1], settings)
 
 
 def _evidence(conn: psycopg.Connection, activity_id: int, position: PhotoPosition, max_distance_m: float):

@@ -14,7 +14,7 @@ from layers.accounts import audit
 from layers.accounts.access import Principal, row_filter
 from layers.accounts.permissions import Target, can, require
 from layers.planning.activities import UPDATE_SQL, Catalogue, check_inside_tenant, create_activity, parse_activity
-from layers.planning.attachments import MAX_VIDEO_BYTES, attach
+from layers.planning.attachments import MAX_VIDEO_BYTES, attach, attachment_file
 from layers.planning.overlap import check_overlap, check_overlap_async, lock_area
 from layers.planning.workflow import apply_transition, history
 from layers.settings import Settings
@@ -270,3 +270,10 @@ def attach_file(conn: psycopg.Connection, principal: Principal, activity_id: int
         audit.record(conn, principal, "activity.attach", "activities", activity_id, after=record,
                      tenant=row["tenant"])
     return record
+
+
+def attachment_content(conn: psycopg.Connection, principal: Principal, activity_id: int, attachment_id: int, *,
+                       settings: Settings) -> tuple[str, bytes]:
+    """(media type, bytes) of a photo or video of a proposal, for whoever may see the proposal (its public record)."""
+    _row(conn, principal, activity_id)  # NotFound when the caller may not see it
+    return attachment_file(conn, activity_id, attachment_id, settings=settings)
