@@ -18,6 +18,7 @@ from api.models.errors import ERROR_STATUSES, ErrorBody
 from api.pools import APPLICATION_NAME, RequestAsyncPool, RequestPool
 from api.routes import (
     activities,
+    assets,
     auth,
     catalogue,
     exports,
@@ -134,6 +135,7 @@ def create_app(database_url: str, settings: Settings | None = None, *, access_lo
     app.include_router(catalogue.router)  # before features: /collections/programs... are explicit paths
     app.include_router(features.router)
     app.include_router(activities.router)
+    app.include_router(assets.router)
     app.include_router(auth.router)
     app.include_router(users.router)
     app.include_router(scores.router)

@@ -21,6 +21,10 @@ OUTLINE_COLOUR = "#4d4d4d"
 LEVEL_COLOURS = {"KB": "#b2182b", "KS": "#ef8a62", "KR": "#fddbc7", "TK": "#92c5de"}
 PRIORITY_RAMPS = {"A": ("#67000d", "#fb6a4a"), "B": ("#7f2704", "#fdae6b"), "C": ("#8c6d00", "#fee391")}
 PROGRAMME_COLOURS = ("#f7fcb9", "#addd8e", "#41ab5d", "#006837")
+# Asset condition classes (issue 12), in the order of a legend: (code, colour, label); the /peta layer and the
+# exports' `aset` style use them.
+CONDITION_CLASSES = (("baik", "#1a9641", "Baik"), ("rusak_ringan", "#fdae61", "Rusak ringan"),
+                     ("rusak_berat", "#d7191c", "Rusak berat"))
 
 
 @dataclass(frozen=True)

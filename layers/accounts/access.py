@@ -19,7 +19,7 @@ ROLES = ("kepling", "lurah", "camat", "opd", "bappeda", "pokja", "konsultan", "a
 AREA_LABEL_SEPARATOR = "/"  # kepling areas: '12.71.01.1001/Lingkungan 02' (kelurahan code / lingkungan or RT)
 
 # Collections whose every row is public, and those public under a condition (the rest: own tenants only).
-ALWAYS_PUBLIC = frozenset({"regions", "activities"})
+ALWAYS_PUBLIC = frozenset({"regions", "activities", "assets"})  # assets: the public record of works (no personal data)
 PUBLIC_WHEN = {  # templates: {} is the table alias
     "slum-areas": sql.SQL("EXISTS (SELECT 1 FROM decrees pd WHERE pd.id = {}.decree_id AND pd.published)"),
     "survey-units": sql.SQL(

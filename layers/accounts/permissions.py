@@ -10,6 +10,16 @@ Every write path (HTTP route, CLI command, import) asks here before it writes, w
 - AGENCY: the target is in the caller's kab/kota and addressed to the caller's agency (opd).
 - ASSIGNED: the target's kab/kota is one the konsultan is assigned to.
 
+The asset register (issue 12; layers/planning/asset_cases.py), with the asset's place as target (its tenant, the
+handed-over activity's kelurahan, its recipient OPD or else the activity's target agency):
+- asset.manage: handover details (berita acara number, date and file, value, recipient, as-built geometry drawn or
+  uploaded as a file): bappeda and pokja of the tenant, who run serah terima, and the OPD that received the asset
+  (AGENCY); lurah, camat, kepling and konsultan do not.
+- asset.inspect: condition inspections and O&P (maintenance) records: bappeda, pokja, the receiving OPD, and the
+  lurah of the asset's kelurahan (AREA: the KPP/BKM that keeps a community asset reports through the kelurahan).
+- group.manage: community groups (KPP, BKM/LKM) and their members: bappeda, pokja, and the lurah of the group's
+  kelurahan (AREA). Members' names and phones are personal data: readable by the group's own tenant only.
+
 Reads are not decided here (row filters in layers/accounts/access.py do that). A write path first loads its row through
 the row filter (not visible: 404, so other tenants' rows are not even confirmed to exist), then calls `require`
 (visible but not allowed: 403; anonymous: 401).
@@ -41,6 +51,9 @@ RULES: dict[str, dict[str, str]] = {
     "survey.manage": dict(_PLANNERS),
     "export": dict(_ANY_TENANT_ROLE),  # non-public rows of a tenant; public rows need no permission
     "audit.read": dict(_PLANNERS),
+    "asset.manage": {"opd": AGENCY, **_PLANNERS},  # handover details and as-built geometry of an asset
+    "asset.inspect": {"opd": AGENCY, "lurah": AREA, **_PLANNERS},  # inspections and maintenance (O&P)
+    "group.manage": {"lurah": AREA, **_PLANNERS},  # KPP, BKM/LKM and their members
     "user.manage": {},  # admin only
 }
 ACTIONS = tuple(RULES)

@@ -272,6 +272,53 @@ COLLECTIONS: dict[str, Collection] = {c.id: c for c in (
         ),
     ),
     Collection(
+        id="assets",
+        title="Aset hasil kegiatan",
+        description="Aset dari kegiatan yang sudah diserahterimakan: penerima, berita acara, nilai, kondisi, umur "
+                    "layanan dan jadwal pemeriksaan (nama dan telepon anggota kelompok tidak pernah ditampilkan)",
+        table="assets",
+        key=sql.SQL("t.id"),
+        tile_id=sql.SQL("t.id"),
+        geometry_type="geometry",
+        joins=(Join("recipient", sql.SQL("LEFT JOIN groups g ON g.id = t.recipient_group_id")),),
+        temporal=Temporal(sql.SQL("t.handover_date"), sql.SQL("t.handover_date"), "date",
+                          title="Tanggal serah terima"),
+        versions=("assets",),
+        tile_order=sql.SQL("t.value DESC NULLS LAST, t.id"),
+        properties=(
+            Property("id", sql.SQL("t.id"), "integer", title="Nomor aset"),
+            Property("tenant", sql.SQL("t.tenant"), title="Kode kab/kota"),
+            Property("kind", sql.SQL("t.kind"), title="Jenis (katalog kegiatan)"),
+            Property("title", sql.SQL("t.title"), title="Nama aset"),
+            Property("activity_id", sql.SQL("t.activity_id"), "integer", title="Nomor kegiatan asal"),
+            Property("program", sql.SQL("t.program"), title="Program"),
+            Property("funding_source", sql.SQL("t.funding_source"), title="Sumber dana"),
+            Property("volume", sql.SQL("t.volume"), "number", title="Volume"),
+            Property("unit", sql.SQL("t.unit"), title="Satuan"),
+            Property("recipient_kind", sql.SQL("t.recipient_kind"), title="Penerima: opd atau kelompok"),
+            Property("recipient", sql.SQL("coalesce(g.name, t.recipient_opd)"), title="Penerima (OPD atau kelompok)",
+                     join="recipient"),
+            Property("handover_date", sql.SQL("t.handover_date"), title="Tanggal serah terima", format="date"),
+            Property("handover_number", sql.SQL("t.handover_number"), title="Nomor berita acara"),
+            Property("value", sql.SQL("t.value"), "number", title="Nilai aset (Rp)"),
+            Property("condition", sql.SQL("t.condition"), title="Kondisi (baik, rusak_ringan, rusak_berat)"),
+            Property("geometry_source", sql.SQL("t.geometry_source"),
+                     title="Sumber geometri (usulan, gambar_akhir, berkas)", tile=False),
+            Property("service_life_years", sql.SQL("t.service_life_years"), "integer", title="Umur layanan (tahun)"),
+            Property("life_ends_year", sql.SQL("(extract(year FROM t.handover_date)::int + t.service_life_years)"),
+                     "integer", title="Tahun akhir umur layanan"),
+            Property("remaining_life_years", sql.SQL(
+                "greatest(0, extract(year FROM t.handover_date)::int + t.service_life_years "
+                "- extract(year FROM current_date)::int)"), "integer", title="Sisa umur layanan (tahun, hari ini)"),
+            Property("last_inspected_on", sql.SQL("t.last_inspected_on"), title="Pemeriksaan terakhir",
+                     format="date"),
+            Property("due_for_inspection", sql.SQL(
+                "((coalesce(t.last_inspected_on, t.handover_date) "
+                "+ make_interval(months => t.inspection_interval_months))::date < current_date)"), "boolean",
+                title="Sudah waktunya diperiksa (hari ini)"),
+        ),
+    ),
+    Collection(
         id="keterpaduan",
         title="Keterpaduan program per kawasan",
         description="Per kawasan kumuh: jumlah kegiatan, program, sumber dana, jenis kegiatan dan total biaya "

@@ -16,10 +16,11 @@ from layers.accounts.access import PUBLIC, Principal
 from layers.accounts.permissions import Target, require
 from layers.db.frames import run
 from layers.keterpaduan.summary import as_json, export_op, tenant_known_query
+from layers.planning.asset_cases import export_rows
 from layers.values.codes import tenant_code
 from layers.values.progress import Progress, no_progress
 from maps.exports.atomic import atomic_output
-from maps.exports.bundle import Bundle, build_bundle
+from maps.exports.bundle import Bundle, asset_layer, build_bundle
 
 MEDIA_TYPES = {
     "gpkg": "application/geopackage+sqlite3",
@@ -96,7 +97,10 @@ def collect(conn: psycopg.Connection, tenant: str, principal: Principal, *, decr
             raise InvalidInput(f"kab/kota {code} is unknown: no boundary, slum-area decree or activity is loaded "
                                "for it", details={"tenant": code})
         result = run(conn, export_op(code, reader, decree=decree))
-    return build_bundle(result, as_json(result), public_only=reader.is_public)
+        asset_rows = export_rows(conn, code)  # the asset register is public: the same rows for every reader
+    bundle = build_bundle(result, as_json(result), public_only=reader.is_public)
+    bundle.assets = asset_layer(asset_rows)
+    return bundle
 
 
 def _single(query):

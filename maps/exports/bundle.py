@@ -42,6 +42,11 @@ SLUM_AREA_FIELDS = (
     "criteria_addressed", "criteria_remaining", "criteria_gap", "collaborations", "volumes_not_counted",
     "year_first", "year_last", "synthetic",
 )
+ASSET_FIELDS = (
+    "asset_id", "activity_id", "title", "kind", "program", "funding_source", "volume", "unit", "recipient",
+    "handover_date", "handover_number", "value", "condition", "service_life_years", "life_ends_year",
+    "remaining_life_years", "last_inspected_on", "due_for_inspection",
+)
 SUMMARY_FIELDS = (
     "code", "name", "slum_areas", "slum_area_ha", "slum_ha", "projected_slum_ha", "leaving_slum_ha", "activities",
     "activities_in_slum_areas", "activities_completed", "program_count", "funding_count", "investment",
@@ -65,6 +70,7 @@ class Bundle:
     funding_sources: dict[str, str]
     sources: list[str] = field(default_factory=list)  # attribution lines
     synthetic: bool = False
+    assets: gpd.GeoDataFrame | None = None  # the asset register (layer `aset`: GeoPackage only so far)
 
     def activities(self) -> gpd.GeoDataFrame:
         """Every activity layer in one frame (mixed geometry types)."""
@@ -193,6 +199,13 @@ def build_bundle(result: dict[str, Any], summary_json: dict[str, Any], *, public
         sources=sources,
         synthetic=bool(slum_areas["synthetic"].any()) or bool(act["synthetic"].any() if len(act) else False),
     )
+
+
+def asset_layer(rows: list[dict[str, Any]]) -> gpd.GeoDataFrame:
+    """The `aset` layer from layers.planning.asset_cases.export_rows (public fields, geometry as WKB)."""
+    frame = pd.DataFrame(rows, columns=list(ASSET_FIELDS) + ["wkb"])
+    geometry = _geoms(frame["wkb"]) if len(frame) else gpd.GeoSeries([], crs=CRS)
+    return gpd.GeoDataFrame(frame.drop(columns=["wkb"]), geometry=geometry, crs=CRS)
 
 
 def _multi(values):

@@ -17,6 +17,7 @@ from maps.exports.symbology import (
     programme_count_classes,
     rgba_text,
 )
+from maps.styles import CONDITION_CLASSES
 
 QGIS_VERSION = "3.28.0"
 SLD_NS = "http://www.opengis.net/sld"
@@ -43,7 +44,7 @@ class Range:
 def _geometry_kind(layer: str) -> str:
     if layer == "kegiatan_titik":
         return "marker"
-    if layer == "kegiatan_garis":
+    if layer in ("kegiatan_garis", "aset"):  # aset: roads and drains mostly (points and areas draw as outlines)
         return "line"
     return "fill"
 
@@ -52,6 +53,8 @@ def _rules(layer: str, programs: list[str]) -> tuple[str, list[Category] | list[
     """(attribute, classes, label attribute) of a layer."""
     if layer == "kawasan_kumuh":
         return "level", [Category(code or None, colour, label) for code, colour, label in level_classes()], "kawasan"
+    if layer == "aset":
+        return "condition", [Category(code, colour, label) for code, colour, label in CONDITION_CLASSES], "title"
     if layer.startswith("kegiatan_"):
         colours = programme_colours(programs)
         cats: list[Category] = [Category(code, colours[code], code) for code in programs]

@@ -30,6 +30,7 @@ LAYER_TITLES = {
     "ringkasan_kecamatan": "Ringkasan keterpaduan per kecamatan",
     "ringkasan_kabkota": "Ringkasan keterpaduan kab/kota",
     "memorandum": "Memorandum keterpaduan: program x lokasi x tahun x sumber dana x volume x biaya",
+    "aset": "Aset hasil kegiatan: penerima, berita acara, nilai, kondisi dan umur layanan",
 }
 
 
@@ -60,6 +61,10 @@ def write_gpkg(bundle: Bundle, path: Path, progress: Progress = no_progress) -> 
                                 promote_to_multi=False,
                                 layer_options={"IDENTIFIER": name, "DESCRIPTION": LAYER_TITLES[name]},
                                 dataset_options={"VERSION": GPKG_VERSION} if i == 0 else None)
+    if bundle.assets is not None:  # mixed points, lines and polygons: a layer of generic geometry
+        pyogrio.write_dataframe(_for_gdal(bundle.assets), path, layer="aset", driver="GPKG",
+                                geometry_type="Unknown", promote_to_multi=False,
+                                layer_options={"IDENTIFIER": "aset", "DESCRIPTION": LAYER_TITLES["aset"]})
     progress("GeoPackage: memorandum", steps - 2, steps)
     pyogrio.write_dataframe(_for_gdal(bundle.memorandum), path, layer="memorandum", driver="GPKG",
                             layer_options={"IDENTIFIER": "memorandum", "DESCRIPTION": LAYER_TITLES["memorandum"]})
@@ -70,7 +75,7 @@ def write_gpkg(bundle: Bundle, path: Path, progress: Progress = no_progress) -> 
         "styleName": name, "styleQML": qml(name, _programs(bundle)), "styleSLD": sld(name, _programs(bundle)),
         "useAsDefault": True, "description": LAYER_TITLES[name], "owner": "kotaku-gis", "ui": None,
         "update_time": now,
-    } for name in bundle.layers])
+    } for name in [*bundle.layers, *(["aset"] if bundle.assets is not None else [])]])
     # The table QGIS reads (and writes) when a layer is opened: its own column names, `id` as key.
     pyogrio.write_dataframe(styles, path, layer="layer_styles", driver="GPKG", layer_options={"FID": "id"})
     progress("GeoPackage: selesai", steps, steps)

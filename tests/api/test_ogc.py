@@ -17,7 +17,7 @@ from layers.accounts.access import Principal
 from layers.serving.collections import SLUM_AREA_SCORES
 
 BROWSER = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
-COLLECTIONS = ("regions", "slum-areas", "survey-units", "activities", "keterpaduan")
+COLLECTIONS = ("regions", "slum-areas", "survey-units", "activities", "assets", "keterpaduan")
 SECRET_NAME, SECRET_PHONE = "Budi Rahasia Sekali", "081299887766"
 
 

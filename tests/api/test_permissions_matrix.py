@@ -80,6 +80,21 @@ class World:
                 [tenant, f"{tenant}.01.1001", stage, "kepling.a" if place == "own" else "kepling.b", lon, lat],
             ).fetchone()[0]
 
+    def asset(self, place: str) -> int:
+        """A fresh asset: a proposal of the place handed over (serah terima), registered as the workflow does."""
+        from layers.planning.assets import register_asset
+
+        activity = self.activity(place, "serah_terima")
+        with self.owner() as conn:
+            return register_asset(conn, activity, actor="pokja.a")
+
+    def group(self, place: str) -> int:
+        """A fresh KPP in the kelurahan 1001 of the place's tenant."""
+        tenant = TENANT[place]
+        with self.owner() as conn:
+            return conn.execute("INSERT INTO groups (tenant, kind, name, kelurahan_code) VALUES (%s, 'kpp', "
+                                "'KPP uji', %s) RETURNING id", [tenant, f"{tenant}.01.1001"]).fetchone()[0]
+
     def user(self, place: str) -> str:
         """A fresh user of the place's tenant (written straight to the table: no password needed here)."""
         name = f"target{next(self.counter)}"
@@ -180,6 +195,8 @@ ADMIN_ONLY = {"admin": EVERYWHERE}
 ALL_ROLES = {role: ("-",) for role in ROLES}
 LOGGED_IN = {role: ("-",) for role in ROLES if role != "publik"}
 KEPLING_OWN = {"kepling": ("own",), "admin": EVERYWHERE}
+ASSET_INSPECTORS = {**{role: ("own",) for role in ("opd", "lurah", "bappeda", "pokja")}, "admin": EVERYWHERE}
+GROUP_MANAGERS = {**{role: ("own",) for role in ("lurah", "bappeda", "pokja")}, "admin": EVERYWHERE}
 
 ENDPOINTS = {
     "login": Endpoint("post", "/auth/login", login, LOGGED_IN, 200, ("-",)),
@@ -218,6 +235,21 @@ ENDPOINTS = {
         f"/activities/{w.activity(p)}/attachments", headers=w.headers(r),
         files={"file": ("foto.png", png(), "image/png")}),
         {**{role: ("own",) for role in ("kepling", "opd", "bappeda", "pokja")}, "admin": EVERYWHERE}, 201),
+    # the asset register (issue 12): the receiving OPD (Dinas PU), planners, and for inspections the lurah
+    "asset.patch": Endpoint("patch", "/assets/{asset_id}", lambda w, r, p: w.client.patch(
+        f"/assets/{w.asset(p)}", headers=w.headers(r), json={"handover_number": "BA/uji/2025"}),
+        {**{role: ("own",) for role in ("opd", "bappeda", "pokja")}, "admin": EVERYWHERE}, 200),
+    "asset.inspect": Endpoint("post", "/assets/{asset_id}/inspections", lambda w, r, p: w.client.post(
+        f"/assets/{w.asset(p)}/inspections", headers=w.headers(r),
+        json={"inspected_on": "2025-01-10", "condition": "rusak_ringan"}), ASSET_INSPECTORS, 201),
+    "asset.maintain": Endpoint("post", "/assets/{asset_id}/maintenance", lambda w, r, p: w.client.post(
+        f"/assets/{w.asset(p)}/maintenance", headers=w.headers(r),
+        json={"done_on": "2025-02-01", "kind": "pemeliharaan"}), ASSET_INSPECTORS, 201),
+    "group.create": Endpoint("post", "/groups", lambda w, r, p: w.client.post(
+        "/groups", headers=w.headers(r), json={"tenant": TENANT[p], "kind": "kpp", "name": "KPP baru",
+                                               "kelurahan_code": f"{TENANT[p]}.01.1001"}), GROUP_MANAGERS, 201),
+    "group.member": Endpoint("post", "/groups/{group_id}/members", lambda w, r, p: w.client.post(
+        f"/groups/{w.group(p)}/members", headers=w.headers(r), json={"name": "Anggota uji"}), GROUP_MANAGERS, 201),
 }
 CASES = [(name, role, place) for name, endpoint in ENDPOINTS.items() for role in ROLES for place in endpoint.places]
 
