@@ -8,12 +8,12 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from layers.accounts.access import Principal
-from layers.serving.versions import cache_control, conditional
+from layers.serving.versions import VARY, cache_control, conditional
 
 
 def validator_headers(etag: str, principal: Principal) -> dict[str, str]:
     """ETag and Cache-Control of a representation that clients (and shared caches, per caller scope) revalidate."""
-    return {"ETag": etag, "Cache-Control": cache_control(principal)}
+    return {"ETag": etag, "Cache-Control": cache_control(principal), "Vary": VARY}
 
 
 def not_modified(headers: dict[str, str]) -> Response:

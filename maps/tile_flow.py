@@ -28,7 +28,7 @@ from layers.accounts.access import Principal
 from layers.serving.cache import CachedTile, TileCache
 from layers.serving.collections import COLLECTIONS, Collection, get_collection
 from layers.serving.tiles import MAX_FEATURES_PER_TILE, TileAddress, check_tenant, render_mvt, tile_shapes
-from layers.serving.versions import cache_control, conditional, definition_hash, strong_etag
+from layers.serving.versions import VARY, cache_control, conditional, definition_hash, strong_etag
 from maps.png_tiles import render_png
 from maps.styles import Style, style_for, styles_of
 
@@ -65,7 +65,7 @@ class TileAnswer:
 
     def headers(self) -> dict[str, str]:
         """ETag and Cache-Control always; X-Tile-Features (and X-Tile-Capped) once a tile was read."""
-        headers = {"ETag": self.etag, "Cache-Control": self.cache_control}
+        headers = {"ETag": self.etag, "Cache-Control": self.cache_control, "Vary": VARY}
         if self.features is not None:
             headers["X-Tile-Features"] = str(self.features)
             if self.capped:

@@ -25,6 +25,10 @@ from layers.accounts.access import Principal
 RENDERING_REVISION = "1"
 VERSIONS_SQL = sql.SQL("SELECT layer, version FROM layer_versions")
 REVALIDATE = {"public": "public, no-cache", "private": "private, no-cache"}
+# Who asks decides what an ETag'd answer holds (row filters), and credentials come in these two headers: a shared
+# cache (deploy/varnish/kotaku.vcl) keeps a separate copy per value, so a public copy never answers a logged-in
+# caller; scoped answers are `private` and never stored there at all.
+VARY = "Authorization, Cookie"
 
 
 class VersionReader:
