@@ -12,7 +12,7 @@ from indicators.schemes import load_scheme
 from layers.planning.activities import STAGES
 from layers.serving.tiles import FEATURE_MIN_ZOOM
 from maps.legends import legend_json
-from maps.styles import NO_DATA_COLOUR, OUTLINE_COLOUR, styles
+from maps.styles import CONDITION_CLASSES, NO_DATA_COLOUR, OUTLINE_COLOUR, styles
 
 # ColorBrewer Paired (12) and Dark2, then greys: distinct hues for up to 20 codes.
 QUALITATIVE = ("#1f78b4", "#e31a1c", "#33a02c", "#ff7f00", "#6a3d9a", "#b15928", "#a6cee3", "#fb9a99", "#b2df8a",
@@ -50,6 +50,14 @@ def activity_aggregates() -> dict:
             "kind": "rentang", "outline": OUTLINE_COLOUR, "classes": classes}
 
 
+def asset_conditions() -> dict:
+    """Assets (issue 12) by condition class: baik, rusak ringan, rusak berat (maps/styles.py CONDITION_CLASSES)."""
+    classes = [{"value": code, "label": label, "colour": colour} for code, colour, label in CONDITION_CLASSES]
+    classes.append({"value": None, "label": "Belum diketahui", "colour": NO_DATA_COLOUR})
+    return {"title": "Aset menurut kondisi", "property": "condition", "kind": "kategori", "outline": OUTLINE_COLOUR,
+            "classes": classes}
+
+
 def levels() -> dict[str, str]:
     scheme = load_scheme("permen14_2018")
     return {level.code: scheme.level_name(level.code).capitalize() for level in scheme.levels}
@@ -72,4 +80,5 @@ def legends(reference: dict) -> dict[str, dict]:
         "program": categorical("Kegiatan per program", "program", reference["programs"]),
         "sumber": categorical("Kegiatan per sumber dana", "funding_source", reference["funding_sources"]),
         "agregat": activity_aggregates(),
+        "kondisi": asset_conditions(),
     }

@@ -1,6 +1,6 @@
 """/peta: the viewer for Pokja PKP. Kelurahan boundaries, slum areas by level and by priority, activities by
-programme and by funding source (vector tiles), a layer control and legend, kelurahan search, year and stage
-filters, and popups that fetch the clicked feature from the OGC API (scores, activity details)."""
+programme and by funding source, assets by condition (vector tiles), a layer control and legend, kelurahan search,
+year and stage filters, and popups that fetch the clicked feature from the OGC API (scores, activity details)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ LAYERS = [
     LayerSpec("prioritas", "slum-areas", "Kawasan kumuh menurut prioritas", "slum", "prioritas", show=False),
     LayerSpec("program", "activities", "Kegiatan menurut program", "activity", "program"),
     LayerSpec("sumber", "activities", "Kegiatan menurut sumber dana", "activity", "sumber", show=False),
+    LayerSpec("aset", "assets", "Aset menurut kondisi", "asset", "kondisi", show=False),
 ]
 BODY = """
 <section class="cari"><h2>Cari kelurahan</h2>

@@ -90,13 +90,19 @@ def test_viewer_draws_vector_tiles_offline_with_legend_and_layer_control(watched
     overlays = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
     assert [o.strip() for o in overlays] == ["Batas wilayah (kab/kota, kecamatan, kelurahan)",
                                              "Kawasan kumuh menurut tingkat", "Kawasan kumuh menurut prioritas",
-                                             "Kegiatan menurut program", "Kegiatan menurut sumber dana"]
+                                             "Kegiatan menurut program", "Kegiatan menurut sumber dana",
+                                             "Aset menurut kondisi"]
     legend = page.inner_text("#legenda")
     assert "Tingkat kekumuhan" in legend and "Kumuh berat" in legend
     page.check(".leaflet-control-layers-overlays label:has-text('prioritas') input")
     tiles_loaded(page, "prioritas")
     assert page.evaluate(PAINTED, "prioritas") > 0
     assert "Kelas prioritas penanganan" in page.inner_text("#legenda")
+    page.check(".leaflet-control-layers-overlays label:has-text('Aset') input")  # assets by condition
+    tiles_loaded(page, "aset")
+    assert "assets" in {c for c, _ in tile_responses}
+    legend = page.inner_text("#legenda")
+    assert "Aset menurut kondisi" in legend and "Rusak berat" in legend
     assert_clean(watched)
     assert all(u.startswith(site.base) for u in watched.requests)
 

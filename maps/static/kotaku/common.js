@@ -197,6 +197,12 @@
         return [fill, {weight: 3, color: classColour(levels, props.level), opacity: 1, fill: false}];
       };
     }
+    if (spec.kind === 'asset') {  // handed-over works by condition, features at every zoom (no aggregates)
+      return function (props) {
+        var colour = classColour(legend, props[legend.property]);
+        return {weight: 5, color: colour, opacity: 1, fill: true, fillColor: colour, fillOpacity: 0.45, radius: 6};
+      };
+    }
     var aggregates = legends.agregat;
     return function (props, zoom, geometryType) {
       if (!activityVisible(props)) return [];
@@ -307,6 +313,19 @@
     ])];
   }
 
+  function assetContent(p) {
+    return [kotaku.el('h3', {text: p.title || ('Aset ' + p.id)}), rows([
+      ['Nomor aset', String(p.id)], ['Kegiatan asal', String(p.activity_id)], ['Jenis', kotaku.name('kinds', p.kind)],
+      ['Penerima', p.recipient], ['Serah terima', p.handover_date], ['Berita acara', p.handover_number || '-'],
+      ['Nilai', p.value !== null ? kotaku.rupiah(p.value) : '-'],
+      ['Kondisi', (p.condition || '').replace('_', ' ')],
+      ['Umur layanan', p.service_life_years + ' tahun (s.d. ' + p.life_ends_year + ', sisa ' +
+        p.remaining_life_years + ' tahun)'],
+      ['Pemeriksaan terakhir', p.last_inspected_on || 'belum pernah'],
+      ['Perlu diperiksa', p.due_for_inspection ? 'ya' : 'tidak']
+    ])];
+  }
+
   /* Open a popup for a click on a vector-tile feature: the aggregate from the tile, a feature from the API. */
   kotaku.featurePopup = function (map, spec, event) {
     var props = (event.layer && event.layer.properties) || {};
@@ -325,9 +344,10 @@
         return;
       }
       var p = r.body.properties;
-      var parts = spec.collection === 'activities' ? activityContent(p) : slumContent(p);
+      var parts = spec.collection === 'activities' ? activityContent(p) :
+        (spec.collection === 'assets' ? assetContent(p) : slumContent(p));
       parts.forEach(function (part) { box.appendChild(part); });
-      if (spec.collection !== 'activities') scoreHistory(p.id, box);
+      if (spec.collection !== 'activities' && spec.collection !== 'assets') scoreHistory(p.id, box);
       kotaku.regionName(p.kelurahan_code, box.querySelector('td[data-kelurahan]'));
       popup.update();
     });
@@ -410,7 +430,8 @@
           shown.agregat = true;
           return;
         }
-        body.appendChild(legendBlock(kotaku.config().legends[spec.legend], spec.kind === 'activity' ? 'garis' : ''));
+        body.appendChild(legendBlock(kotaku.config().legends[spec.legend],
+                                     spec.kind === 'activity' || spec.kind === 'asset' ? 'garis' : ''));
       });
       (extra || []).forEach(function (block) { body.appendChild(block()); });
     }
