@@ -25,14 +25,15 @@ def _undo_path(given: Path | None) -> Path:
 
 def _print(removal, as_json: bool, verb: str) -> None:
     data = removal.as_dict()
+    levels = ", ".join(f"{n} {level}" for level, n in removal.by_level.items()) or "none"
     if as_json:
         print(json.dumps({"ok": True, **data}, ensure_ascii=False, indent=2, default=str))
         return
     if not removal.removed:
-        out.print(f"would remove {len(removal.codes)} region(s) {data['by_level']}: {', '.join(data['codes'])}",
+        out.print(f"would remove {len(removal.codes)} region(s) ({levels}): {', '.join(data['codes'])}",
                   highlight=False)
     else:
-        out.print(f"{verb} {len(removal.codes)} region(s) {data['by_level']}", highlight=False)
+        out.print(f"{verb} {len(removal.codes)} region(s) ({levels})", highlight=False)
         if removal.codes:
             out.print("  " + ", ".join(data["codes"]), highlight=False)
     uses = ", ".join(f"{n} {label}" for label, n in removal.dependents.items()) or "none"

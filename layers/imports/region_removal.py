@@ -105,7 +105,7 @@ def write_undo_file(conn: psycopg.Connection, codes: list[str], path: Path) -> N
         geometry=shapely.from_wkb([bytes(r[3]) for r in rows]), crs="EPSG:4326",
     )
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
+    partial = path.with_name(f"{path.stem}.partial{path.suffix or '.gpkg'}")
     pyogrio.write_dataframe(frame, partial, layer="regions", driver="GPKG", promote_to_multi=True)
     partial.replace(path)
 
