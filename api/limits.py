@@ -41,7 +41,8 @@ from layers.settings import Settings
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 PUBLIC_WRITES = frozenset({"/auth/login", "/auth/logout", "/overlap-check"})
-UPLOAD_PATH = re.compile(r"^/activities/[^/]+/attachments/?$")
+# Uploads: proposal photos/videos; an asset's berita acara or as-built file and inspection photos (issue 12).
+UPLOAD_PATH = re.compile(r"^/(activities/[^/]+/attachments|assets/[^/]+(/inspections)?)/?$")
 LOGIN_PATH = "/auth/login"
 # room for the multipart framing around the largest file
 MULTIPART_OVERHEAD = 64 * 1024

@@ -52,6 +52,7 @@ def proposal(year: int = 2024, **properties) -> dict:
 @pytest.fixture
 def db(empty_db, conn, tmp_path, monkeypatch):
     monkeypatch.setenv("KOTAKU_ATTACHMENTS", str(tmp_path / "files"))
+    conn.execute("TRUNCATE groups RESTART IDENTITY CASCADE")  # empty_db keeps them (not in DATA_TABLES)
     for level in ("kab_kota", "kecamatan", "desa_kel"):
         import_regions(conn, data_path("demo", "boundaries", f"kota_medan_{level}.geojson"))
     conn.commit()
@@ -79,8 +80,10 @@ def as_(db):
         yield lambda principal: Caller(app, client, principal)
 
 
-def hand_over(as_) -> tuple[int, int]:
-    """A proposal taken step by step through the workflow over HTTP to serah terima: (activity id, asset id)."""
+def hand_over(as_, db: str) -> tuple[int, int]:
+    """A proposal taken through the workflow over HTTP to serah terima: (activity id, asset id). The works' progress
+    reports (0/50/100 % with photo evidence, tested with the workflow) are skipped: the work is set 'selesai' in
+    the database; the planning steps before and the handover step itself go through HTTP."""
     admin, pokja = as_(ADMIN), as_(POKJA)
     created = admin.post(ITEMS, json=proposal())
     assert created.status_code == 201, created.text
@@ -92,11 +95,10 @@ def hand_over(as_) -> tuple[int, int]:
 
     for _ in range(5):  # rembuk warga -> kelurahan -> kecamatan -> renja OPD -> RKPD -> pelaksanaan
         step(admin, "teruskan")
-    photo = admin.post(f"/activities/{activity}/attachments", files={"file": ("progres.png", png(), "image/png")})
-    assert photo.status_code == 201, photo.text
-    for progress in (0, 50, 100):
-        step(admin, "kemajuan", progress=progress)
-    step(admin, "teruskan")  # selesai
+    with psycopg.connect(db) as conn:
+        conn.execute("UPDATE activities SET stage = 'selesai', status = 'selesai', progress = 100 WHERE id = %s",
+                     [activity])
+    assert admin.get("/collections/assets/items").json()["numberMatched"] == 0
     step(pokja, "teruskan")  # serah terima aset: bappeda/pokja
     items = admin.get("/collections/assets/items", params={"activity_id": activity}).json()
     assert items["numberMatched"] == 1, items
@@ -109,7 +111,7 @@ def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
 
 
 def test_serah_terima_makes_an_asset_the_ogc_api_gdal_and_tiles_show(as_, db):
-    activity, asset_id = hand_over(as_)
+    activity, asset_id = hand_over(as_, db)
     public = as_(Principal())
     feature = public.get(f"/collections/assets/items/{asset_id}").json()
     props = feature["properties"]
@@ -141,7 +143,7 @@ def test_serah_terima_makes_an_asset_the_ogc_api_gdal_and_tiles_show(as_, db):
 
 
 def test_handover_details_with_the_berita_acara_file_and_an_as_built_file(as_, db):
-    _, asset_id = hand_over(as_)
+    _, asset_id = hand_over(as_, db)
     opd = as_(OPD)
     patched = opd.patch(f"/assets/{asset_id}", data={
         "handover_number": "BA/027/PERKIM/2024", "handover_date": "2024-12-20", "value": "95.000.000,00"},
@@ -163,17 +165,21 @@ def test_handover_details_with_the_berita_acara_file_and_an_as_built_file(as_, d
     assert uploaded.json()["geometry_source"] == "berkas"
     assert uploaded.json()["geometry"]["coordinates"][-1] == [98.68695, 3.58322]
 
+    scan = b"%PDF-1.4\n" + b"0" * (3 * 2**20)  # a scanned berita acara: over KOTAKU_BODY_MAX_MB, an upload
+    assert opd.patch(f"/assets/{asset_id}", files={"document": ("BA.pdf", scan, "application/pdf")}).status_code == 200
+    assert as_(Principal()).get(f"/assets/{asset_id}/document").content == scan
+
     refused = as_(KEPLING).patch(f"/assets/{asset_id}", json={"value": 1})
     assert refused.status_code == 403 and refused.json()["details"]["action"] == "asset.manage"
     bad = opd.patch(f"/assets/{asset_id}", json={"condition": "hancur"})
     assert bad.status_code == 400 and "condition 'hancur'" in bad.json()["description"]
     with psycopg.connect(db) as conn:
         actions = [r[0] for r in conn.execute("SELECT action FROM audit_log WHERE entity = 'assets' ORDER BY id")]
-    assert actions == ["asset.update", "asset.update"]  # the refused and the bad request wrote nothing
+    assert actions == ["asset.update"] * 3  # the refused and the bad request wrote nothing
 
 
-def test_an_inspection_rusak_berat_changes_the_condition_and_the_due_list(as_):
-    _, asset_id = hand_over(as_)
+def test_an_inspection_rusak_berat_changes_the_condition_and_the_due_list(as_, db):
+    _, asset_id = hand_over(as_, db)
     pokja = as_(POKJA)
     assert pokja.patch(f"/assets/{asset_id}", json={"handover_date": "2023-03-01"}).status_code == 200
     due = pokja.get("/tenants/12.71/assets/due", params={"today": "2024-06-01"}).json()["assets"]
@@ -203,8 +209,8 @@ def test_an_inspection_rusak_berat_changes_the_condition_and_the_due_list(as_):
     assert pokja.get(f"/assets/{asset_id}").json()["inspections"][0]["inspector"] == "pokja1"
 
 
-def test_the_gpkg_export_has_an_aset_layer(as_, tmp_path):
-    hand_over(as_)
+def test_the_gpkg_export_has_an_aset_layer(as_, db, tmp_path):
+    hand_over(as_, db)
     response = as_(Principal()).get("/exports/keterpaduan.gpkg", params={"tenant": "12.71"})
     assert response.status_code == 200, response.text
     path = tmp_path / "keterpaduan.gpkg"
@@ -221,8 +227,8 @@ def test_the_gpkg_export_has_an_aset_layer(as_, tmp_path):
     assert 'attr="condition"' in styles.stdout and "rusak_berat" in styles.stdout
 
 
-def test_next_years_proposal_over_the_asset_is_409_naming_it(as_):
-    _, asset_id = hand_over(as_)
+def test_next_years_proposal_over_the_asset_is_409_naming_it(as_, db):
+    _, asset_id = hand_over(as_, db)
     pokja = as_(POKJA)
     assert pokja.patch(f"/assets/{asset_id}", json={"handover_date": "2024-12-20"}).status_code == 200
     blocked = as_(ADMIN).post(ITEMS, json=proposal(2026, program="NSUP", funding_source="NSUP_WB_AIIB"))
@@ -232,8 +238,8 @@ def test_next_years_proposal_over_the_asset_is_409_naming_it(as_):
     assert conflict["remaining_life_years"] == 5  # paving 7 years: 2024..2030, seen from 2026
 
 
-def test_groups_receive_assets_and_keep_their_members_private(as_):
-    _, asset_id = hand_over(as_)
+def test_groups_receive_assets_and_keep_their_members_private(as_, db):
+    _, asset_id = hand_over(as_, db)
     pokja = as_(POKJA)
     bkm = pokja.post("/groups", json={"kind": "bkm", "name": "BKM Maju Bersama", "kelurahan_code": "12.71.01.1001"})
     assert bkm.status_code == 201, bkm.text
@@ -264,7 +270,7 @@ def kotaku(args: list[str], url: str) -> subprocess.CompletedProcess:
 
 
 def test_the_cli_reads_and_writes_the_same_register(as_, db, tmp_path):
-    _, asset_id = hand_over(as_)
+    _, asset_id = hand_over(as_, db)
     assert as_(POKJA).patch(f"/assets/{asset_id}", json={"handover_date": "2023-03-01"}).status_code == 200
     due = kotaku(["asset", "due", "--tenant", "1271", "--today", "2024-06-01", "--json"], db)
     assert due.returncode == 0, due.stderr
