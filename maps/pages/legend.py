@@ -52,7 +52,8 @@ def activity_aggregates() -> dict:
 
 def asset_conditions() -> dict:
     """Assets (issue 12) by condition class: baik, rusak ringan, rusak berat (maps/styles.py CONDITION_CLASSES)."""
-    classes = [{"value": code, "label": label, "colour": colour} for code, colour, label in CONDITION_CLASSES]
+    classes: list[dict] = [{"value": code, "label": label, "colour": colour}
+                           for code, colour, label in CONDITION_CLASSES]
     classes.append({"value": None, "label": "Belum diketahui", "colour": NO_DATA_COLOUR})
     return {"title": "Aset menurut kondisi", "property": "condition", "kind": "kategori", "outline": OUTLINE_COLOUR,
             "classes": classes}
