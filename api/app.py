@@ -27,6 +27,7 @@ from api.routes import (
     keterpaduan,
     ogc,
     pages,
+    plans,
     scores,
     tiles,
     users,
@@ -136,6 +137,7 @@ def create_app(database_url: str, settings: Settings | None = None, *, access_lo
     app.include_router(features.router)
     app.include_router(activities.router)
     app.include_router(assets.router)
+    app.include_router(plans.router)
     app.include_router(auth.router)
     app.include_router(users.router)
     app.include_router(scores.router)

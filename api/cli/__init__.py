@@ -10,6 +10,7 @@ from __future__ import annotations  # noqa: I001  (the command modules below are
 from api.cli import serve, db, demo, imports, decrees, users, scoring, exports, tiles  # noqa: F401
 from api.cli import regions  # noqa: F401  (after imports in help order)
 from api.cli import assets  # noqa: F401  (asset and group commands)
+from api.cli import plans  # noqa: F401  (plan and budget commands)
 from api.cli.output import exit_with_error
 from api.cli.root import app
 from api.errors import DATABASE_UNAVAILABLE

@@ -3,10 +3,11 @@ run, workflow transitions, links, history and photos. Thin: every handler calls 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import shapely
-from fastapi import APIRouter, Depends, File, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -17,7 +18,7 @@ from api.models import ConflictReport, OverlapVerdict, SavedActivity, error_resp
 from geo.errors import InvalidInput, TooLarge
 from layers.accounts.access import Principal
 from layers.planning import proposals
-from layers.planning.attachments import MAX_PHOTO_BYTES, MAX_VIDEO_BYTES, sniff
+from layers.planning.attachments import MAX_PHOTO_BYTES, MAX_VIDEO_BYTES, Capture, sniff
 
 router = APIRouter(tags=["usulan"])
 ITEMS = "/collections/activities/items"
@@ -143,6 +144,11 @@ def links(activity_id: int, principal: Principal = Depends(current_principal),
 @router.post("/activities/{activity_id}/attachments", status_code=201, summary="Unggah foto/video (maks. 5)",
              responses=error_responses(400, 401, 403, 404, 413, 415, 503))
 async def upload(request: Request, activity_id: int, file: UploadFile = File(...),
+                 progress_step: int | None = Form(None, description="tahap kemajuan yang dibuktikan: 0, 50, 100"),
+                 capture_lon: float | None = Form(None, ge=-180, le=180, description="bujur saat diambil (perangkat)"),
+                 capture_lat: float | None = Form(None, ge=-90, le=90, description="lintang saat diambil (perangkat)"),
+                 capture_accuracy_m: float | None = Form(None, ge=0, le=1e6, description="akurasi lokasi (m)"),
+                 captured_at: datetime | None = Form(None, description="waktu pengambilan (ISO 8601, perangkat)"),
                  principal: Principal = Depends(current_principal), conn=Depends(sync_connection)) -> dict:
     # The request was held to KOTAKU_UPLOAD_MAX_MB before it was read (api/limits.py) and the multipart parser spooled
     # the file to a temporary file; only a file within its type's limit (10 MB a photo) is read into memory.
@@ -151,8 +157,27 @@ async def upload(request: Request, activity_id: int, file: UploadFile = File(...
         raise TooLarge(f"{file.filename or 'foto'}: {file.size / 1e6:.1f} MB is over the {limit // 2**20} MB limit")
     await file.seek(0)
     content = await file.read(limit + 1)
+    if progress_step is not None and progress_step not in (0, 50, 100):
+        raise InvalidInput(f"progress_step must be 0, 50 or 100 (got {progress_step})",
+                           details=[{"field": "progress_step", "reason": "not 0, 50 or 100"}])
+    capture = Capture(lon=capture_lon, lat=capture_lat, accuracy_m=capture_accuracy_m, at=captured_at,
+                      progress_step=progress_step)
     return await run_in_threadpool(proposals.attach_file, conn, principal, activity_id, file.filename or "foto",
-                                   content, settings=request.app.state.settings)
+                                   content, settings=request.app.state.settings, capture=capture)
+
+
+class StepDecision(BaseModel):
+    decision: str = Field(..., pattern="^(konfirmasi|tolak)$", description="konfirmasi atau tolak")
+    reason: str = Field(..., min_length=1, max_length=2000, description="alasan (wajib)")
+
+
+@router.post("/activities/{activity_id}/progress/{step}/verification",
+             summary="Konfirmasi atau tolak tahap kemajuan yang perlu verifikasi",
+             responses=error_responses(400, 401, 403, 404, 409, 503))
+def verify_progress(activity_id: int, step: int, body: StepDecision,
+                    principal: Principal = Depends(current_principal), conn=Depends(sync_connection)) -> dict:
+    return proposals.verify_step(conn, principal, activity_id, step, confirm=body.decision == "konfirmasi",
+                                 reason=body.reason)
 
 
 @router.get("/activities/{activity_id}/attachments/{attachment_id}", summary="Foto/video usulan (berkas)",

@@ -54,6 +54,15 @@ RULES: dict[str, dict[str, str]] = {
     "asset.manage": {"opd": AGENCY, **_PLANNERS},  # handover details and as-built geometry of an asset
     "asset.inspect": {"opd": AGENCY, "lurah": AREA, **_PLANNERS},  # inspections and maintenance (O&P)
     "group.manage": {"lurah": AREA, **_PLANNERS},  # KPP, BKM/LKM and their members
+    # Issue 12 items 3-4: a progress step whose photo failed a check is confirmed or rejected by the lurah of the
+    # kelurahan, the target OPD or pokja (never by whoever reported it: layers/planning/evidence.py).
+    "progress.verify": {"lurah": AREA, "opd": AGENCY, "pokja": TENANT},
+    # Plans (RPLP/RKM of a kelurahan: its lurah enters them for the BKM, which has no account; RP2KP-KP/SIAP and
+    # RKPD: bappeda/pokja) and linking an activity to the plan item it implements.
+    "plan.manage": {"lurah": AREA, **_PLANNERS},
+    # Budget lines (DPA, kode rekening, allocated and realised): bappeda/pokja, and the OPD whose activity it funds
+    # (it reports realisation). Community boards (BKM) have no account: their money is entered by pokja.
+    "budget.manage": {"opd": AGENCY, **_PLANNERS},
     "user.manage": {},  # admin only
 }
 ACTIONS = tuple(RULES)

@@ -75,8 +75,20 @@ def _degrees(value) -> float:
     return degrees + minutes / 60 + seconds / 3600
 
 
+@dataclass
+class Capture:
+    """Where and when the page says the file was captured (browser geolocation with its accuracy), sent with the
+    upload: the other source of position and time when a photo carries no EXIF (issue 12 item 3). Kept beside EXIF."""
+
+    lon: float | None = None
+    lat: float | None = None
+    accuracy_m: float | None = None
+    at: datetime | None = None
+    progress_step: int | None = None  # the progress step (0, 50, 100) the file is evidence of
+
+
 def attach(conn: psycopg.Connection, activity_id: int, file_name: str, content: bytes, *, settings: Settings,
-           uploaded_by: str | None = None) -> dict:
+           uploaded_by: str | None = None, capture: Capture | None = None) -> dict:
     """Store one file for an activity and record it; returns the record with its evidence check.
 
     Where files go and how far from the activity a photo may be come from `settings` (attachments_dir,
@@ -93,22 +105,35 @@ def attach(conn: psycopg.Connection, activity_id: int, file_name: str, content: 
         raise InvalidInput(f"activity {activity_id} already has {MAX_FILES} photos or videos (the most allowed)")
     digest = hashlib.sha256(content).hexdigest()
     position = read_exif(content) if media_type.startswith("image/") else PhotoPosition()
-    distance, flagged, reason = _evidence(conn, activity_id, position, settings.photo_max_distance_m)
+    capture = capture or Capture()
+    checked = position  # EXIF first; the page's capture position when the file has none (a video never has)
+    if position.lon is None and capture.lon is not None and capture.lat is not None:
+        checked = PhotoPosition(lon=capture.lon, lat=capture.lat)
+    distance, flagged, reason = _evidence(conn, activity_id, checked, settings.photo_max_distance_m)
+    if checked is not position and not flagged and (capture.accuracy_m or 0) > settings.photo_max_distance_m:
+        flagged, reason = True, (f"akurasi lokasi perangkat {capture.accuracy_m:.0f} m melebihi batas "
+                                 f"{settings.photo_max_distance_m:.0f} m")
     location = file_store(settings).put(file_key(digest, extension), content, media_type)  # KOTAKU_STORAGE
     row = conn.execute(
         """
         INSERT INTO activity_attachments (activity_id, file_name, stored_path, media_type, size_bytes, sha256,
-            taken_at, lon, lat, distance_m, flagged, flag_reason, uploaded_by)
-        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id
+            taken_at, lon, lat, distance_m, flagged, flag_reason, uploaded_by, progress_step, capture_lon,
+            capture_lat, capture_accuracy_m, captured_at)
+        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id
         """,
         [activity_id, Path(file_name).name[:200], location, media_type, len(content), digest, position.taken_at,
-         position.lon, position.lat, distance, flagged, reason, uploaded_by],
+         position.lon, position.lat, distance, flagged, reason, uploaded_by, capture.progress_step, capture.lon,
+         capture.lat, capture.accuracy_m, capture.at],
     ).fetchone()
     row = one(row, "INSERT INTO activity_attachments ... RETURNING id")
     return {"id": row[0], "activity_id": activity_id, "media_type": media_type, "size_bytes": len(content),
             "sha256": digest, "lon": position.lon, "lat": position.lat,
             "taken_at": position.taken_at.isoformat() if position.taken_at else None,
-            "distance_m": distance, "flagged": flagged, "flag_reason": reason}
+            "distance_m": distance, "flagged": flagged, "flag_reason": reason,
+            "position_source": "exif" if checked is position and position.lon is not None else (
+                "perangkat" if checked is not position else None),
+            "progress_step": capture.progress_step, "capture_lon": capture.lon, "capture_lat": capture.lat,
+            "capture_accuracy_m": capture.accuracy_m, "captured_at": capture.at.isoformat() if capture.at else None}
 
 
 def attachment_file(conn: psycopg.Connection, activity_id: int, attachment_id: int, *, settings: Settings

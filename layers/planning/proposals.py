@@ -13,8 +13,9 @@ from geo.problems import Problem
 from layers.accounts import audit
 from layers.accounts.access import Principal, row_filter
 from layers.accounts.permissions import Target, can, require
+from layers.planning import evidence
 from layers.planning.activities import UPDATE_SQL, Catalogue, check_inside_tenant, create_activity, parse_activity
-from layers.planning.attachments import MAX_VIDEO_BYTES, attach, attachment_file
+from layers.planning.attachments import MAX_VIDEO_BYTES, Capture, attach, attachment_file
 from layers.planning.overlap import check_overlap, check_overlap_async, lock_area
 from layers.planning.workflow import apply_transition, history
 from layers.settings import Settings
@@ -248,6 +249,7 @@ def public_record(conn: psycopg.Connection, principal: Principal, activity_id: i
         "SELECT id, media_type, taken_at, distance_m, flagged, flag_reason, uploaded_at FROM activity_attachments "
         "WHERE activity_id = %s ORDER BY id", [activity_id])
     return {
+        "progress_steps": evidence.steps(conn, activity_id),
         "activity": record,
         "history": [{**e, "at": e["at"].isoformat()} for e in history(conn, activity_id)],
         "links": [dict(zip(("activity_id", "other_id", "relation", "title", "program", "funding_source",
@@ -258,15 +260,39 @@ def public_record(conn: psycopg.Connection, principal: Principal, activity_id: i
     }
 
 
+def verify_step(conn: psycopg.Connection, principal: Principal, activity_id: int, step: int, *, confirm: bool,
+                reason: str | None) -> dict:
+    """Confirm or reject a progress step waiting for verification (perlu_verifikasi): lurah, target OPD or pokja
+    (permission progress.verify), with a reason; kept in the history and the audit log."""
+    with conn.transaction():
+        row = _row(conn, principal, activity_id, lock=True)
+        require(principal, "progress.verify", _target(row))
+        result = evidence.decide(conn, row, step, confirm=confirm, reason=reason, actor=principal.username,
+                                 actor_role=principal.role)
+        action = "konfirmasi_kemajuan" if confirm else "tolak_kemajuan"
+        conn.execute("UPDATE activities SET progress = %s, updated_at = now() WHERE id = %s",
+                     [result["progress"], activity_id])
+        conn.execute(
+            "INSERT INTO activity_events (activity_id, actor, actor_role, action, from_stage, to_stage, from_status, "
+            "to_status, progress, reason) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            [activity_id, principal.username, principal.role, action, row["stage"], row["stage"], row["status"],
+             row["status"], result["progress"], (reason or "").strip()])
+        audit.record(conn, principal, f"activity.{action}", "activities", activity_id,
+                     before={"progress": row["progress"], "step": step, "state": "perlu_verifikasi"},
+                     after=result, tenant=row["tenant"])
+    return {"id": activity_id, **result}
+
+
 def attach_file(conn: psycopg.Connection, principal: Principal, activity_id: int, file_name: str,
-                content: bytes, *, settings: Settings) -> dict:
+                content: bytes, *, settings: Settings, capture: Capture | None = None) -> dict:
     with conn.transaction():
         row = _row(conn, principal, activity_id)
         target = _target(row)
         if not any(can(principal, action, target) for action in ("proposal.edit", "proposal.review",
                                                                   "proposal.approve")):
             require(principal, "proposal.review", target)  # raises with the reason
-        record = attach(conn, activity_id, file_name, content, settings=settings, uploaded_by=principal.username)
+        record = attach(conn, activity_id, file_name, content, settings=settings, uploaded_by=principal.username,
+                        capture=capture)
         audit.record(conn, principal, "activity.attach", "activities", activity_id, after=record,
                      tenant=row["tenant"])
     return record

@@ -19,8 +19,9 @@ import psycopg
 from data import data_path
 from geo.errors import Conflict, Forbidden, InvalidInput, NotFound
 from layers.accounts.access import Principal
-from layers.db.rows import column_names, one
+from layers.db.rows import column_names
 from layers.planning.assets import register_asset
+from layers.planning.evidence import report_step
 from layers.planning.overlap import check_overlap, lock_area
 
 PROGRESS_STEPS = (0, 50, 100)
@@ -116,7 +117,9 @@ def apply_transition(
         reason = (reason or "").strip() or None
         if step.needs_reason and not reason:
             raise InvalidInput(f"'{action}' needs a reason (alasan)")
-        new_progress = _progress_after(conn, activity, step, progress)
+        new_progress, evidence = _progress_after(conn, activity, step, progress, principal.username)
+        if evidence is not None and evidence["problems"] and not reason:
+            reason = "perlu verifikasi: " + "; ".join(evidence["problems"])
         if step.to_status == "aktif" and activity["status"] in ("ditolak", "dibatalkan"):
             lock_area(conn, activity["wkb"])
             _recheck_overlap(conn, activity)
@@ -134,26 +137,28 @@ def apply_transition(
         )
         if stage == "serah_terima" and activity["stage"] != "serah_terima":  # handed over: now an asset (0011)
             register_asset(conn, activity_id, actor=principal.username)
-    return {"id": activity_id, "stage": stage, "status": status, "progress": new_progress,
-            "before": {k: activity[k] for k in ("stage", "status", "progress")}}
+    result = {"id": activity_id, "stage": stage, "status": status, "progress": new_progress,
+              "before": {k: activity[k] for k in ("stage", "status", "progress")}}
+    if evidence is not None:
+        result["verification"] = evidence
+    return result
 
 
-def _progress_after(conn: psycopg.Connection, activity: dict, step: Transition, progress: int | None) -> int:
+def _progress_after(conn: psycopg.Connection, activity: dict, step: Transition, progress: int | None,
+                    actor: str | None) -> tuple[int, dict | None]:
+    """The progress after this step, and the evidence check of a reported progress step (layers/planning/evidence:
+    each step its own photo; one that fails a check waits for verification and the progress stays)."""
     current = activity["progress"]
     if step.action == "kemajuan":
         if progress not in PROGRESS_STEPS:
             raise InvalidInput(f"progress must be one of {PROGRESS_STEPS} (got {progress})")
         if progress < current:
             raise InvalidInput(f"progress cannot go back from {current} to {progress}")
-        if progress > 0:
-            photos = one(conn.execute("SELECT count(*) FROM activity_attachments WHERE activity_id = %s",
-                                      [activity["id"]]).fetchone(), "SELECT count(*)")[0]
-            if photos == 0:
-                raise InvalidInput(f"progress {progress} % needs a photo of the work: upload one first")
-        return progress
+        evidence = report_step(conn, activity, progress, reported_by=actor)
+        return (progress if evidence["state"] == "terverifikasi" else current), evidence
     if step.to_stage == "selesai" and current < 100:
         raise Conflict(f"the work is at {current} %: report progress 100 with a photo before 'selesai'")
-    return current
+    return current, None
 
 
 def _recheck_overlap(conn: psycopg.Connection, activity: dict) -> None:

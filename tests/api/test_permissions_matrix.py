@@ -95,6 +95,30 @@ class World:
             return conn.execute("INSERT INTO groups (tenant, kind, name, kelurahan_code) VALUES (%s, 'kpp', "
                                 "'KPP uji', %s) RETURNING id", [tenant, f"{tenant}.01.1001"]).fetchone()[0]
 
+    def plan(self, place: str) -> int:
+        """A fresh RKM of the kelurahan 1001 of the place's tenant."""
+        tenant = TENANT[place]
+        with self.owner() as conn:
+            return conn.execute("INSERT INTO plans (tenant, kind, title, kelurahan_code, year_start, year_end) "
+                                "VALUES (%s, 'rkm', 'RKM uji', %s, 2026, 2026) RETURNING id",
+                                [tenant, f"{tenant}.01.1001"]).fetchone()[0]
+
+    def plan_item(self, place: str) -> int:
+        with self.owner() as conn:
+            return conn.execute("INSERT INTO plan_items (plan_id, title) VALUES (%s, 'Butir uji') RETURNING id",
+                                [self.plan(place)]).fetchone()[0]
+
+    def pending_step(self, place: str) -> int:
+        """A fresh activity at pelaksanaan whose progress step 0 waits for verification (reported by someone else)."""
+        activity = self.activity(place, "pelaksanaan")
+        with self.owner() as conn:
+            photo = conn.execute("INSERT INTO activity_attachments (activity_id, file_name, stored_path, media_type, "
+                                 "size_bytes, sha256) VALUES (%s, 'a.png', 'x', 'image/png', 1, 'ab') RETURNING id",
+                                 [activity]).fetchone()[0]
+            conn.execute("INSERT INTO progress_steps (activity_id, step, attachment_id, state, reported_by) VALUES "
+                         "(%s, 0, %s, 'perlu_verifikasi', 'pelapor.lain')", [activity, photo])
+        return activity
+
     def user(self, place: str) -> str:
         """A fresh user of the place's tenant (written straight to the table: no password needed here)."""
         name = f"target{next(self.counter)}"
@@ -250,6 +274,25 @@ ENDPOINTS = {
                                                "kelurahan_code": f"{TENANT[p]}.01.1001"}), GROUP_MANAGERS, 201),
     "group.member": Endpoint("post", "/groups/{group_id}/members", lambda w, r, p: w.client.post(
         f"/groups/{w.group(p)}/members", headers=w.headers(r), json={"name": "Anggota uji"}), GROUP_MANAGERS, 201),
+    # issue 12 items 3-4: progress verification, plans, budget lines (layers/accounts/permissions.py)
+    "progress.verify": Endpoint("post", "/activities/{activity_id}/progress/{step}/verification",
+                                lambda w, r, p: w.client.post(
+        f"/activities/{w.pending_step(p)}/progress/0/verification", headers=w.headers(r),
+        json={"decision": "konfirmasi", "reason": "dicek di lapangan"}),
+        {**{role: ("own",) for role in ("lurah", "opd", "pokja")}, "admin": EVERYWHERE}, 200),
+    "plan.create": Endpoint("post", "/plans", lambda w, r, p: w.client.post(
+        "/plans", headers=w.headers(r), json={"kind": "rkm", "tenant": TENANT[p], "year_start": 2026,
+                                              "kelurahan_code": f"{TENANT[p]}.01.1001"}), GROUP_MANAGERS, 201),
+    "plan.item": Endpoint("post", "/plans/{plan_id}/items", lambda w, r, p: w.client.post(
+        f"/plans/{w.plan(p)}/items", headers=w.headers(r), json={"title": "Paving gang", "year": 2026}),
+        GROUP_MANAGERS, 201),
+    "plan.link": Endpoint("put", "/activities/{activity_id}/plan-item", lambda w, r, p: w.client.put(
+        f"/activities/{w.activity(p)}/plan-item", headers=w.headers(r), json={"plan_item_id": w.plan_item(p)}),
+        GROUP_MANAGERS, 200),
+    "budget.line": Endpoint("post", "/activities/{activity_id}/budget-lines", lambda w, r, p: w.client.post(
+        f"/activities/{w.activity(p)}/budget-lines", headers=w.headers(r),
+        json={"year": 2026, "account_code": "5.1.02.01", "funding_source": "APBN", "allocated": 1000000}),
+        {**{role: ("own",) for role in ("opd", "bappeda", "pokja")}, "admin": EVERYWHERE}, 201),
 }
 CASES = [(name, role, place) for name, endpoint in ENDPOINTS.items() for role in ROLES for place in endpoint.places]
 

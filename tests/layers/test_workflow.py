@@ -28,8 +28,12 @@ def proposal(conn) -> int:
 
 
 def _photo(conn, activity_id: int) -> None:
+    """A photo that passes the checks of its step (layers/planning/evidence.py): at the work, taken just now."""
     conn.execute("INSERT INTO activity_attachments (activity_id, file_name, stored_path, media_type, size_bytes, "
-                 "sha256) VALUES (%s, 'a.jpg', 'x', 'image/jpeg', 1, 'ab')", [activity_id])
+                 "sha256, capture_lon, capture_lat, captured_at, distance_m, flagged, uploaded_at) VALUES (%s, "
+                 "'a.jpg', 'x', 'image/jpeg', 1, md5(clock_timestamp()::text), 98.6855, 3.5832, clock_timestamp(), 1, "
+                 "false, clock_timestamp())",
+                 [activity_id])
     conn.commit()
 
 
@@ -39,18 +43,21 @@ def test_the_whole_chain_to_asset_handover(conn, proposal):
     for action, role in steps:
         apply_transition(conn, proposal, action, who(role))
     with pytest.raises(InvalidInput, match="needs a photo"):
-        apply_transition(conn, proposal, "kemajuan", who("opd"), progress=50)
+        apply_transition(conn, proposal, "kemajuan", who("opd"), progress=0)
+    _photo(conn, proposal)
+    apply_transition(conn, proposal, "kemajuan", who("opd"), progress=0)
     _photo(conn, proposal)
     apply_transition(conn, proposal, "kemajuan", who("opd"), progress=50)
     with pytest.raises(Conflict, match="at 50 %"):
         apply_transition(conn, proposal, "teruskan", who("opd"))
+    _photo(conn, proposal)
     apply_transition(conn, proposal, "kemajuan", who("opd"), progress=100)
     apply_transition(conn, proposal, "teruskan", who("opd"))
     done = apply_transition(conn, proposal, "teruskan", who("pokja"))
     assert (done["stage"], done["status"], done["progress"]) == ("serah_terima", "selesai", 100)
     stages = [e["to_stage"] for e in history(conn, proposal)]
     assert stages == ["rembuk_warga", "musrenbang_kelurahan", "musrenbang_kecamatan", "renja_opd", "rkpd",
-                      "pelaksanaan", "pelaksanaan", "pelaksanaan", "selesai", "serah_terima"]
+                      "pelaksanaan", "pelaksanaan", "pelaksanaan", "pelaksanaan", "selesai", "serah_terima"]
 
 
 def test_a_step_out_of_order_or_by_the_wrong_role_is_refused(conn, proposal):
