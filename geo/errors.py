@@ -9,9 +9,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from geo.messages import message
+
 
 class KotakuError(Exception):
     code = "error"
+    key: str | None = None  # a message of the catalogue (geo/messages.py): its text in Indonesian and English
+    params: dict[str, Any] | None = None
+
+    @classmethod
+    def of(cls, key: str, details: Any = None, **params: Any) -> KotakuError:
+        """The error with the catalogue message `key` (English message; describe(error, "id") for Indonesian)."""
+        error = cls(message(key, "en", **params), details)
+        error.key, error.params = key, params
+        return error
 
     def __init__(self, message: str, details: Any = None, *, retry_after: int | None = None):
         super().__init__(message)

@@ -75,7 +75,7 @@ def read_vector(
     """
     path = Path(path)
     if not path.exists():
-        raise InvalidInput(f"file not found: {path.name}")
+        raise InvalidInput.of("file.missing", file=path.name)
     if not path.is_file():
         raise UnsupportedFormat(f"{path.name} is a folder; upload a file or a .zip ({ACCEPTED_FORMATS})")
     _check_size(path, max_bytes)
@@ -157,10 +157,10 @@ def _choose_layers(path: Path, layer: str | None, driver: str) -> list[str]:
     names, spatial = _layers(path)
     if layer is not None:
         if layer not in names:
-            raise InvalidInput(f"{path.name} has no layer {layer!r}; its layers are: {', '.join(names)}")
+            raise InvalidInput.of("layer.missing", file=path.name, layer=layer, layers=", ".join(names))
         return [layer]
     if not spatial:
-        raise InvalidInput(f"{path.name} has no geometry column: it holds no points, lines or polygons")
+        raise InvalidInput.of("file.no_geometry", file=path.name)
     if len(spatial) > 1 and driver not in _KML_DRIVERS:
         raise InvalidInput(
             f"{path.name} has several layers with geometry: {', '.join(spatial)}; choose one with the layer parameter"
@@ -172,7 +172,7 @@ def _info(path: Path, layer: str | int) -> dict:
     try:
         return pyogrio.read_info(path, layer=layer)
     except (DataSourceError, DataLayerError) as exc:
-        raise InvalidInput(f"{path.name} cannot be read: {exc}") from exc
+        raise InvalidInput.of("file.cannot_read", file=path.name, reason=str(exc)) from exc
 
 
 def _refuse_indirection(path: Path) -> None:
@@ -212,9 +212,9 @@ def _read_layer(path: Path, layer: str, encoding: str | None) -> gpd.GeoDataFram
     except UnicodeDecodeError as exc:
         raise _undecodable(path, None, encoding) from exc
     except (DataSourceError, DataLayerError) as exc:
-        raise InvalidInput(f"{path.name} cannot be read: {exc}") from exc
+        raise InvalidInput.of("file.cannot_read", file=path.name, reason=str(exc)) from exc
     if not isinstance(frame, gpd.GeoDataFrame):
-        raise InvalidInput(f"{path.name} has no geometry column: it holds no points, lines or polygons")
+        raise InvalidInput.of("file.no_geometry", file=path.name)
     _check_text(frame, path, encoding)
     return frame
 

@@ -98,6 +98,10 @@ class _Report:
         self.errors.append(Problem(reason, feature=int(row) + 1, field=self.column))
 
     def repair(self, row: int | np.integer, reason: str) -> None:
+    def error_of(self, row: int | np.integer, key: str, **params) -> None:
+        """An error from the message catalogue (geo/messages.py): readable in Indonesian and English."""
+        self.errors.append(Problem.of(key, feature=int(row) + 1, field=self.column, **params))
+
         self.repairs.append(Problem(reason, feature=int(row) + 1, field=self.column, severity="repair"))
 
 
@@ -120,7 +124,7 @@ def _check_presence(geoms: np.ndarray, report: _Report) -> np.ndarray:
     """Report missing/empty geometries and non-finite coordinates; True where a geometry can be checked further."""
     empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     for row in np.flatnonzero(empty):
-        report.error(row, "geometry is empty")
+        report.error_of(row, "geometry.empty")
     coords, owner = shapely.get_coordinates(geoms, return_index=True)
     nonfinite = np.zeros(len(geoms), dtype=bool)
     nonfinite[owner[~np.isfinite(coords).all(axis=1)]] = True
@@ -179,13 +183,9 @@ def _check_bounds(geoms: np.ndarray, rows: np.ndarray, bounds: Bounds, report: _
     swapped = bounds.contains(extents[:, 1], extents[:, 0], extents[:, 3], extents[:, 2])
     for k in np.flatnonzero(~inside):
         x0, y0, x1, y1 = extents[k]
-        reason = (
-            f"outside {bounds.name} (bbox {bounds.describe()}): "
-            f"the geometry spans x {x0:.6g} to {x1:.6g}, y {y0:.6g} to {y1:.6g}"
-        )
-        if swapped[k]:
-            reason += "; latitude and longitude look swapped"
-        report.error(rows[k], reason)
+        report.error_of(rows[k], "geometry.swapped" if swapped[k] else "geometry.outside_indonesia",
+                        area=bounds.name, bbox=bounds.describe(), x0=f"{x0:.6g}", x1=f"{x1:.6g}", y0=f"{y0:.6g}",
+                        y1=f"{y1:.6g}")
 
 
 def validate_geometries(

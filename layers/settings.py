@@ -48,6 +48,9 @@ class Settings(BaseSettings):
         default="text", description="text (human-readable lines) or json (JSON lines)")
     serve_loop: Literal["auto", "asyncio", "uvloop"] = Field(
         default="auto", description="Event loop of kotaku serve (auto: uvloop when installed)")
+    lang: Literal["en", "id"] = Field(
+        default="en", description="Language of the command line's messages and import reports (en or id); "
+                                  "HTTP answers follow Accept-Language, pages are Indonesian")
     body_max_mb: float = Field(
         default=1, gt=0, description="Largest request body of a write (JSON), in MB; larger is 413 unread")
     upload_max_mb: float = Field(

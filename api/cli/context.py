@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from typer._click.globals import get_current_context as typer_context  # typer 0.29 runs its own copy of click
 
 from layers.db import connection as db_connection
 from layers.db import schema
@@ -12,7 +13,7 @@ from layers.settings import Settings
 
 def current_settings() -> Settings:
     """The settings the callback built for this command (built now when a command runs without it)."""
-    context = click.get_current_context(silent=True)
+    context = click.get_current_context(silent=True) or typer_context(silent=True)
     root = context.find_root() if context else None
     if root is None or not isinstance(root.obj, Settings):
         settings = Settings()

@@ -80,6 +80,8 @@ def import_surveys_command(
     round_name: str = typer.Option(None, "--round", help="Round name; with a round/tahun column: import only it"),
     scheme: str = typer.Option("permen14_2018", help="Scoring scheme of rows without a scheme column"),
     create_units: bool = typer.Option(False, "--create-units", help="Create unmatched units under their kelurahan"),
+    skip_unmatched: Path = typer.Option(None, "--skip-unmatched", help="Baseline tables: write rows whose "
+                                        "kelurahan or unit is not found to this CSV file and import the rest"),
     strict: bool = typer.Option(False, "--strict", help="Reject the file when stored scores contradict volumes"),
     sheet: str = typer.Option(None, help="Sheet of a workbook that holds a flat table"),
     field_map: str = typer.Option(None, "--map", help="Field names, e.g. label=RT_RW,kelurahan=DESA,v_1a=VOL1A"),
@@ -89,7 +91,8 @@ def import_surveys_command(
     from layers.imports.surveys import import_surveys
 
     run_import(import_surveys, as_json, path=file, tenant=tenant, round=round_name, scheme=scheme,
-                create_units=create_units, strict=strict, sheet=sheet, field_map=field_map)
+                create_units=create_units, strict=strict, sheet=sheet, field_map=field_map,
+                skip_unmatched=skip_unmatched)
 
 
 @import_app.command("strategic-zones")

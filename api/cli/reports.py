@@ -9,10 +9,11 @@ from pathlib import Path
 
 import typer
 
-from api.cli.context import connect, database_url, migrate
+from api.cli.context import connect, current_settings, database_url, migrate
 from api.cli.output import err, log, out, progress_bar
 from api.errors import exit_code
 from geo.errors import KotakuError
+from geo.messages import describe
 from layers.imports.report import ImportFailed, ImportReport
 
 
@@ -29,7 +30,8 @@ def run_import(action: Callable[..., ImportReport], as_json: bool, **kwargs) -> 
     except KotakuError as error:
         if not as_json:
             raise
-        print(json.dumps({"ok": False, **error.as_dict()}, ensure_ascii=False, indent=2, default=str))
+        print(json.dumps({"ok": False, **error.as_dict(), "description": describe(error, current_settings().lang)},
+                         ensure_ascii=False, indent=2, default=str))
         raise typer.Exit(exit_code(error)) from None
     log_import(action, report, kwargs.get("tenant"))
     print_report(report, as_json)
@@ -48,8 +50,9 @@ def log_import(action: Callable[..., ImportReport], report: ImportReport, tenant
 
 
 def print_report(report: ImportReport, as_json: bool, shown: int = 50) -> None:
+    lang = current_settings().lang
     if as_json:
-        print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2, default=str))
+        print(json.dumps(report.as_dict(lang), ensure_ascii=False, indent=2, default=str))
         return
     console = out if report.ok else err
     verdict = "[green]imported[/]" if report.ok else "[bold red]rejected, nothing written[/]"
@@ -64,7 +67,7 @@ def print_report(report: ImportReport, as_json: bool, shown: int = 50) -> None:
             continue
         console.print(f"  [{style}]{len(problems)} {title}:[/]")
         for problem in problems[:shown]:
-            console.print(f"    - {problem}", highlight=False, markup=False)
+            console.print(f"    - {problem.text(lang)}", highlight=False, markup=False)
         if len(problems) > shown:
             console.print(f"    ... {len(problems) - shown} more (use --json for all)")
     for key, value in report.summary.items():

@@ -14,8 +14,14 @@ app = typer.Typer(help="kotaku-gis: peta kawasan kumuh, usulan dan keterpaduan p
 
 
 @app.callback()
-def startup(ctx: typer.Context) -> None:
+def startup(ctx: typer.Context, lang: str = typer.Option(
+        None, "--lang", help="Language of messages and import reports: id (Bahasa Indonesia) or en "
+                             "(default: KOTAKU_LANG, else en)")) -> None:
     """Read the settings (environment, prefix KOTAKU_) once and set up logging (to stderr) for any command."""
     settings = Settings()
+    if lang is not None:
+        if lang not in ("id", "en"):
+            raise typer.BadParameter(f"'{lang}' is not a language: give id or en", param_hint="--lang")
+        settings = settings.model_copy(update={"lang": lang})
     configure_logging(settings, sys.stderr)
     ctx.obj = settings

@@ -44,7 +44,8 @@ class ImportReport:
         self.seconds = round(time.perf_counter() - self._started, 3)
         return self
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, lang: str | None = None) -> dict[str, Any]:
+        """The report for JSON; with `lang` (id or en) the problems' reasons in that language."""
         return {
             "kind": self.kind,
             "file": self.file,
@@ -55,9 +56,9 @@ class ImportReport:
             "features_read": self.features_read,
             "features_written": self.features_written,
             "fields": self.fields,
-            "errors": [p.as_dict() for p in self.errors],
-            "repairs": [p.as_dict() for p in self.repairs],
-            "warnings": [p.as_dict() for p in self.warnings],
+            "errors": [p.as_dict(lang) for p in self.errors],
+            "repairs": [p.as_dict(lang) for p in self.repairs],
+            "warnings": [p.as_dict(lang) for p in self.warnings],
             "summary": self.summary,
             "seconds": self.seconds,
         }

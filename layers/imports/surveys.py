@@ -16,6 +16,8 @@ created with the area's polygon), else created without geometry under its kelura
 anything else is an error naming the row. Rows whose stored percentages/scores/total/level contradict what their
 volumes give are imported flagged, with the reason, and never scored (--strict rejects the file instead).
 Rows are counted as the spreadsheet shows them (header = row 1). All-or-nothing, in one transaction.
+
+A table that states levels or scores without volumes (a baseline table) goes to layers/imports/survey_tables.py.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from layers.accounts import audit
 from layers.accounts.access import Principal, cli_principal
 from layers.db.frames import Query, fetch
 from layers.imports.report import ImportFailed, ImportReport, require_features
+from layers.imports.survey_tables import import_baseline_table, read_baseline
 from layers.scoring.scores import arrays
 from layers.scoring.status import refresh_status
 from layers.scoring.surveys import HEADER_COLUMNS, link_survey_units, normalise_label, normalise_name
@@ -81,12 +84,20 @@ def import_surveys(
     strict: bool = False,
     sheet: str | None = None,
     field_map: str | None = None,
+    skip_unmatched: str | Path | None = None,
     progress: Progress = no_progress,
     principal: Principal | None = None,
 ) -> ImportReport:
     tenant = tenant_code(tenant)
     if scheme not in available_schemes():
         raise InvalidInput(f"unknown scheme {scheme!r}; known: {', '.join(available_schemes())}")
+    baseline = read_baseline(path, sheet)  # levels/scores as stated, no volumes (layers/imports/survey_tables.py)
+    if baseline is not None:
+        return import_baseline_table(conn, path, *baseline, tenant=tenant, round=round, scheme=scheme,
+                                     create_units=create_units, skip_unmatched=skip_unmatched, field_map=field_map,
+                                     progress=progress, principal=principal)
+    if skip_unmatched is not None:
+        raise InvalidInput("--skip-unmatched applies to baseline tables (levels or scores without volumes) only")
     report = ImportReport(kind="surveys", file=str(path))
     progress("membaca berkas", 0, 1)
     raw, layout = read_table(Path(path), sheet)

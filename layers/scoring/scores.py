@@ -240,6 +240,41 @@ def decree_scores(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(pieces) if pieces else frame.iloc[0:0].assign(total=None, level=None)
 
 
+# -- stated survey results (baseline tables: layers/imports/survey_tables.py) ----------------------
+def _stated_surveys_query(tenant: str, principal: Principal) -> Query:
+    return Query(sql.SQL(
+        """
+        SELECT u.slum_area_id, sv.round, sv.scheme, sv.stored ->> 'level' AS level,
+               (sv.stored ->> 'total')::float8 AS total,
+               coalesce(u.area_ha, sv.area_ha, ST_Area(u.geom::geography) / 10000.0) AS unit_ha
+        FROM surveys sv JOIN survey_units u ON u.id = sv.unit_id JOIN slum_areas s ON s.id = u.slum_area_id
+        WHERE s.tenant = %(t)s AND NOT sv.flagged AND sv.stored ->> 'source' = 'tabel' AND {}
+        """).format(row_filter(principal, "slum-areas", "s")), {"t": tenant})
+
+
+def stated_survey_scores(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per slum area, round and scheme, the result its units' rows state: when every unit states a score, the
+    area-weighted mean score (rounded) with its level; else the worst stated level without a score."""
+    columns = ["slum_area_id", "round", "scheme", "units_scored", "total", "level", "level_name"]
+    pieces = []
+    for (area, rnd, name), group in frame.groupby(["slum_area_id", "round", "scheme"], sort=False):
+        scheme = load_scheme(str(name))
+        totals = pd.to_numeric(group["total"], errors="coerce")
+        weights = pd.to_numeric(group["unit_ha"], errors="coerce").fillna(0.0)
+        total = None
+        if totals.notna().all():
+            total = int(round(float((totals * weights).sum() / weights.sum()) if weights.sum() > 0
+                              else float(totals.mean())))
+            code = str(level(pd.Series([total]), scheme).iloc[0])
+        else:
+            order = {lv.code: i for i, lv in enumerate(scheme.levels)}
+            code = max((str(c) for c in group["level"].dropna()), key=lambda c: order.get(c, -1))
+        pieces.append({"slum_area_id": area, "round": rnd, "scheme": name, "units_scored": len(group),
+                       "total": total, "level": code,
+                       "level_name": str(level_names(pd.Series([code]), scheme).iloc[0])})
+    return pd.DataFrame(pieces, columns=columns)
+
+
 # -- the status cache ------------------------------------------------------------------------------
 def status_scores_op(tenant: str, principal: Principal) -> Op[tuple[pd.DataFrame, pd.DataFrame]]:
     """(every scored round of every slum area, the current one of each): survey-based scores, and for slum
@@ -248,6 +283,12 @@ def status_scores_op(tenant: str, principal: Principal) -> Op[tuple[pd.DataFrame
     scores = scores[scores["total"].notna()]
     scores = scores.sort_values(["slum_area_id", "round", "units_scored"], ascending=[True, True, False])
     scores = scores.drop_duplicates(["slum_area_id", "round"]).assign(source="surveys")
+    told = stated_survey_scores((yield _stated_surveys_query(tenant, principal)))  # baseline tables
+    if len(told):
+        rounds = with_round_orders((yield rounds_query(tenant)))[["round", "round_order"]]
+        told = told.merge(rounds, on="round", how="left").assign(source="surveys")
+        told = told[~told["slum_area_id"].isin(scores["slum_area_id"])]
+        scores = pd.concat([scores, told.reindex(columns=scores.columns)], ignore_index=True)
     stated = decree_scores((yield _decree_scores_query(tenant, principal)))
     stated = stated[~stated["slum_area_id"].isin(scores["slum_area_id"])].assign(
         round="SK", round_order=-1, source="decree", units=None, units_scored=None, coverage=None,

@@ -109,10 +109,10 @@ def parse_quantity(value: object, expected: str, *, reference: float | None = No
         return None
     dimension, factor = EXPECTED[expected]
     if isinstance(value, bool):
-        raise InvalidInput(f"'{value}' is not a number")
+        raise InvalidInput.of("field.not_number", value=value)
     if isinstance(value, int | float):
         if not math.isfinite(float(value)):
-            raise InvalidInput(f"'{value}' is not a finite number")
+            raise InvalidInput.of("field.not_finite", value=value)
         return Quantity(float(value), None)
     text = str(value).strip().replace("\u00a0", " ")
     if not text or text in {"-", "--"}:
@@ -120,7 +120,7 @@ def parse_quantity(value: object, expected: str, *, reference: float | None = No
     text = re.sub(r"[.,]-$", "", text).strip()  # "Rp 1.500.000,-"
     match = _SPLIT.match(text)
     if match is None:
-        raise InvalidInput(f"'{text}' is not a number")
+        raise InvalidInput.of("field.not_number", value=text)
     pre, number, post = (match.group(g).strip() for g in ("pre", "num", "post"))
     unit_text = " ".join(part for part in (pre, post) if part)
     unit = _unit_key(unit_text) if unit_text else None

@@ -1,0 +1,585 @@
+"""Baseline tables (`kotaku import surveys` of a table that states results, not volumes).
+
+KOTAKU.md §11: "Baseline tables list RT rows by kecamatan/desa/kampung name with a level, a weight and needs per
+criterion." Such a table (CSV, or XLSX: every sheet, or --sheet) has per row a place (kelurahan/desa code or name,
+optionally its kecamatan, and an RT/kampung/lingkungan label), a level (KB, Kumuh Berat, Berat, ... read by
+indicators/level_text.py) and/or a total score (decimal commas allowed), optionally a weight (bobot), an area and
+needs (kebutuhan_1a ...) and costs (biaya_1a ...) per criterion, and no volumes.
+
+Layout quirks handled: the header on any of the first rows (title rows above it), a two-row header (a merged
+"Kebutuhan" over 1a, 1b ...; "Tingkat Kekumuhan" over "Tingkat"/"Skor"), a column-number row under the header,
+kecamatan/desa written once for a group of RT rows (merged cells: filled down), a sheet per kecamatan (the sheet
+name is the kecamatan when there is no kecamatan column), blank and "Jumlah" rows.
+
+Matching: a kelurahan by code, else by name_key (layers/values/names.py) within the row's kecamatan when given;
+a unit by its label in that kelurahan (no label: the unit is the whole kelurahan, labelled with its name). A unit
+that does not exist yet is created with --create-units: on the slum area with its label when there is one,
+else on its kelurahan/desa polygon (attributes.geometry_source = 'kelurahan', shown in the survey-units items).
+Rows whose kelurahan cannot be found (or whose unit does not exist, without --create-units) reject the file with
+the closest names (difflib), unless --skip-unmatched FILE writes them to FILE (CSV) and imports the rest.
+
+The stated result goes to `surveys` (volumes empty, `stored` = {"source": "tabel", "level", "total", "weight",
+"needs", "costs"}); layers/scoring/scores.py rolls it up to slum areas that have no volume-based score.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import psycopg
+from psycopg import sql
+
+from geo.errors import InvalidInput, UnsupportedFormat
+from geo.problems import Problem
+from indicators.level_text import level_from_text
+from indicators.schemes import available_schemes, load_scheme
+from layers.accounts import audit
+from layers.accounts.access import Principal, cli_principal
+from layers.db.frames import Query, fetch
+from layers.imports.report import ImportFailed, ImportReport
+from layers.scoring.status import refresh_status
+from layers.scoring.surveys import link_survey_units, normalise_label
+from layers.values.codes import normalise_code, tenant_code
+from layers.values.fields import field_key, parse_field_map, resolve_fields
+from layers.values.names import name_key
+from layers.values.progress import Progress, no_progress
+
+FIELDS: dict[str, tuple[str, ...]] = {
+    "kelurahan_code": ("kelurahan_code", "kode_kel", "kode_kelurahan", "kd_kel", "kode_desa", "kd_desa", "kdepum",
+                       "kode_desa_kelurahan", "kode_kelurahan_desa"),
+    "kelurahan": ("kelurahan", "desa", "nama_kelurahan", "nama_kel", "desa_kel", "kel_desa", "nama_desa",
+                  "desa_kelurahan", "kelurahan_desa", "nama_desa_kelurahan", "nama_kelurahan_desa", "kel"),
+    "kecamatan": ("kecamatan", "nama_kecamatan", "kec", "wilayah"),
+    "label": ("label", "rt_rw", "rtrw", "kode_rt_rw", "rt", "nama_rt", "lingkungan", "kampung", "nama_kampung",
+              "dusun", "lokasi", "nama_lokasi", "unit"),
+    "kawasan": ("kawasan", "nama_kawasan"),
+    "round": ("round", "putaran", "tahun", "year", "tahun_survei", "tahun_data"),
+    "scheme": ("scheme", "skema"),
+    "level": ("level", "tingkat_kekumuhan", "tingkat", "klasifikasi", "kategori", "tingkat_kumuh", "kekumuhan",
+              "kategori_kumuh", "klasifikasi_kumuh", "tingkat_kekumuhan_tingkat"),
+    "total": ("total", "total_nilai", "total_skor", "skor", "skor_kumuh", "nilai", "nilai_kekumuhan", "score",
+              "tingkat_kekumuhan_skor", "skor_total", "jumlah_skor", "nilai_total"),
+    "weight": ("bobot", "weight", "bobot_kumuh", "bobot_nilai"),
+    "area_ha": ("luas", "luas_ha", "luas_kumuh", "area_ha", "luas_kawasan"),
+}
+NEED_PREFIXES = ("kebutuhan", "need", "kebutuhan_penanganan", "volume_kebutuhan", "kebutuhan_volume")
+COST_PREFIXES = ("biaya", "cost", "anggaran", "kebutuhan_biaya", "biaya_penanganan", "rencana_biaya")
+VOLUME_MARKS = ("v_{}", "{}v", "vol_{}", "volume_{}")
+COUNT_FIELDS = ("jumlah_bangunan", "jumlah_kk", "jumlah_penduduk", "panjang_jalan_ideal", "panjang_drainase_ideal",
+                "buildings", "households", "population")
+HEADER_SEARCH_ROWS = 15
+_SUM_ROW = re.compile(r"^\s*(jumlah|total|sub\s*total|grand\s*total)\b", re.IGNORECASE)
+_INDEX_CELL = re.compile(r"^\(?\d+\)?$")
+
+
+# -- reading ---------------------------------------------------------------------------------------
+def _criterion_ids() -> list[str]:
+    ids: list[str] = []
+    for name in available_schemes():
+        ids += [c for c in load_scheme(name).criterion_ids if c not in ids]
+    return ids
+
+
+def _candidates() -> dict[str, tuple[str, ...]]:
+    cands = dict(FIELDS)
+    for cid in _criterion_ids():
+        cands[f"need_{cid}"] = tuple(f"{p}_{cid}" for p in NEED_PREFIXES)
+        cands[f"cost_{cid}"] = tuple(f"{p}_{cid}" for p in COST_PREFIXES)
+    return cands
+
+
+def _known_keys() -> set[str]:
+    return {field_key(name) for names in _candidates().values() for name in names}
+
+
+def _text(value: object) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, float) and value == int(value):
+        return str(int(value))
+    return str(value).strip()
+
+
+def _header(grid: pd.DataFrame) -> tuple[int, list[str]] | None:
+    """(first data row, column names) of a grid read without a header; None when no row names a level or score."""
+    known = _known_keys()
+    results = {field_key(n) for n in (*FIELDS["level"], *FIELDS["total"])}
+    best: tuple[int, int, list[str]] | None = None
+    for h in range(min(HEADER_SEARCH_ROWS, len(grid))):
+        top = [_text(v) for v in grid.iloc[h]]
+        below = [_text(v) for v in grid.iloc[h + 1]] if h + 1 < len(grid) else [""] * len(top)
+        parent, spans = "", []
+        for cell in top:  # a merged cell is written in its first column only: carry it right
+            parent = cell or parent
+            spans.append(parent)
+        two_rows = sum(1 for t, b in zip(top, below, strict=True) if b and not t) >= 2 or any(
+            field_key(f"{p} {b}") in known and field_key(b) not in known for p, b in zip(spans, below, strict=True)
+            if b)
+        names = []
+        for t, p, b in zip(top, spans, below, strict=True):
+            options = [f"{p} {b}", b, t or p] if two_rows and b else [t]
+            names.append(next((o for o in options if o and field_key(o) in known), options[0] if options[0].strip()
+                              else t))
+        hits = sum(1 for n in names if n and field_key(n) in known)
+        if any(field_key(n) in results for n in names) and (best is None or hits > best[1]):
+            best = (h + (2 if two_rows else 1), hits, names)
+    if best is None:
+        return None
+    start, _, names = best
+    seen: dict[str, int] = {}
+    unique = []
+    for i, n in enumerate(names):
+        n = n or f"kolom_{i + 1}"
+        seen[n] = seen.get(n, 0) + 1
+        unique.append(n if seen[n] == 1 else f"{n}_{seen[n]}")
+    return start, unique
+
+
+def _grids(path: Path, sheet: str | None) -> list[tuple[str | None, pd.DataFrame]]:
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        try:
+            sheets = pd.read_excel(path, sheet_name=None, header=None, engine="openpyxl", dtype=object)
+        except Exception as exc:  # openpyxl raises many kinds for a broken file
+            raise UnsupportedFormat.of("file.unreadable", file=path.name, format="XLSX") from exc
+        if sheet is not None:
+            if sheet not in sheets:
+                raise InvalidInput(f"{path.name} has no sheet '{sheet}'; sheets: {', '.join(sheets)}")
+            return [(sheet, sheets[sheet])]
+        return list(sheets.items())
+    if suffix in (".csv", ".txt", ".tsv"):
+        try:
+            with open(path, encoding="utf-8-sig") as handle:
+                sample = handle.read(65536)
+            sep = max((",", ";", "\t", "|"), key=sample.count)
+            grid = pd.read_csv(path, sep=sep, header=None, dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                               skip_blank_lines=False)
+        except (UnicodeDecodeError, pd.errors.ParserError) as exc:
+            raise UnsupportedFormat.of("file.unreadable", file=path.name, format="CSV") from exc
+        return [(None, grid)]
+    return []
+
+
+def read_baseline(path: str | Path, sheet: str | None = None) -> tuple[pd.DataFrame, str] | None:
+    """The table's rows (named columns, `source_row` as the spreadsheet counts, `sheet`) when the file is a baseline
+    table (a level or score column and no volumes), else None."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    grids = _grids(path, sheet)
+    ids = _criterion_ids()
+    volume_keys = {field_key(m.format(cid)) for cid in ids for m in VOLUME_MARKS}
+    frames = []
+    for name, grid in grids:
+        found = _header(grid)
+        if found is None:
+            continue
+        start, names = found
+        keys = {field_key(n) for n in names}
+        counts = {field_key(c) for c in COUNT_FIELDS}
+        if keys & volume_keys or (keys & set(ids) and keys & counts):
+            return None  # volumes: the survey importer's own layout
+        body = grid.iloc[start:].copy()
+        body.columns = names
+        body["source_row"] = np.arange(start, len(grid)) + 1
+        body["sheet"] = name
+        frames.append(body)
+    if not frames:
+        return None
+    table = pd.concat(frames, ignore_index=True)
+    return table, f"tabel baseline ({len(frames)} sheet)" if len(frames) > 1 or sheet is not None else "tabel baseline"
+
+
+# -- normalising -----------------------------------------------------------------------------------
+def _number(value: object) -> float | None:
+    """'45', '45,0', '1.234,5', 45.0 -> float; blank -> None; text -> NaN."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    text = str(value).strip().replace(" ", "").replace("\u00a0", "")
+    if text in ("", "-", "--"):
+        return None
+    if "," in text and "." in text:
+        text = text.replace(".", "")
+    text = text.replace(",", ".")
+    try:
+        return float(text)
+    except ValueError:
+        return float("nan")
+
+
+def _round_name(value: object) -> str | None:
+    text = _text(value)
+    number = _number(text)
+    if number is not None and number == number and number == round(number):
+        return str(int(number))
+    return text or None
+
+
+def normalise(raw: pd.DataFrame, explicit: dict[str, str], scheme: str, round: str | None,
+              report: ImportReport) -> pd.DataFrame:
+    columns = [c for c in raw.columns if c not in ("source_row", "sheet")]
+    cands = _candidates()
+    fields = resolve_fields(columns, cands, {k: v for k, v in explicit.items() if k in cands})
+    report.fields = fields
+    several_sheets = raw["sheet"].nunique(dropna=True) > 1
+
+    def col(target: str) -> pd.Series:
+        return raw[fields[target]] if target in fields else pd.Series([None] * len(raw), index=raw.index,
+                                                                     dtype=object)
+
+    def where(target: str) -> str:
+        name = fields.get(target, target)
+        return f"{raw.at[i, 'sheet']}!{name}" if several_sheets and raw.at[i, "sheet"] else name
+
+    rows = []
+    last: dict[str, str] = {}
+    if "round" not in fields and round is None:
+        report.errors.append(Problem.of("survey.no_round", field="round"))
+    for i in raw.index:
+        r: dict[str, Any] = {k: _text(col(k)[i]) for k in ("kelurahan_code", "kelurahan", "kecamatan", "label",
+                                                             "kawasan")}
+        level_raw, total_raw = col("level")[i], col("total")[i]
+        cells = [_text(v) for v in raw.loc[i, columns]]
+        filled = [c for c in cells if c]
+        if not filled or _SUM_ROW.match(filled[0]) and not r["label"]:
+            continue  # blank row, a 'Jumlah' row
+        if len(filled) >= 3 and all(_INDEX_CELL.match(c) for c in filled):
+            continue  # the column-number row under a header: (1) (2) (3) ...
+        row = int(raw.at[i, "source_row"])
+        sheet = raw.at[i, "sheet"]
+        if not r["kecamatan"] and several_sheets and sheet:
+            r["kecamatan"] = str(sheet)
+        # merged cells: kecamatan and desa are written on the first of their RT rows only
+        if r["kecamatan"]:
+            last = {"kecamatan": r["kecamatan"]}
+        if r["kelurahan"] or r["kelurahan_code"]:
+            last.update(kelurahan=r["kelurahan"], kelurahan_code=r["kelurahan_code"])
+        elif r["label"]:
+            r["kelurahan"], r["kelurahan_code"] = last.get("kelurahan", ""), last.get("kelurahan_code", "")
+        if not r["kecamatan"] and r["label"]:
+            r["kecamatan"] = last.get("kecamatan", "")
+        if "round" in fields:
+            r["round"] = _round_name(col("round")[i]) or round
+            if round is not None and r["round"] != round:
+                continue
+        else:
+            r["round"] = round
+        r["scheme"] = (_text(col("scheme")[i]).lower() or scheme)
+        if r["scheme"] not in available_schemes():
+            report.errors.append(Problem.of("code.unknown", feature=row, field=where("scheme"), value=r["scheme"],
+                                            list="scheme", known=", ".join(available_schemes())))
+            continue
+        s = load_scheme(r["scheme"])
+        level, total, expected = None, None, None
+        try:
+            level, _ = level_from_text(None if _text(level_raw) == "" else level_raw, s)
+        except ValueError:
+            report.errors.append(Problem.of("level.unreadable", feature=row, field=where("level"),
+                                            value=_text(level_raw), max=s.max_total))
+            continue
+        number = _number(total_raw)
+        if number is not None and number != number:
+            report.errors.append(Problem.of("field.not_number", feature=row, field=where("total"),
+                                            value=_text(total_raw)))
+            continue
+        if number is not None:
+            try:
+                expected, total = level_from_text(number, s)
+            except ValueError:
+                report.errors.append(Problem.of("level.unreadable", feature=row, field=where("total"),
+                                                value=_text(total_raw), max=s.max_total))
+                continue
+        if level is None and total is None:
+            report.errors.append(Problem.of("level.missing", feature=row, field=where("level")))
+            continue
+        if level is not None and expected is not None and level != expected:
+            report.errors.append(Problem.of("level.disagrees", feature=row, field=where("level"), level=level,
+                                            score=total, expected=expected))
+            continue
+        r["level"], r["total"] = level or expected, total
+        extra: dict[str, object] = {}
+        for target in ("weight", "area_ha"):
+            value = _number(col(target)[i])
+            if value is not None and value != value:
+                report.errors.append(Problem.of("field.not_number", feature=row, field=where(target),
+                                                value=_text(col(target)[i])))
+            elif value is not None:
+                extra[target] = value
+        for kind in ("need", "cost"):
+            per = {}
+            for cid in _criterion_ids():
+                if f"{kind}_{cid}" not in fields:
+                    continue
+                value = _number(col(f"{kind}_{cid}")[i])
+                if value is not None and value != value:
+                    report.errors.append(Problem.of("field.not_number", feature=row, field=where(f"{kind}_{cid}"),
+                                                    value=_text(col(f"{kind}_{cid}")[i])))
+                elif value is not None:
+                    per[cid] = value
+            if per:
+                extra[f"{kind}s"] = per
+        r.update(source_row=row, sheet=sheet, extra=extra, where_kelurahan=where(
+            "kelurahan" if "kelurahan" in fields or "kelurahan_code" not in fields else "kelurahan_code"),
+                 where_label=where("label"), original={c: _text(raw.at[i, c]) for c in columns})
+        rows.append(r)
+    return pd.DataFrame(rows, columns=["kelurahan_code", "kelurahan", "kecamatan", "label", "kawasan", "round",
+                                       "scheme", "level", "total", "source_row", "sheet", "extra", "where_kelurahan",
+                                       "where_label", "original"])
+
+
+# -- matching --------------------------------------------------------------------------------------
+_LABEL_WORDS = ((r"LINGKUNGAN|LING", "LK"), (r"RUKUNTETANGGA", "RT"), (r"RUKUNWARGA", "RW"), (r"DUSUN", "DSN"))
+
+
+def _label_keys(labels: pd.Series) -> pd.Series:
+    """normalise_label, and the words files shorten: 'Lingkungan 01' == 'LK 1' == 'Ling. 1'."""
+    keys = normalise_label(labels.astype("string"))
+    for pattern, short in _LABEL_WORDS:
+        keys = keys.str.replace(pattern, short, regex=True)
+    return keys
+
+
+def _closest(word: str, names: dict[str, str]) -> str:
+    """The closest names (by name_key, difflib) as the file should have written them, or '-'."""
+    keys = difflib.get_close_matches(name_key(word), list(names), n=3, cutoff=0.6)
+    return ", ".join(names[k] for k in keys) or "-"
+
+
+def match(conn: psycopg.Connection, t: pd.DataFrame, tenant: str, create: bool, skip: bool,
+          report: ImportReport) -> pd.DataFrame:
+    """Adds kelurahan_code (resolved), unit_id (existing), slum_area_id, geometry_source, `unmatched` (reason)."""
+    regions = fetch(conn, Query(sql.SQL(
+        "SELECT r.code, r.name, k.name AS kecamatan FROM regions r LEFT JOIN regions k ON k.code = r.parent_code "
+        "WHERE r.tenant = %s AND r.level = 'desa_kelurahan'"), [tenant]))
+    regions["key"] = [name_key(n) for n in regions["name"]]
+    regions["kec_key"] = [name_key(n) for n in regions["kecamatan"]]
+    units = fetch(conn, Query(sql.SQL("SELECT id, kelurahan_code, label FROM survey_units WHERE tenant = %s"),
+                              [tenant]))
+    units["label_norm"] = _label_keys(units["label"]) if len(units) else pd.Series(dtype="string")
+    areas = fetch(conn, Query(sql.SQL(
+        "SELECT s.id, s.kelurahan_code, s.unit_label, s.kawasan FROM slum_areas s JOIN decrees d ON d.id = s.decree_id "
+        "WHERE s.tenant = %s ORDER BY d.decree_date DESC NULLS LAST, d.id DESC, s.id"), [tenant]))
+    names = {str(r.code): str(r.name) for r in regions.itertuples()}
+    t = t.copy()
+    t["unit_id"] = pd.Series([None] * len(t), dtype=object)
+    t["slum_area_id"] = pd.Series([None] * len(t), dtype=object)
+    t["geometry_source"] = pd.Series([None] * len(t), dtype=object)
+    t["unmatched"] = pd.Series([None] * len(t), dtype=object)
+    problems: list[tuple[int, Problem]] = []
+    for i in t.index:
+        row = int(t.at[i, "source_row"])
+        code = normalise_code(t.at[i, "kelurahan_code"]) if t.at[i, "kelurahan_code"] else None
+        name, kec = t.at[i, "kelurahan"], t.at[i, "kecamatan"]
+        problem = None
+        if code is None and t.at[i, "kelurahan_code"]:
+            problem = Problem.of("survey.kelurahan_code_unknown", feature=row, field=t.at[i, "where_kelurahan"],
+                                 code=t.at[i, "kelurahan_code"], tenant=tenant)
+        elif code is not None:
+            if code not in names:
+                problem = Problem.of("survey.kelurahan_code_unknown", feature=row,
+                                     field=t.at[i, "where_kelurahan"], code=code, tenant=tenant)
+        elif not name:
+            problem = Problem.of("survey.no_place", feature=row, field=t.at[i, "where_kelurahan"])
+        else:
+            same = regions[regions["key"] == name_key(name)]
+            in_kec = same[same["kec_key"] == name_key(kec)] if kec else same
+            pick = in_kec if len(in_kec) else same
+            if len(pick) == 1:
+                code = str(pick["code"].iloc[0])
+            elif len(pick) > 1:
+                problem = Problem.of("survey.kelurahan_ambiguous", feature=row, field=t.at[i, "where_kelurahan"],
+                                     name=name)
+            else:
+                scope = regions[regions["kec_key"] == name_key(kec)] if kec else regions
+                scope = scope if len(scope) else regions
+                choices = {k: f"{n} ({kc})" for k, n, kc in zip(scope["key"], scope["name"], scope["kecamatan"],
+                                                                strict=True)}
+                problem = Problem.of("survey.kelurahan_unmatched", feature=row, field=t.at[i, "where_kelurahan"],
+                                     name=name,
+                                     within=f" (kecamatan {kec})" if kec else "", tenant=tenant,
+                                     closest=_closest(name, choices))
+        if problem is None and code is not None:
+            t.at[i, "kelurahan_code"] = code
+            label = t.at[i, "label"] or names[code]
+            t.at[i, "label"] = label
+            norm = _label_keys(pd.Series([label], dtype="string")).iloc[0]
+            hit = units[(units["kelurahan_code"] == code) & (units["label_norm"] == norm)] if len(units) else units
+            if len(hit):
+                t.at[i, "unit_id"] = int(hit["id"].iloc[0])
+            else:
+                here = areas[areas["kelurahan_code"] == code]
+                by_label = here[_label_keys(here["unit_label"]).eq(norm).fillna(False)] if len(here) else here
+                kawasan = t.at[i, "kawasan"]
+                by_kawasan = here[[name_key(k) == name_key(kawasan) for k in here["kawasan"]]] if kawasan else here[0:0]
+                if len(by_label):
+                    t.at[i, "slum_area_id"], t.at[i, "geometry_source"] = int(by_label["id"].iloc[0]), "slum_area"
+                else:
+                    t.at[i, "geometry_source"] = "kelurahan"
+                    link = by_kawasan if len(by_kawasan) == 1 else here if len(here) == 1 else here[0:0]
+                    if len(link):
+                        t.at[i, "slum_area_id"] = int(link["id"].iloc[0])
+                if not create:
+                    labels = {k: str(v) for k, v in zip(units.loc[units["kelurahan_code"] == code, "label_norm"],
+                                                        units.loc[units["kelurahan_code"] == code, "label"],
+                                                        strict=True) if isinstance(k, str)} if len(units) else {}
+                    keys = difflib.get_close_matches(norm if isinstance(norm, str) else "", list(labels), n=3,
+                                                     cutoff=0.5)
+                    problem = Problem.of("survey.unit_unmatched", feature=row, field=t.at[i, "where_label"],
+                                         label=label, kelurahan=names[code], code=code,
+                                         closest=", ".join(labels[k] for k in keys) or "-")
+        if problem is not None:
+            t.at[i, "unmatched"] = problem.reason
+            problems.append((i, problem))
+    if skip:
+        return t
+    report.errors += [p for _, p in problems]
+    return t
+
+
+# -- the import ------------------------------------------------------------------------------------
+def import_baseline_table(
+    conn: psycopg.Connection,
+    path: str | Path,
+    raw: pd.DataFrame,
+    layout: str,
+    *,
+    tenant: str,
+    round: str | None = None,
+    scheme: str = "permen14_2018",
+    create_units: bool = False,
+    skip_unmatched: str | Path | None = None,
+    field_map: str | None = None,
+    progress: Progress = no_progress,
+    principal: Principal | None = None,
+) -> ImportReport:
+    tenant = tenant_code(tenant)
+    report = ImportReport(kind="surveys", file=str(path))
+    report.layer, report.driver = layout, Path(path).suffix.lstrip(".").upper()
+    table = normalise(raw, parse_field_map(field_map), scheme, round, report)
+    report.features_read = len(table)
+    if report.errors:
+        raise ImportFailed(report)
+    if table.empty:
+        report.errors.append(Problem.of("file.empty"))
+        raise ImportFailed(report)
+    progress("mencocokkan unit", 0, len(table))
+    table = match(conn, table, tenant, create_units, skip_unmatched is not None, report)
+    skipped = table[table["unmatched"].notna()]
+    table = table[table["unmatched"].isna()].copy()
+    table["unit_key"] = [f"u{u}" if u is not None else f"k{k}|{_label_keys(pd.Series([lb])).iloc[0]}"
+                         for u, k, lb in zip(table["unit_id"], table["kelurahan_code"], table["label"], strict=True)]
+    for row in table.loc[table.duplicated(["unit_key", "round"]), "source_row"]:
+        report.errors.append(Problem.of("survey.duplicate", feature=int(row)))
+    if report.errors:
+        raise ImportFailed(report)
+    if skip_unmatched is not None and len(skipped):
+        _write_skipped(Path(skip_unmatched), skipped)
+        report.warnings.append(Problem.of("survey.skipped", severity="warning", count=len(skipped),
+                                          file=str(skip_unmatched)))
+    if table.empty:
+        report.errors.append(Problem.of("file.empty"))
+        raise ImportFailed(report)
+    progress("menulis ke PostGIS", 0, len(table))
+    source = Path(path).name
+    with conn.transaction():
+        created, placed = _create_units(conn, table, tenant, source)
+        inserted, replaced = _write(conn, table, tenant, source)
+        report.warnings += link_survey_units(conn, tenant)
+        status = refresh_status(conn, tenant)
+        audit.record(conn, principal or cli_principal(), "surveys.import", "tenant", tenant, None,
+                     {"file": audit.file_fingerprint(path), "layout": "baseline table",
+                      "rounds": sorted({str(r) for r in table["round"]}), "inserted": inserted, "replaced": replaced,
+                      "units_created": created, "skipped": len(skipped)}, tenant=tenant)
+    if placed:
+        report.warnings.append(Problem.of("survey.on_kelurahan", severity="warning", count=placed))
+    report.features_written = inserted + replaced
+    progress("selesai", len(table), len(table))
+    report.summary.update({
+        "tenant": tenant,
+        "layout": "baseline table (levels/scores as stated, no volumes)",
+        "rounds": sorted({str(r) for r in table["round"]}),
+        "units_matched": int(sum(u is not None for u in table["unit_id"])),
+        "units_created": created,
+        "units_on_kelurahan_polygon": placed,
+        "surveys_inserted": inserted,
+        "surveys_replaced": replaced,
+        "rows_skipped": len(skipped),
+        "slum_areas_scored": status["current"],
+    })
+    return report.finish()
+
+
+def _write_skipped(target: Path, skipped: pd.DataFrame) -> None:
+    columns = list(dict.fromkeys(c for o in skipped["original"] for c in o))
+    with open(target, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["baris", "sheet", *columns, "alasan"])
+        for r in skipped.itertuples():
+            writer.writerow([r.source_row, r.sheet or "", *(r.original.get(c, "") for c in columns), r.unmatched])
+
+
+def _create_units(conn: psycopg.Connection, t: pd.DataFrame, tenant: str, source: str) -> tuple[int, int]:
+    """Units that do not exist yet: on their slum area's polygon, else on their kelurahan/desa polygon."""
+    new = t[[u is None for u in t["unit_id"]]].drop_duplicates("unit_key")
+    if new.empty:
+        return 0, 0
+    rows = conn.execute(
+        """
+        INSERT INTO survey_units (tenant, kelurahan_code, label, slum_area_id, area_ha, attributes, geom)
+        SELECT %(t)s, x.k, x.l, x.a, x.area,
+               jsonb_strip_nulls(jsonb_build_object('kawasan', x.kw, 'source_file', %(f)s::text,
+                                                    'geometry_source', x.gs)),
+               CASE x.gs WHEN 'slum_area' THEN (SELECT s.geom FROM slum_areas s WHERE s.id = x.a)
+                         ELSE (SELECT ST_Multi(r.geom) FROM regions r WHERE r.code = x.k) END
+        FROM unnest(%(k)s::text[], %(l)s::text[], %(a)s::bigint[], %(area)s::float8[], %(kw)s::text[],
+                    %(gs)s::text[]) AS x(k, l, a, area, kw, gs)
+        RETURNING id, kelurahan_code, label, geom IS NOT NULL AND attributes->>'geometry_source' = 'kelurahan'
+        """,
+        {"t": tenant, "f": source, "k": new["kelurahan_code"].tolist(), "l": new["label"].tolist(),
+         "a": new["slum_area_id"].tolist(), "kw": [k or None for k in new["kawasan"]],
+         "area": [e.get("area_ha") for e in new["extra"]], "gs": new["geometry_source"].tolist()},
+    ).fetchall()
+    ids = dict(zip(new["unit_key"], (r[0] for r in rows), strict=True))
+    t["unit_id"] = [u if u is not None else ids[k] for u, k in zip(t["unit_id"], t["unit_key"], strict=True)]
+    # existing units without a geometry take their kelurahan's polygon, marked so
+    conn.execute(
+        """
+        UPDATE survey_units u SET geom = ST_Multi(r.geom),
+               attributes = u.attributes || '{"geometry_source": "kelurahan"}'::jsonb
+        FROM regions r WHERE u.id = ANY(%s) AND u.geom IS NULL AND r.code = u.kelurahan_code AND r.geom IS NOT NULL
+        """, [[int(u) for u in t["unit_id"]]])
+    return len(rows), sum(1 for r in rows if r[3])
+
+
+def _write(conn: psycopg.Connection, t: pd.DataFrame, tenant: str, source: str) -> tuple[int, int]:
+    stored = [json.dumps({"source": "tabel", "level": lv, "total": None if pd.isna(tot) else int(tot), **extra},
+                         default=float)
+              for lv, tot, extra in zip(t["level"], t["total"], t["extra"], strict=True)]
+    rows = conn.execute(
+        """
+        INSERT INTO surveys (tenant, unit_id, round, scheme, area_ha, volumes, source, flagged, problems, stored,
+                             source_row)
+        SELECT %(t)s, u, r, sc, area, '{}'::jsonb, %(src)s, false, '[]'::jsonb, st::jsonb, row
+        FROM unnest(%(u)s::bigint[], %(r)s::text[], %(sc)s::text[], %(area)s::float8[], %(st)s::text[],
+                    %(row)s::int[]) AS x(u, r, sc, area, st, row)
+        ON CONFLICT (unit_id, round) DO UPDATE SET
+            scheme = EXCLUDED.scheme, area_ha = EXCLUDED.area_ha, volumes = EXCLUDED.volumes,
+            source = EXCLUDED.source, flagged = false, problems = '[]'::jsonb, stored = EXCLUDED.stored,
+            source_row = EXCLUDED.source_row, synthetic = false
+        RETURNING (xmax = 0) AS inserted
+        """,
+        {"t": tenant, "src": source, "u": [int(u) for u in t["unit_id"]], "r": t["round"].tolist(),
+         "sc": t["scheme"].tolist(), "area": [e.get("area_ha") for e in t["extra"]], "st": stored,
+         "row": [int(r) for r in t["source_row"]]},
+    ).fetchall()
+    inserted = sum(1 for r in rows if r[0])
+    return inserted, len(rows) - inserted

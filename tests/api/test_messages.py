@@ -1,0 +1,98 @@
+"""Messages in Bahasa Indonesia and English (geo/messages.py, data/messages/messages.csv): the catalogue is
+complete and clean, HTTP errors answer in the language Accept-Language asks for, the CLI's --lang."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from geo.errors import InvalidInput, NotFound
+from geo.messages import catalogue, describe, message, negotiate, placeholders
+from geo.problems import Problem
+
+KOTAKU = str(Path(sys.executable).with_name("kotaku"))
+# a Python class or value leaking into a sentence: None, NoneType, InvalidInput, ValueError, <class ...>
+LEAKS = re.compile(r"\bNone\b|NoneType|<class|\b[A-Z][a-z]+[A-Z][A-Za-z]*(Error|Input|Exception|Format)\b|\bnan\b")
+SAMPLE = {"file": "kumuh.csv", "feature": 3, "field": "skor", "value": "abc", "layer": "RT", "layers": "RT, RW",
+          "reason": "bad", "format": "CSV", "formats": "CSV, XLSX", "suffix": ".pdf", "tenant": "12.71",
+          "area": "Indonesia", "bbox": "94,-11,142,7", "x0": "1", "x1": "2", "y0": "3", "y1": "4",
+          "list": "programme", "known": "kotaku, apbd", "count": 2, "max": 80, "level": "KR", "score": 62,
+          "expected": "KB", "name": "Bagan Dali", "within": " (kecamatan Medan Belawan)", "closest": "Bagan Deli",
+          "code": "12.71.08.1006", "label": "RT 01", "kelurahan": "Bagan Deli", "path": "/x", "method": "PUT"}
+
+
+def test_every_message_has_both_languages_with_the_same_parameters():
+    for key, texts in catalogue().items():
+        assert texts["en"].strip() and texts["id"].strip(), key
+        assert sorted(placeholders(texts["en"])) == sorted(placeholders(texts["id"])), key
+        assert texts["en"] != texts["id"] or not re.search("[a-z]{4}", texts["en"]), key
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_no_message_shows_none_or_a_class_name(lang):
+    for key in catalogue():
+        for params in (SAMPLE, {k: None for k in SAMPLE}, {}):
+            text = message(key, lang, **params)
+            assert not LEAKS.search(text), (key, text)
+            assert "{" not in text and "}" not in text, (key, text)
+
+
+def test_problems_and_errors_render_in_both_languages():
+    problem = Problem.of("field.not_number", feature=4, field="skor", value="12,5x")
+    assert str(problem) == "feature 4, field skor: '12,5x' is not a number"
+    assert problem.text("id") == "fitur/baris 4, kolom skor: '12,5x' bukan angka"
+    assert problem.as_dict("id")["reason"] == "'12,5x' bukan angka" and problem.as_dict()["key"] == "field.not_number"
+    error = InvalidInput.of("file.missing", file="kumuh.csv")
+    assert error.message == "file not found: kumuh.csv" and describe(error, "id") == "berkas tidak ditemukan: kumuh.csv"
+    plain = NotFound("survey unit 9 does not exist")
+    assert describe(plain, "en") == "survey unit 9 does not exist"
+    assert describe(plain, "id").startswith("Data atau alamat yang diminta tidak ditemukan")
+    assert [negotiate("id-ID,id;q=0.9,en;q=0.8"), negotiate("en-US,id;q=0.5"), negotiate(None), negotiate("fr")] == [
+        "id", "en", "en", "en"]
+
+
+@pytest.fixture
+def client(empty_db):
+    with TestClient(create_app(empty_db), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def test_http_errors_answer_in_the_asked_language(client):
+    for path, status in (("/tidak-ada", 404), ("/collections/tidak-ada", 404),
+                         ("/collections/slum-areas/items?limit=banyak", 400), ("/users", 401)):
+        english = client.get(path)
+        indonesian = client.get(path, headers={"Accept-Language": "id-ID,id;q=0.9,en;q=0.8"})
+        assert english.status_code == indonesian.status_code == status, (path, english.text, indonesian.text)
+        assert indonesian.headers["content-language"] == "id"
+        assert set(indonesian.json()) == {"code", "description", "details"}
+        assert indonesian.json()["code"] == english.json()["code"]
+        assert indonesian.json()["description"] != english.json()["description"], path
+        assert not LEAKS.search(indonesian.json()["description"]), indonesian.json()
+    assert client.get("/tidak-ada", headers={"Accept-Language": "id"}).json()["description"] == (
+        "Alamat tidak ada: /tidak-ada")
+    bad = client.get("/collections/slum-areas/items?limit=banyak", headers={"Accept-Language": "id"}).json()
+    assert "tidak valid" in bad["description"] and "limit" in bad["description"]
+    assert "Silakan masuk" in client.get("/users", headers={"Accept-Language": "id"}).json()["description"]
+    assert client.get("/tidak-ada").json()["description"] == "Not Found"  # English stays as it was
+
+
+def test_the_cli_reports_an_import_in_either_language(database_url, tmp_path):
+    path = tmp_path / "kosong.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"kode": "12.71.01.1001", "nama": "X"}, "geometry": None}]}))
+    env = {**os.environ, "DATABASE_URL": database_url}
+    runs = {lang: subprocess.run([KOTAKU, "--lang", lang, "import", "regions", str(path), "--json"],
+                                 capture_output=True, text=True, timeout=300, env=env) for lang in ("id", "en")}
+    assert {r.returncode for r in runs.values()} == {2}, {k: r.stderr[-500:] for k, r in runs.items()}
+    reasons = {lang: json.loads(r.stdout)["errors"][0]["reason"] for lang, r in runs.items()}
+    assert reasons == {"id": "geometri kosong", "en": "geometry is empty"}, runs["id"].stdout[:3000]
+    bad = subprocess.run([KOTAKU, "--lang", "fr", "db", "status"], capture_output=True, text=True, timeout=60, env=env)
+    assert bad.returncode == 2 and "give id or en" in bad.stderr

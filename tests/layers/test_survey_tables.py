@@ -1,0 +1,227 @@
+"""Baseline tables through `kotaku import surveys` (layers/imports/survey_tables.py): RT rows with a level and/or a
+score (no volumes), written as people write them, matched to the demo's units and kelurahan of Kota Medan."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from layers.accounts.access import Principal
+from layers.db.connection import connect_async
+from layers.imports.report import ImportFailed
+from layers.imports.surveys import import_surveys
+from layers.serving.collections import get_collection
+from layers.serving.items import fetch_item
+from tests.layers.scoring_helpers import TENANT, write_csv
+
+
+def write_xlsx(path: Path, sheets: dict[str, list[list]], merges: dict[str, list[str]] | None = None) -> Path:
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, rows in sheets.items():
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+        for cells in (merges or {}).get(name, []):
+            sheet.merge_cells(cells)
+    book.save(path)
+    return path
+
+
+def stored(conn, code: str, label: str, round_name: str = "2024") -> dict | None:
+    row = conn.execute(
+        "SELECT sv.stored FROM surveys sv JOIN survey_units u ON u.id = sv.unit_id "
+        "WHERE u.kelurahan_code = %s AND u.label = %s AND sv.round = %s", [code, label, round_name]).fetchone()
+    return row[0] if row else None
+
+
+BAGAN_DELI, BELAWAN_II = "12.71.08.1006", "12.71.08.1002"
+POKJA = Principal(role="pokja", username="pokja1", tenant=TENANT)
+
+
+# -- a dozen ugly variants of one table -------------------------------------------------------------
+def plain_csv(tmp_path: Path) -> Path:
+    return write_csv(tmp_path / "baseline.csv", [
+        {"Kecamatan": "Medan Belawan", "Kelurahan": "Bagan Deli", "Lingkungan": "Lingkungan 01",
+         "Tingkat Kekumuhan": "Kumuh Berat", "Skor": "62", "Bobot": "0,4", "Kebutuhan 2b": "120,5"},
+        {"Kecamatan": "Medan Belawan", "Kelurahan": "Belawan II", "Lingkungan": "Lingkungan 01",
+         "Tingkat Kekumuhan": "Sedang", "Skor": "", "Bobot": "0,6", "Kebutuhan 2b": ""}])
+
+
+def other_headers_semicolons(tmp_path: Path) -> Path:
+    path = tmp_path / "baseline_excel_id.csv"  # Indonesian Excel: ';' and decimal commas
+    path.write_text("KEC.;Kel/Desa;RT_RW;KATEGORI;Total Skor;BOBOT\n"
+                    "MEDAN BELAWAN;KEL. BAGAN DELI;LK 1;KB;62,0;0,4\n"
+                    "medan belawan;belawan 2;lingkungan 1;ks;45;0,6\n", encoding="utf-8")
+    return path
+
+
+def codes_only(tmp_path: Path) -> Path:
+    return write_csv(tmp_path / "codes.csv", [
+        {"kode_desa": "1271081006", "rt": "Lingkungan 1", "klasifikasi": "berat"},
+        {"kode_desa": "12.71.08.1002", "rt": "LINGKUNGAN 01", "klasifikasi": "Kumuh Sedang"}])
+
+
+def title_rows_and_numbers(tmp_path: Path) -> Path:
+    return write_xlsx(tmp_path / "titled.xlsx", {"Baseline": [
+        ["TABEL BASELINE KUMUH KOTA MEDAN 2024"], [],
+        ["No", "Kecamatan", "Desa/Kelurahan", "Lingkungan", "Tingkat Kekumuhan", "Nilai"],
+        ["(1)", "(2)", "(3)", "(4)", "(5)", "(6)"],
+        [1, "Medan Belawan", "Bagan Deli", "Lingkungan 01", "KB", 62],
+        [2, "Medan Belawan", "Belawan Ii", "Lingkungan 01", "KS", 45],
+        ["Jumlah", None, None, None, None, 107]]})
+
+
+def merged_header_and_cells(tmp_path: Path) -> Path:
+    rows = [["No", "Kecamatan", "Kelurahan", "Lingkungan", "Tingkat Kekumuhan", None, "Kebutuhan", None],
+            [None, None, None, None, "Tingkat", "Skor", "2b", "4b"],
+            [1, "Medan Belawan", "Bagan Deli", "Lingkungan 01", "Kumuh Berat", "62", "120,5", "30"],
+            [2, None, "Belawan II", "Lingkungan 01", "Kumuh Sedang", "45", None, "10"]]
+    return write_xlsx(tmp_path / "merged.xlsx", {"Sheet1": rows},
+                      {"Sheet1": ["E1:F1", "G1:H1", "A1:A2", "B1:B2", "C1:C2", "D1:D2"]})
+
+
+def sheet_per_kecamatan(tmp_path: Path) -> Path:
+    header = ["Desa", "Kampung", "Tingkat", "Skor"]
+    return write_xlsx(tmp_path / "per_kecamatan.xlsx", {
+        "Medan Belawan": [header, ["Bagan Deli", "Lingkungan 01", "KB", 62], ["Belawan 2", "Lingkungan 01", "KS", 45]],
+        "Medan Labuhan": [header, ["Sei Mati", "Lingkungan 99", "KR", 20]]})
+
+
+VARIANTS = [plain_csv, other_headers_semicolons, codes_only, title_rows_and_numbers, merged_header_and_cells]
+
+
+@pytest.mark.writes_demo
+@pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: v.__name__)
+def test_variants_state_the_same_levels_on_the_same_units(demo_conn, tmp_path, variant):
+    report = import_surveys(demo_conn, variant(tmp_path), tenant=TENANT, round="2024")
+    demo_conn.commit()
+    assert report.ok, [str(p) for p in report.errors]
+    assert report.features_read == 2 and report.summary["units_created"] == 0
+    first, second = stored(demo_conn, BAGAN_DELI, "Lingkungan 01"), stored(demo_conn, BELAWAN_II, "Lingkungan 01")
+    assert first["source"] == "tabel" and first["level"] == "KB"
+    assert second["level"] == "KS"
+    if first.get("total") is not None:
+        assert first["total"] == 62
+    volumes = demo_conn.execute("SELECT count(*) FROM surveys WHERE round = '2024' AND volumes <> '{}'").fetchone()
+    assert volumes[0] == 0
+
+
+@pytest.mark.writes_demo
+def test_needs_weights_and_decimal_commas_are_kept(demo_conn, tmp_path):
+    import_surveys(demo_conn, merged_header_and_cells(tmp_path), tenant=TENANT, round="2024")
+    first = stored(demo_conn, BAGAN_DELI, "Lingkungan 01")
+    assert first["needs"] == {"2b": 120.5, "4b": 30.0} and first["total"] == 62
+    import_surveys(demo_conn, plain_csv(tmp_path), tenant=TENANT, round="2025")
+    assert stored(demo_conn, BAGAN_DELI, "Lingkungan 01", "2025")["weight"] == 0.4
+
+
+@pytest.mark.writes_demo
+def test_a_sheet_per_kecamatan_tells_namesakes_apart_and_creates_on_the_kelurahan(demo_conn, demo_url, tmp_path):
+    path = sheet_per_kecamatan(tmp_path)
+    with pytest.raises(ImportFailed) as failed:  # Lingkungan 99 of Sei Mati does not exist
+        import_surveys(demo_conn, path, tenant=TENANT, round="2024")
+    errors = failed.value.report.errors
+    assert len(errors) == 1 and (errors[0].feature, errors[0].field) == (2, "Medan Labuhan!Kampung")
+    assert "Lingkungan 99" in errors[0].reason
+    assert demo_conn.execute("SELECT count(*) FROM surveys WHERE round = '2024'").fetchone()[0] == 0
+    report = import_surveys(demo_conn, path, tenant=TENANT, round="2024", create_units=True)
+    assert report.summary["units_created"] == 1 and report.summary["units_on_kelurahan_polygon"] == 1
+    unit = demo_conn.execute(
+        "SELECT u.kelurahan_code, u.attributes->>'geometry_source', ST_Equals(u.geom, ST_Multi(r.geom)) "
+        "FROM survey_units u JOIN regions r ON r.code = u.kelurahan_code WHERE u.label = 'Lingkungan 99'").fetchone()
+    assert unit == ("12.71.13.1002", "kelurahan", True)  # Sei Mati of Medan Labuhan, not of Medan Maimun
+    assert stored(demo_conn, "12.71.13.1002", "Lingkungan 99")["level"] == "KR"
+    demo_conn.commit()
+    unit_id = demo_conn.execute("SELECT id FROM survey_units WHERE label = 'Lingkungan 99'").fetchone()[0]
+
+    async def item() -> dict:  # the items say where the unit's polygon comes from (as the pokja sees them)
+        async with await connect_async(demo_url) as conn:
+            text = await fetch_item(conn, get_collection("survey-units"), str(unit_id), POKJA)
+        return json.loads(text or "null")
+
+    assert asyncio.run(item())["properties"]["geometry_source"] == "kelurahan"
+
+
+@pytest.mark.writes_demo
+def test_unmatched_rows_name_the_closest_kelurahan_or_go_to_a_file(demo_conn, tmp_path):
+    path = write_csv(tmp_path / "typo.csv", [
+        {"kecamatan": "Medan Belawan", "desa": "Bagan Dali", "lingkungan": "Lingkungan 01", "tingkat": "KB"},
+        {"kecamatan": "Medan Belawan", "desa": "Belawan II", "lingkungan": "Lingkungan 01", "tingkat": "KS"},
+        {"kecamatan": "", "desa": "", "lingkungan": "", "tingkat": "KR"}])
+    with pytest.raises(ImportFailed) as failed:
+        import_surveys(demo_conn, path, tenant=TENANT, round="2024")
+    errors = {p.feature: p.reason for p in failed.value.report.errors}
+    assert set(errors) == {2, 4}
+    assert "Bagan Dali" in errors[2] and "closest: Bagan Deli (Medan Belawan)" in errors[2]
+    assert "kelurahan/desa code or name" in errors[4]
+    assert demo_conn.execute("SELECT count(*) FROM surveys WHERE round = '2024'").fetchone()[0] == 0
+    aside = tmp_path / "tidak_cocok.csv"
+    report = import_surveys(demo_conn, path, tenant=TENANT, round="2024", skip_unmatched=aside)
+    assert report.ok and report.summary["rows_skipped"] == 2 and report.features_written == 1
+    with open(aside, encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["baris"] for r in rows] == ["2", "4"] and rows[0]["desa"] == "Bagan Dali"
+    assert "Bagan Deli" in rows[0]["alasan"]
+
+
+def test_bad_levels_and_disagreeing_scores_name_row_field_and_value(demo_conn, tmp_path):
+    path = write_csv(tmp_path / "bad.csv", [
+        {"kelurahan": "Bagan Deli", "rt": "Lingkungan 01", "tingkat": "parah", "skor": ""},
+        {"kelurahan": "Bagan Deli", "rt": "Lingkungan 02", "tingkat": "KR", "skor": "62"},
+        {"kelurahan": "Bagan Deli", "rt": "Lingkungan 03", "tingkat": "", "skor": "sedang sekali"},
+        {"kelurahan": "Bagan Deli", "rt": "Lingkungan 04", "tingkat": "", "skor": ""}])
+    with pytest.raises(ImportFailed) as failed:
+        import_surveys(demo_conn, path, tenant=TENANT, round="2024")
+    errors = [(p.feature, p.field, p.reason) for p in failed.value.report.errors]
+    assert errors[0][:2] == (2, "tingkat") and "'parah' not understood" in errors[0][2]
+    assert errors[1][:2] == (3, "tingkat") and "KR disagrees with the score 62" in errors[1][2]
+    assert errors[2][:2] == (4, "skor") and "'sedang sekali'" in errors[2][2]
+    assert errors[3][:2] == (5, "tingkat") and "neither a level nor a score" in errors[3][2]
+    assert not any("None" in text for _, _, text in errors)
+
+
+@pytest.mark.writes_demo
+def test_stated_levels_become_the_slum_areas_status_where_no_volumes_exist(demo_conn, tmp_path):
+    demo_conn.execute("DELETE FROM surveys")
+    units = demo_conn.execute(
+        "SELECT u.kelurahan_code, u.label, u.slum_area_id FROM survey_units u WHERE u.slum_area_id = "
+        "(SELECT slum_area_id FROM survey_units WHERE slum_area_id IS NOT NULL ORDER BY id LIMIT 1)").fetchall()
+    area = units[0][2]
+    rows = [{"kode_kelurahan": k, "rt": label, "skor": "62" if i == 0 else "40"} for i, (k, label, _) in
+            enumerate(units)]
+    import_surveys(demo_conn, write_csv(tmp_path / "scores.csv", rows), tenant=TENANT, round="2024")
+    status = demo_conn.execute("SELECT level, total_score, score_source, round FROM slum_area_status "
+                               "WHERE slum_area_id = %s", [area]).fetchone()
+    assert status[2] == "surveys" and status[3] == "2024"
+    assert 40 <= status[1] <= 62 and status[0] == ("KB" if status[1] >= 60 else "KS")
+    levels_only = [{"kode_kelurahan": k, "rt": label, "tingkat": "KB" if i == 0 else "KR"}
+                   for i, (k, label, _) in enumerate(units)]
+    import_surveys(demo_conn, write_csv(tmp_path / "levels.csv", levels_only), tenant=TENANT, round="2025")
+    status = demo_conn.execute("SELECT level, total_score, round FROM slum_area_status WHERE slum_area_id = %s",
+                               [area]).fetchone()
+    assert status == ("KB", None, "2025")  # levels only: the worst stated level, no score invented
+
+
+@pytest.mark.writes_demo
+def test_the_same_bad_table_reads_in_indonesian_and_english(demo_conn, tmp_path):
+    path = write_csv(tmp_path / "typo.csv", [{"desa": "Bagan Dali", "lingkungan": "Lingkungan 01", "tingkat": "X"}])
+    with pytest.raises(ImportFailed) as failed:
+        import_surveys(demo_conn, path, tenant=TENANT, round="2024")
+    report = failed.value.report
+    english, indonesian = report.as_dict("en"), report.as_dict("id")
+    assert "not understood" in english["errors"][0]["reason"]
+    assert "tidak dikenali" in indonesian["errors"][0]["reason"]
+    assert report.errors[0].text("id").startswith("fitur/baris 2, kolom tingkat: ")
+    path.write_text("desa,lingkungan,tingkat\nBagan Dali,Lingkungan 01,KB\n", encoding="utf-8")
+    with pytest.raises(ImportFailed) as failed:
+        import_surveys(demo_conn, path, tenant=TENANT, round="2024")
+    problem = failed.value.report.errors[0]
+    assert "no kelurahan/desa named 'Bagan Dali'" in problem.text("en")
+    assert "tidak ada kelurahan/desa bernama 'Bagan Dali'" in problem.text("id")
+    assert json.dumps(failed.value.report.as_dict("id")).count("Bagan Deli") == 1
