@@ -90,12 +90,13 @@ def geo_counts(expected: dict) -> dict[str, int]:
 def test_geopackage_layers_counts_and_qgis_styles(files, expected):
     layers = ogr_layers(str(files["gpkg"]))
     assert {k: layers[k] for k in geo_counts(expected)} == geo_counts(expected)
-    assert layers["memorandum"] > 0 and layers["layer_styles"] == 7
+    assert layers["memorandum"] > 0 and layers["layer_styles"] == 8
+    assert layers["aset"] == 0  # the demo has no handed-over assets (tests/api/test_assets_http.py has one)
     with sqlite3.connect(files["gpkg"]) as db:
         styles = {row[0]: row[1:] for row in db.execute(
             "SELECT f_table_name, styleQML, styleSLD, useAsDefault, f_geometry_column FROM layer_styles")}
         contents = {row[0] for row in db.execute("SELECT table_name FROM gpkg_contents")}
-    assert set(styles) == set(geo_counts(expected)) and "layer_styles" in contents
+    assert set(styles) == {*geo_counts(expected), "aset"} and "layer_styles" in contents
     qml, sld, default, column = styles["kawasan_kumuh"]
     assert default == 1 and column == "geom"
     renderer = ET.fromstring(qml.split("\n", 1)[1]).find("renderer-v2")
