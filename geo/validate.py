@@ -14,6 +14,7 @@ Rows with errors keep their original geometry: an import with any error is refus
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Literal
@@ -225,3 +226,79 @@ def validate_array(
         _check_bounds(geoms, np.flatnonzero(usable), bounds, report)
     by_row = attrgetter("feature")
     return geoms, sorted(report.errors, key=by_row), sorted(report.repairs, key=by_row)
+
+
+# --- one GeoJSON geometry as a client sends it (the HTTP write path) ----------------------------------------------
+
+# RFC 7946 types a drawn activity may be; its kind then decides which of them fits (validate_array).
+GEOJSON_TYPES = {"Point": 0, "MultiPoint": 1, "LineString": 1, "MultiLineString": 2, "Polygon": 2,
+                 "MultiPolygon": 3}  # type -> how many list levels lie between `coordinates` and a position
+
+
+def geojson_problem(geometry: object, field: str = "geometry") -> str | None:
+    """What makes a GeoJSON geometry object unusable (None when nothing), naming the place in it: not an object,
+    an unknown type or a GeometryCollection (an activity is one geometry type), coordinates that are not nested
+    lists of numbers, a position with other than 2 or 3 numbers, a non-finite number, a line of fewer than 2
+    positions, a ring of fewer than 4 positions or not closed, nothing at all (empty)."""
+    if not isinstance(geometry, dict):
+        return f"{field} must be a GeoJSON geometry object, not {type(geometry).__name__.replace('str', 'text')}"
+    kind = geometry.get("type")
+    if kind == "GeometryCollection":
+        return (f"{field} is a GeometryCollection: send one geometry type (Point, LineString, Polygon or their "
+                "Multi* forms)")
+    if kind is None:
+        return f"{field}.type is missing: one of {', '.join(GEOJSON_TYPES)}"
+    if kind not in GEOJSON_TYPES:
+        return f"{field}.type {_what(kind)} is not one of {', '.join(GEOJSON_TYPES)}"
+    coordinates = geometry.get("coordinates")
+    return _coordinates_problem(coordinates, GEOJSON_TYPES[kind], str(kind), f"{field}.coordinates")
+
+
+def _coordinates_problem(value: object, depth: int, kind: str, where: str) -> str | None:
+    if depth == 0:
+        return _position_problem(value, where)
+    if not isinstance(value, list):
+        return f"{where} must be a list, not {_what(value)}"
+    if not value:
+        return f"{where} is empty: the {kind} has no coordinates"
+    for i, item in enumerate(value):
+        reason = _coordinates_problem(item, depth - 1, kind, f"{where}[{i}]")
+        if reason:
+            return reason
+    if depth == 1 and kind in ("LineString", "MultiLineString") and len(value) < 2:
+        return f"{where} has {len(value)} position: a line needs at least 2"
+    if depth == 1 and kind in ("Polygon", "MultiPolygon"):
+        if len(value) < 4:
+            return f"{where} has {len(value)} positions: a ring needs at least 4 (the last repeating the first)"
+        if value[0][:2] != value[-1][:2]:
+            return f"{where} is not closed: its last position {value[-1]} differs from its first {value[0]}"
+    return None
+
+
+def _position_problem(value: object, where: str) -> str | None:
+    if not isinstance(value, list):
+        return f"{where} must be a position [longitude, latitude], not {_what(value)}"
+    if len(value) not in (2, 3):
+        return f"{where} has {len(value)} numbers: a position is [longitude, latitude] (an optional height third)"
+    for i, number in enumerate(value):
+        if isinstance(number, bool) or not isinstance(number, int | float):
+            return f"{where}[{i}] must be a number, not {_what(number)}"
+        try:
+            finite = math.isfinite(float(number))
+        except OverflowError:  # an integer of hundreds of digits
+            finite = False
+        if not finite:
+            return f"{where}[{i}] must be a finite number"
+    return None
+
+
+def _what(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, str):
+        return f"text {value[:40]!r}"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    return "an object" if isinstance(value, dict) else "an array"

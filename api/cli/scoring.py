@@ -13,6 +13,7 @@ from api.cli.output import err
 from api.cli.reports import run_import
 from api.cli.root import app
 from geo.errors import InvalidInput
+from layers.values.fields import csv_safe
 
 
 def _emit(frame, fmt: str, output: Path | None, extra: dict | None = None) -> None:
@@ -22,7 +23,7 @@ def _emit(frame, fmt: str, output: Path | None, extra: dict | None = None) -> No
     if fmt not in ("csv", "json"):
         raise InvalidInput(f"--format must be csv or json, not {fmt!r}")
     if fmt == "csv":
-        text = frame.to_csv(index=False)
+        text = frame.map(csv_safe).to_csv(index=False)  # formula-like text quoted for spreadsheets
     else:
         text = json.dumps({**(extra or {}), "rows": records(frame)} if extra is not None else records(frame),
                           ensure_ascii=False, indent=1, default=str) + "\n"

@@ -13,14 +13,16 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import current_principal
+from api.body_checks import CheckedJSONRoute
 from api.deps import connection, sync_connection
 from api.models import ConflictReport, OverlapVerdict, SavedActivity, error_responses
 from geo.errors import InvalidInput, TooLarge
+from geo.validate import geojson_problem
 from layers.accounts.access import Principal
 from layers.planning import proposals
 from layers.planning.attachments import MAX_PHOTO_BYTES, MAX_VIDEO_BYTES, Capture, sniff
 
-router = APIRouter(tags=["usulan"])
+router = APIRouter(tags=["usulan"], route_class=CheckedJSONRoute)
 ITEMS = "/collections/activities/items"
 GEOJSON = "application/geo+json"
 # 409 of a write: the error shape, its details the overlap verdict when an overlap blocked it.
@@ -43,16 +45,20 @@ class TransitionRequest(BaseModel):
     action: str = Field(..., description="teruskan, teruskan_pokir, tolak, kembalikan, kemajuan, ajukan_ulang, "
                                          "aktifkan_kembali, batalkan")
     reason: str | None = Field(None, description="alasan (wajib untuk tolak, kembalikan, batalkan)")
-    progress: int | None = Field(None, description="0, 50 atau 100 (untuk kemajuan)")
+    progress: int | None = Field(None, ge=0, le=100, description="0, 50 atau 100 (untuk kemajuan)")
 
 
 def _geometry(feature: ActivityFeature) -> shapely.Geometry | None:
     if feature.geometry is None:
         return None
+    problem = geojson_problem(feature.geometry)
+    if problem:
+        raise InvalidInput(problem, details=[{"field": "geometry", "reason": problem}])
     try:
         return shapely.from_geojson(_json(feature.geometry))
     except (shapely.errors.GEOSException, ValueError, TypeError) as error:
-        raise InvalidInput(f"geometry is not valid GeoJSON: {error}") from None
+        raise InvalidInput(f"geometry is not valid GeoJSON: {error}",
+                           details=[{"field": "geometry", "reason": str(error)}]) from None
 
 
 def upload_limit(head: bytes, file_name: str) -> int:

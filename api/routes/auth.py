@@ -15,12 +15,13 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from api.auth import CSRF_FIELD, SESSION_COOKIE, current_principal, session_csrf_token
+from api.body_checks import CheckedJSONRoute
 from geo.errors import Forbidden, InvalidInput, TooManyRequests, Unauthorized, UnsupportedFormat
 from layers.accounts import throttle
 from layers.accounts.access import Principal
 from layers.accounts.users import SESSION_HOURS, login, logout
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix="/auth", tags=["auth"], route_class=CheckedJSONRoute)
 LOGIN_CSRF_COOKIE = "kotaku_login_csrf"
 WRONG = "Nama pengguna atau kata sandi salah (wrong user name or password)."
 _LOGIN_BODY = {

@@ -15,6 +15,7 @@ from layers.scoring.priority import priorities_op
 from layers.scoring.progress import kumuh_akhir_op, time_series_op
 from layers.scoring.scores import score_table, slum_area_history_op, unit_history_op, unit_scores_op
 from layers.values.codes import normalise_code, tenant_code
+from layers.values.fields import csv_safe
 
 router = APIRouter(tags=["skor kekumuhan"])
 SCOPE_OF_LEVEL = {1: "kabkota", 2: "kecamatan", 3: "kelurahan"}  # dots in the code -> scope
@@ -38,7 +39,7 @@ async def tenant_scores(
     code = tenant_code(tenant)
     table = score_table(await _run(request, unit_scores_op(code, principal, round=round)))
     if format == "csv":
-        return Response(table.to_csv(index=False), media_type="text/csv; charset=utf-8",
+        return Response(table.map(csv_safe).to_csv(index=False), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="skor_{code}.csv"'})
     return {"tenant": code, "round": round, "count": len(table), "rows": records(table)}
 

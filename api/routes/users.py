@@ -8,11 +8,12 @@ from psycopg import AsyncConnection
 from pydantic import BaseModel, Field
 
 from api.auth import current_principal
+from api.body_checks import CheckedJSONRoute
 from api.deps import connection
 from layers.accounts import users
 from layers.accounts.access import Principal
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = APIRouter(prefix="/users", tags=["users"], route_class=CheckedJSONRoute)
 
 
 class NewUser(BaseModel):
@@ -26,7 +27,7 @@ class NewUser(BaseModel):
 
 class NewToken(BaseModel):
     label: str | None = None
-    expires_days: int | None = Field(None, ge=1)
+    expires_days: int | None = Field(None, ge=1, le=36_500)
 
 
 class NewPassword(BaseModel):

@@ -24,7 +24,7 @@ from layers.db.frames import Query, RowOp, arun, run
 from layers.planning.kinds import resolve_kind
 from layers.planning.overlap import OverlapVerdict, check_overlap, lock_area
 from layers.values.codes import tenant_code
-from layers.values.fields import is_blank, number_or_none, text_or_none
+from layers.values.fields import is_blank, number_or_none, number_problem, text_or_none, text_problem
 from layers.values.quantities import parse_quantity
 
 STAGES = ("rembuk_warga", "musrenbang_kelurahan", "musrenbang_kecamatan", "pokir_dprd", "renja_opd", "rkpd",
@@ -33,6 +33,9 @@ STATUSES = ("aktif", "dikembalikan", "ditolak", "dibatalkan", "selesai")
 LIVE_STATUSES = ("aktif", "dikembalikan", "selesai")
 GEOMETRY_KINDS: dict[str, Kind] = {"point": "point", "line": "line", "polygon": "polygon"}
 MAX_TITLE = 300
+# The text fields of an activity: each must be text without NUL, within its limit (layers/values/fields.py).
+TEXT_FIELDS = ("tenant", "title", "kind", "unit", "program", "funding_source", "stage", "status", "proposer_area",
+               "proposer_name", "proposer_phone", "target_agency", "override_reason")
 # Most vertices a geometry may have: per activity kind (activity_kinds.max_vertices), else by its geometry type;
 # and never more than MAX_GEOMETRY_VERTICES in any write, whatever the catalogue says.
 DEFAULT_MAX_VERTICES = {"point": 1, "line": 5_000, "polygon": 20_000}
@@ -128,6 +131,12 @@ def parse_activity(
     def bad(field_name: str, reason: str) -> None:
         problems.append(Problem(reason, feature=feature, field=field_name))
 
+    for name in TEXT_FIELDS:  # numbers are text in a file (a phone column); a JSON body was checked before
+        reason = text_problem(name, values.get(name), numbers_as_text=True)
+        if reason:
+            bad(name, reason)
+    if problems:  # text that cannot be stored is not read further (nor echoed in other messages)
+        return None, problems
     tenant = None
     raw_tenant = values.get("tenant") if not is_blank(values.get("tenant")) else default_tenant
     try:
@@ -254,6 +263,9 @@ def _volume_and_cost(values, geometry, spec, bad) -> tuple[float, float]:
                        "volume", bad)
     if volume is not None and volume < 0:
         bad("volume", f"'{values.get('volume')}' is not a non-negative number")
+    elif number_problem("volume", volume):
+        bad("volume", str(number_problem("volume", volume)))
+        volume = None  # not used further: a non-finite volume would overflow the default cost
     if volume is None and geometry is not None and spec is not None:
         if spec["geometry_type"] == "line":
             volume = float(geodesic_length_m([geometry])[0])
@@ -264,6 +276,9 @@ def _volume_and_cost(values, geometry, spec, bad) -> tuple[float, float]:
     cost = _quantity(values.get("cost"), "rp", "cost", bad)
     if cost is not None and cost < 0:
         bad("cost", f"'{values.get('cost')}' is not a non-negative amount in rupiah")
+    elif number_problem("cost", cost):
+        bad("cost", str(number_problem("cost", cost)))
+        cost = 0.0
     if cost is None and volume is not None and spec is not None:
         cost = round(volume * spec["unit_price"])
     return round(volume or 0.0, 2), float(cost or 0.0)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import math
+import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +29,8 @@ from layers.settings import Settings
 MAX_FILES = 5
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_VIDEO_BYTES = 50 * 1024 * 1024
+# Most pixels a photo may claim: above 108-megapixel phone cameras, far below a decompression bomb.
+MAX_PHOTO_PIXELS = 120_000_000
 SIGNATURES = {  # leading bytes -> (media type, extension)
     b"\xff\xd8\xff": ("image/jpeg", "jpg"),
     b"\x89PNG\r\n\x1a\n": ("image/png", "png"),
@@ -36,13 +40,42 @@ DATETIME_ORIGINAL = 36867
 
 
 def sniff(content: bytes) -> tuple[str, str]:
-    """(media type, extension) from the bytes: JPEG, PNG or MP4/MOV video; anything else is refused."""
+    """(media type, extension) from the (first) bytes: JPEG, PNG or MP4/MOV video; anything else is refused. (A
+    whole file that starts like an MP4 must also be built like one: check_mp4, run by attach.)"""
     for signature, kind in SIGNATURES.items():
         if content.startswith(signature):
             return kind
     if content[4:8] == b"ftyp":
         return ("video/mp4", "mp4")
     raise UnsupportedFormat("only JPEG or PNG photos and MP4 videos are accepted")
+
+
+def check_mp4(content: bytes) -> None:
+    """UnsupportedFormat unless the bytes are an ISO base media file (MP4/MOV): top-level boxes, each a 32-bit
+    size (or 1 and a 64-bit size, or 0 for 'to the end') and a four-letter type, that add up to the file exactly,
+    the first `ftyp`, with a `moov` box (the movie's header, without which no player opens it)."""
+    position, types = 0, []
+    while position < len(content):
+        if len(content) - position < 8:
+            raise UnsupportedFormat(f"not an MP4 video: {len(content) - position} stray bytes at byte {position}")
+        size = int.from_bytes(content[position:position + 4], "big")
+        kind = content[position + 4:position + 8]
+        header = 8
+        if size == 1:
+            if len(content) - position < 16:
+                raise UnsupportedFormat(f"not an MP4 video: a box at byte {position} is cut off")
+            size, header = int.from_bytes(content[position + 8:position + 16], "big"), 16
+        elif size == 0:
+            size = len(content) - position
+        if not all(32 <= b < 127 for b in kind):
+            raise UnsupportedFormat(f"not an MP4 video: no box type at byte {position}")
+        if size < header or position + size > len(content):
+            raise UnsupportedFormat(f"not an MP4 video: the '{kind.decode('ascii')}' box at byte {position} claims "
+                                    f"{size} bytes, the file has {len(content) - position} from there")
+        types.append(kind)
+        position += size
+    if not types or types[0] != b"ftyp" or b"moov" not in types:
+        raise UnsupportedFormat("not an MP4 video: it has no 'moov' box (the movie header)")
 
 
 @dataclass
@@ -52,27 +85,57 @@ class PhotoPosition:
     taken_at: datetime | None = None
 
 
+def check_pixels(content: bytes, file_name: str = "photo") -> None:
+    """TooLarge when a photo's header claims more than MAX_PHOTO_PIXELS (a decompression bomb: a few kilobytes
+    that would unpack to gigabytes); only the header is read."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            with Image.open(io.BytesIO(content)) as image:
+                width, height = image.size
+        except Image.DecompressionBombError as error:
+            raise TooLarge(f"{file_name}: the image claims too many pixels ({error}); at most "
+                           f"{MAX_PHOTO_PIXELS:,} pixels are accepted") from None
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+            return  # not readable as an image: kept as a photo without position (read_exif), as before
+    if width * height > MAX_PHOTO_PIXELS:
+        raise TooLarge(f"{file_name}: {width} x {height} = {width * height:,} pixels is over the limit of "
+                       f"{MAX_PHOTO_PIXELS:,} pixels")
+
+
 def read_exif(content: bytes) -> PhotoPosition:
-    """EXIF GPS position (decimal degrees) and DateTimeOriginal of a photo; empty for anything without them."""
-    try:
-        exif = Image.open(io.BytesIO(content)).getexif()
-    except (UnidentifiedImageError, OSError):
-        return PhotoPosition()
+    """EXIF GPS position (decimal degrees) and DateTimeOriginal of a photo; empty for anything without them.
+    EXIF is written by every kind of camera and app: a part that is missing, of the wrong type, a rational with a
+    zero denominator or a position off the globe gives no position (the photo is then flagged), never an error."""
     position = PhotoPosition()
-    gps = exif.get_ifd(GPS_IFD)
-    if gps and 2 in gps and 4 in gps:
-        position.lat = _degrees(gps[2]) * (-1 if gps.get(1) in ("S", b"S") else 1)
-        position.lon = _degrees(gps[4]) * (-1 if gps.get(3) in ("W", b"W") else 1)
-    taken = exif.get_ifd(EXIF_IFD).get(DATETIME_ORIGINAL)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            exif = Image.open(io.BytesIO(content)).getexif()
+            gps = exif.get_ifd(GPS_IFD)
+            taken = exif.get_ifd(EXIF_IFD).get(DATETIME_ORIGINAL)
+    except Exception:  # noqa: BLE001 - Pillow raises many kinds on malformed EXIF; none may fail an upload
+        return position
+    lat = _coordinate(gps.get(2), gps.get(1), ("S", b"S"), 90)
+    lon = _coordinate(gps.get(4), gps.get(3), ("W", b"W"), 180)
+    if lat is not None and lon is not None:
+        position.lat, position.lon = lat, lon
     if taken:
-        with contextlib.suppress(ValueError):  # an unreadable date is simply not known
+        with contextlib.suppress(ValueError, TypeError):  # an unreadable date is simply not known
             position.taken_at = datetime.strptime(str(taken).strip("\x00 "), "%Y:%m:%d %H:%M:%S")
     return position
 
 
-def _degrees(value) -> float:
-    degrees, minutes, seconds = (float(part) for part in value)
-    return degrees + minutes / 60 + seconds / 3600
+def _coordinate(value, reference, negative: tuple, limit: float) -> float | None:
+    """Degrees, minutes, seconds (three EXIF rationals) as signed decimal degrees; None when anything is off."""
+    try:
+        degrees, minutes, seconds = (float(part) for part in value)
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+        return None
+    number = degrees + minutes / 60 + seconds / 3600
+    if not math.isfinite(number) or not 0 <= number <= limit:
+        return None
+    return -number if reference in negative else number
 
 
 @dataclass
@@ -103,6 +166,10 @@ def attach(conn: psycopg.Connection, activity_id: int, file_name: str, content: 
                              [activity_id]).fetchone(), "SELECT count(*)")[0]
     if count >= MAX_FILES:
         raise InvalidInput(f"activity {activity_id} already has {MAX_FILES} photos or videos (the most allowed)")
+    if media_type.startswith("image/"):
+        check_pixels(content, file_name)
+    else:
+        check_mp4(content)
     digest = hashlib.sha256(content).hexdigest()
     position = read_exif(content) if media_type.startswith("image/") else PhotoPosition()
     capture = capture or Capture()
@@ -121,7 +188,7 @@ def attach(conn: psycopg.Connection, activity_id: int, file_name: str, content: 
             capture_lat, capture_accuracy_m, captured_at)
         VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id
         """,
-        [activity_id, Path(file_name).name[:200], location, media_type, len(content), digest, position.taken_at,
+        [activity_id, stored_name(file_name), location, media_type, len(content), digest, position.taken_at,
          position.lon, position.lat, distance, flagged, reason, uploaded_by, capture.progress_step, capture.lon,
          capture.lat, capture.accuracy_m, capture.at],
     ).fetchone()
@@ -144,6 +211,13 @@ def attachment_file(conn: psycopg.Connection, activity_id: int, attachment_id: i
     if row is None:
         raise NotFound(f"activity {activity_id} has no attachment {attachment_id}")
     return row[0], read_file(row[1], settings)
+
+
+def stored_name(file_name: str) -> str:
+    """The client's file name as kept: its last part, printable characters only (never a NUL, which PostgreSQL
+    cannot store), at most 200 characters."""
+    name = "".join(c for c in Path(file_name.replace("\\", "/")).name if c.isprintable())[:200].strip()
+    return name or "foto"
 
 
 def _evidence(conn: psycopg.Connection, activity_id: int, position: PhotoPosition, max_distance_m: float):

@@ -20,6 +20,7 @@ from layers.values.codes import tenant_code
 
 MAX_LIMIT = 10_000
 DEFAULT_LIMIT = 100
+INT64_MAX = 2**63 - 1
 # Parameters of /items that are not property filters.
 RESERVED_PARAMETERS = frozenset({
     "limit", "offset", "bbox", "bbox-crs", "datetime", "tenant", "f", "filter", "filter-lang", "filter-crs", "crs",
@@ -110,9 +111,13 @@ class ItemsQuery:
         limit = DEFAULT_LIMIT if limit is None else limit
         offset = 0 if offset is None else offset
         if limit < 1:
-            raise InvalidInput(f"limit must be at least 1 (got {limit})")
+            raise InvalidInput(f"limit must be at least 1 (got {limit})", details=[{"field": "limit"}])
         if offset < 0:
-            raise InvalidInput(f"offset must be 0 or more (got {offset})")
+            raise InvalidInput(f"offset must be 0 or more (got {offset})", details=[{"field": "offset"}])
+        for name, value in (("limit", limit), ("offset", offset)):
+            if value > INT64_MAX:  # PostgreSQL's LIMIT and OFFSET are 64-bit: beyond, the query itself fails
+                raise InvalidInput(f"{name} {value} is beyond the largest whole number allowed ({INT64_MAX})",
+                                   details=[{"field": name}])
         for name, value in (("bbox-crs", bbox_crs), ("filter-crs", filter_crs)):
             if value and value.strip() != CRS84:
                 raise InvalidInput(f"{name} '{value}' is not supported: coordinates are {CRS84} (lon/lat)")

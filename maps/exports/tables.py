@@ -9,9 +9,12 @@ from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
+from layers.values.fields import csv_safe, is_formula_like
 from layers.values.progress import Progress, no_progress
 from maps.exports.bundle import SLUM_AREA_FIELDS, SUMMARY_FIELDS, Bundle
 from maps.exports.codebook import field_of
@@ -41,25 +44,38 @@ def memorandum_table(bundle: Bundle) -> pd.DataFrame:
 
 def write_csv(bundle: Bundle, path: Path, progress: Progress = no_progress) -> None:
     progress("CSV memorandum", 0, 1)
-    # utf-8 with BOM: Excel (the usual reader of this file) then shows the text right
-    memorandum_table(bundle).to_csv(path, index=False, encoding="utf-8-sig")
+    # utf-8 with BOM: Excel (the usual reader of this file) then shows the text right; text that a spreadsheet
+    # would run as a formula (=, +, -, @, tab, CR first) gets a leading quote, numbers stay numbers
+    memorandum_table(bundle).map(csv_safe).to_csv(path, index=False, encoding="utf-8-sig")
     progress("CSV memorandum", 1, 1)
+
+
+def text_cell(ws: Worksheet, row: int, column: int, value: Any) -> Cell:
+    """A cell whose text is always shown as written, never run as a formula: openpyxl makes text that starts
+    with '=' a formula unless the cell is typed as a string; formula-like text (+, -, @ too) also gets Excel's
+    quote prefix, so that editing the cell keeps it text. Numbers (negative ones too) stay numbers."""
+    cell = ws.cell(row=row, column=column, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+        if is_formula_like(value):
+            cell.quotePrefix = True
+    return cell
 
 
 def _sheet(wb: Workbook, title: str, table: pd.DataFrame, heading: list[str], money: set[str]) -> None:
     ws = wb.create_sheet(title)
     for i, line in enumerate(heading, 1):
-        ws.cell(row=i, column=1, value=line).font = Font(bold=(i == 1), size=13 if i == 1 else 10)
+        text_cell(ws, i, 1, line).font = Font(bold=(i == 1), size=13 if i == 1 else 10)
     header_row = len(heading) + 2 if heading else 1
     for j, col in enumerate(table.columns, 1):
-        cell = ws.cell(row=header_row, column=j, value=str(col))
+        cell = text_cell(ws, header_row, j, str(col))
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     values = table.astype(object).where(table.notna(), None).to_numpy().tolist()
     for i, row in enumerate(values, header_row + 1):
         for j, value in enumerate(row, 1):
-            ws.cell(row=i, column=j, value=value.item() if hasattr(value, "item") else value)
+            text_cell(ws, i, j, value.item() if hasattr(value, "item") else value)
     for j, col in enumerate(table.columns, 1):
         letter = get_column_letter(j)
         if str(col) in money:
