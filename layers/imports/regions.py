@@ -7,6 +7,7 @@ when the file has one (never derived: the two systems differ). Re-importing a co
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -16,10 +17,12 @@ from psycopg.copy import QueuedLibpqWriter
 
 from geo.measure import geodesic_area_ha
 from geo.problems import Problem
+from geo.read import read_vector
+from geo.validate import validate_array, validate_geometries
 from layers.accounts import audit
 from layers.accounts.access import Principal, cli_principal
 from layers.imports.crosswalk import CROSSWALK_FAILED, with_kemendagri_codes
-from layers.imports.report import ImportFailed, ImportReport, read_and_check
+from layers.imports.report import ImportFailed, ImportReport, require_features
 from layers.values.codes import kind_of, level_of, normalise_code, parent_of
 from layers.values.fields import parse_field_map, resolve_fields, text_or_none
 from layers.values.progress import Progress, no_progress
@@ -55,12 +58,16 @@ def import_regions(
     written_codes: list[str] | None = None,
 ) -> ImportReport:
     report = ImportReport(kind="regions", file=str(path))
-    frame = read_and_check(path, report, kind="polygon", layer=layer, progress=progress)
+    frame = _read(path, report, layer, progress)
+    checked = np.zeros(len(frame), dtype=bool)  # rows whose geometry was validated (and repaired) already
 
     fields = resolve_fields(frame.columns, FIELD_CANDIDATES, parse_field_map(field_map))
     report.fields = fields
     if "code" not in fields and "bps_code" in fields and "name" in fields:
-        # BPS codes only: Kemendagri codes by name within the parent and by overlap (layers/imports/crosswalk.py)
+        # BPS codes only: Kemendagri codes by name within the parent and by overlap (layers/imports/crosswalk.py),
+        # which needs valid geometries: checked first, all of them
+        frame = _check_all(frame, report, progress)
+        checked[:] = True
         frame = with_kemendagri_codes(conn, frame, fields, report, code_list=code_list)
     for target in ("code", "name"):
         if target not in fields:
@@ -69,20 +76,25 @@ def import_regions(
                 f"name it with --map {target}=FIELD",
             ))
     if report.errors and ("code" not in fields or "name" not in fields):
+        if not checked.all():
+            _check_all(frame, report, progress)
         raise ImportFailed(report)
 
     rows = _region_rows(frame, fields, report)
     if report.errors:
+        if not checked.all():
+            _check_all(frame, report, progress)
         raise ImportFailed(report)
 
-    progress("menulis ke PostGIS", 0, len(rows))
-    geoms = shapely.set_srid(frame.geometry.values, 4326)
-    areas = np.empty(len(rows))
+    progress("memeriksa dan menulis ke PostGIS", 0, len(rows))
+    geoms = np.asarray(frame.geometry.values, dtype=object).copy()
+    areas = np.zeros(len(rows))
     source = Path(path).name
     with conn.transaction(), conn.cursor() as cur:
         # Replace, not merge: the file's codes are deleted and the rows copied straight into the table
-        # (binary COPY, no staging table). A queued writer sends each chunk from its own thread while the next
-        # chunk's areas and WKB are computed, so PostgreSQL ingests while Python works.
+        # (binary COPY, no staging table). Geometries are checked chunk by chunk while PostgreSQL ingests the
+        # chunks before (a queued writer sends each from its own thread). The first bad geometry stops the
+        # writing, the rest is still checked for the report, and the transaction is rolled back: nothing changes.
         cur.execute("DELETE FROM regions WHERE code = ANY(%s)", [[row[0] for row in rows]])
         replaced = cur.rowcount
         with cur.copy(
@@ -93,11 +105,21 @@ def import_regions(
             copy.set_types(["text", "text", "text", "text", "text", "text", "float8", "text", "bytea"])
             for start in range(0, len(rows), COPY_CHUNK):
                 chunk = slice(start, start + COPY_CHUNK)
+                if not checked[chunk].all():
+                    geoms[chunk], errors, repairs = validate_array(geoms[chunk], kind="polygon",
+                                                                   column=frame.geometry.name)
+                    report.errors += [replace(p, feature=(p.feature or 0) + start) for p in errors]
+                    report.repairs += [replace(p, feature=(p.feature or 0) + start) for p in repairs]
+                if report.errors:
+                    progress("memeriksa geometri", min(start + COPY_CHUNK, len(rows)), len(rows))
+                    continue
                 areas[chunk] = geodesic_area_ha(geoms[chunk])
-                wkb = shapely.to_wkb(geoms[chunk], byte_order=1, include_srid=True)
+                wkb = shapely.to_wkb(shapely.set_srid(geoms[chunk], 4326), byte_order=1, include_srid=True)
                 for row, area, geom in zip(rows[chunk], areas[chunk], wkb, strict=True):
                     copy.write_row((*row, float(area), source, geom))
-                progress("menulis ke PostGIS", min(start + COPY_CHUNK, len(rows)), len(rows))
+                progress("memeriksa dan menulis ke PostGIS", min(start + COPY_CHUNK, len(rows)), len(rows))
+            if report.errors:
+                raise ImportFailed(report)  # leaves the COPY and rolls the transaction back
         report.features_written = len(rows)
         if written_codes is not None:  # kotaku regions replace: which codes the file holds
             written_codes.extend(row[0] for row in rows)
@@ -111,6 +133,27 @@ def import_regions(
     report.summary = {**report.summary, "by_level": levels, "replaced": replaced,
                       "total_area_ha": round(float(areas.sum()), 3)}
     return report.finish()
+
+
+def _read(path: str | Path, report: ImportReport, layer: str | None, progress: Progress):
+    """The file's features, geometries not checked yet (they are checked while being written)."""
+    progress("membaca berkas", 0, 1)
+    vector = read_vector(path, layer=layer)
+    report.layer, report.driver, report.source_crs = vector.layer, vector.driver, vector.source_crs
+    report.warnings += vector.warnings
+    report.features_read = len(vector.frame)
+    require_features(report)
+    return vector.frame
+
+
+def _check_all(frame, report: ImportReport, progress: Progress):
+    """Every geometry checked (and repaired) at once, into the report: when writing cannot start."""
+    progress("memeriksa geometri", 0, report.features_read)
+    result = validate_geometries(frame, kind="polygon")
+    report.errors += result.errors
+    report.repairs += result.repairs
+    report.errors.sort(key=lambda p: p.feature or 0)
+    return result.frame
 
 
 def _region_rows(frame, fields: dict[str, str], report: ImportReport) -> list[tuple]:
