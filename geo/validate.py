@@ -98,11 +98,11 @@ class _Report:
     def error(self, row: int | np.integer, reason: str) -> None:
         self.errors.append(Problem(reason, feature=int(row) + 1, field=self.column))
 
-    def repair(self, row: int | np.integer, reason: str) -> None:
     def error_of(self, row: int | np.integer, key: str, **params) -> None:
         """An error from the message catalogue (geo/messages.py): readable in Indonesian and English."""
         self.errors.append(Problem.of(key, feature=int(row) + 1, field=self.column, **params))
 
+    def repair(self, row: int | np.integer, reason: str) -> None:
         self.repairs.append(Problem(reason, feature=int(row) + 1, field=self.column, severity="repair"))
 
 
