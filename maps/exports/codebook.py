@@ -76,6 +76,18 @@ _FIELDS = (
     Field("target_agency", "OPD_TUJUAN", "OPD tujuan", "OPD yang dituju usulan"),
     Field("length_m", "PANJANG_M", "Panjang (m)", "Panjang geodesik garis dalam meter"),
     Field("area_m2", "LUAS_M2", "Luas (m2)", "Luas geodesik poligon dalam meter persegi"),
+    # assets (the register, issue 12): title, kind, program, funding source, volume, unit as for activities
+    Field("asset_id", "ASET_ID", "ID aset", "Nomor aset di basis data"),
+    Field("recipient", "PENERIMA", "Penerima", "Penerima aset: OPD atau kelompok (KPP, BKM/LKM)"),
+    Field("handover_date", "TGL_BAST", "Tanggal serah terima", "Tanggal berita acara serah terima"),
+    Field("handover_number", "NO_BAST", "Nomor berita acara", "Nomor berita acara serah terima"),
+    Field("value", "NILAI", "Nilai (Rp)", "Nilai aset dalam rupiah"),
+    Field("condition", "KONDISI", "Kondisi", "Kondisi terakhir: baik, rusak_ringan, rusak_berat"),
+    Field("service_life_years", "UMUR_THN", "Umur layanan (tahun)", "Umur layanan jenis aset (katalog, contoh)"),
+    Field("life_ends_year", "UMUR_AKHIR", "Akhir umur layanan", "Tahun terakhir umur layanan"),
+    Field("remaining_life_years", "SISA_UMUR", "Sisa umur (tahun)", "Sisa umur layanan pada tanggal ekspor"),
+    Field("last_inspected_on", "TGL_PERIKS", "Pemeriksaan terakhir", "Tanggal pemeriksaan kondisi terakhir"),
+    Field("due_for_inspection", "PERLU_PRK", "Perlu diperiksa", "1 = sudah waktunya diperiksa (tanggal ekspor)"),
     # summaries
     Field("code", "KODE", "Kode wilayah", "Kode Kemendagri wilayah"),
     Field("name", "NAMA", "Wilayah", "Nama wilayah"),

@@ -1,7 +1,7 @@
 """KML and KMZ for Google Earth: slum areas coloured by level, activities in one folder per programme coloured
-by programme, a description balloon per feature and every attribute as ExtendedData (GDAL reads them as
-fields). Built with ElementTree, so names are XML-escaped; balloon HTML is escaped once more, so a name like
-`<script>` shows as text in Google Earth and never runs."""
+by programme, assets in a folder "Aset" coloured by condition, a description balloon per feature and every
+attribute as ExtendedData (GDAL reads them as fields). Built with ElementTree, so names are XML-escaped; balloon
+HTML is escaped once more, so a name like `<script>` shows as text in Google Earth and never runs."""
 
 from __future__ import annotations
 
@@ -18,15 +18,19 @@ from layers.values.progress import Progress, no_progress
 from maps.exports.bundle import Bundle
 from maps.exports.codebook import field_of
 from maps.exports.symbology import NO_PROGRAMME_COLOUR, kml_colour, level_classes, programme_colours
+from maps.styles import CONDITION_CLASSES
 
 KML_NS = "http://www.opengis.net/kml/2.2"
 ICON = "https://maps.google.com/mapfiles/kml/shapes/placemark_circle.png"  # Google Earth's own icon set
 SLUM_AREA_BALLOON = ("kawasan", "kelurahan", "kecamatan", "area_ha", "level_name", "total_score", "projected_level",
-                     "activities", "program_count", "investment", "criteria_addressed", "criteria_remaining",
+                     "activities", "program_count", "proposed_cost", "budgeted", "realised",
+                     "criteria_addressed", "criteria_remaining",
                      "criteria_gap", "collaborations")
-ACTIVITY_BALLOON = ("title", "kind_name", "program_name", "funding_name", "volume", "unit", "cost", "year_start",
-                    "year_end", "stage", "status", "progress", "kelurahan", "kawasan")
+ACTIVITY_BALLOON = ("title", "kind_name", "program_name", "funding_name", "volume", "unit", "cost", "budgeted",
+                    "realised", "year_start", "year_end", "stage", "status", "progress", "kelurahan", "kawasan")
 NO_PROGRAM_FOLDER = "Kegiatan tanpa program"
+ASSET_BALLOON = ("title", "kind", "recipient", "handover_date", "handover_number", "value", "condition",
+                 "service_life_years", "life_ends_year", "remaining_life_years", "last_inspected_on")
 
 
 def _text(parent: ET.Element, tag: str, text: str | None) -> ET.Element:
@@ -110,6 +114,15 @@ def _styles(doc: ET.Element, programs: list[str]) -> None:
         _text(line, "color", kml_colour(colour))
         _text(line, "width", "4")
         _text(ET.SubElement(style, "PolyStyle"), "color", kml_colour(colour, 0x99))
+    for code, colour, _ in CONDITION_CLASSES:  # assets by condition
+        style = ET.SubElement(doc, "Style", id=f"kondisi-{code}")
+        icon = ET.SubElement(style, "IconStyle")
+        _text(icon, "color", kml_colour(colour))
+        _text(ET.SubElement(icon, "Icon"), "href", ICON)
+        line = ET.SubElement(style, "LineStyle")
+        _text(line, "color", kml_colour(colour))
+        _text(line, "width", "5")
+        _text(ET.SubElement(style, "PolyStyle"), "color", kml_colour(colour, 0x99))
 
 
 def kml_document(bundle: Bundle, progress: Progress = no_progress) -> bytes:
@@ -144,6 +157,12 @@ def kml_document(bundle: Bundle, progress: Progress = no_progress) -> bytes:
             _text(folder, "description", html.escape(name) if code else None)
             for _, row in rows.iterrows():
                 _placemark(folder, row, str(row["title"]), f"program-{code or 'NA'}", ACTIVITY_BALLOON, bundle)
+    if bundle.assets is not None and len(bundle.assets):
+        folder = ET.SubElement(doc, "Folder")
+        _text(folder, "name", "Aset")
+        _text(folder, "description", "Aset hasil kegiatan yang sudah diserahterimakan, menurut kondisi")
+        for _, row in bundle.assets.iterrows():
+            _placemark(folder, row, str(row["title"]), f"kondisi-{row['condition']}", ASSET_BALLOON, bundle)
     progress("KML: selesai", 2, 2)
     ET.indent(root)
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8", xml_declaration=False)

@@ -209,7 +209,7 @@ def test_an_inspection_rusak_berat_changes_the_condition_and_the_due_list(as_, d
     assert pokja.get(f"/assets/{asset_id}").json()["inspections"][0]["inspector"] == "pokja1"
 
 
-def test_the_gpkg_export_has_an_aset_layer(as_, db, tmp_path):
+def test_the_gpkg_and_kml_exports_have_the_assets(as_, db, tmp_path):
     hand_over(as_, db)
     response = as_(Principal()).get("/exports/keterpaduan.gpkg", params={"tenant": "12.71"})
     assert response.status_code == 200, response.text
@@ -225,6 +225,13 @@ def test_the_gpkg_export_has_an_aset_layer(as_, db, tmp_path):
                              "SELECT styleQML FROM layer_styles WHERE f_table_name = 'aset'", str(path)],
                             capture_output=True, text=True, timeout=60)
     assert 'attr="condition"' in styles.stdout and "rusak_berat" in styles.stdout
+
+    kml = tmp_path / "keterpaduan.kml"
+    kml.write_bytes(as_(Principal()).get("/exports/keterpaduan.kml", params={"tenant": "12.71"}).content)
+    folder = subprocess.run(["ogrinfo", "-ro", "-al", "-q", str(kml), "Aset"], capture_output=True, text=True,
+                            timeout=60)
+    assert folder.returncode == 0, folder.stderr
+    assert folder.stdout.count("OGRFeature(Aset)") == 1 and "condition (String) = baik" in folder.stdout
 
 
 def test_next_years_proposal_over_the_asset_is_409_naming_it(as_, db):
