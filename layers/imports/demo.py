@@ -85,6 +85,10 @@ def has_demo(conn: psycopg.Connection) -> bool:
 def clear_demo(conn: psycopg.Connection) -> None:
     """Delete the demo's synthetic rows of tenant 12.71 (regions and the decree stay: they are upserted)."""
     with conn.transaction():
+        # assets of demo works handed over since (their inspections and O&P go by cascade): activities cannot go
+        # while an asset points to them
+        conn.execute("DELETE FROM assets WHERE activity_id IN (SELECT id FROM activities WHERE tenant = %s AND "
+                     "synthetic)", [TENANT])
         for table in ("activities", "survey_units", "slum_areas"):  # surveys and shares go by cascade
             conn.execute(sql.SQL("DELETE FROM {} WHERE tenant = %s AND synthetic").format(sql.Identifier(table)),
                          [TENANT])

@@ -168,6 +168,22 @@ def test_load_twice_gives_the_same_counts(conn):
     assert scalar(conn, "SELECT count(*) FROM decrees") == 1
 
 
+def test_reloading_takes_the_assets_of_demo_works_handed_over_since(conn):
+    """A demo work handed over (serah terima: an asset, with an inspection) does not block `kotaku demo`."""
+    from layers.accounts.access import Principal
+    from layers.planning import assets
+    from layers.planning.workflow import apply_transition
+
+    load_demo(conn)
+    work = scalar(conn, "SELECT min(id) FROM activities WHERE stage = 'selesai' AND progress = 100")
+    apply_transition(conn, work, "teruskan", Principal(role="pokja", username="pokja1", tenant=TENANT))
+    asset_id = assets.asset_of_activity(conn, work)
+    assert asset_id is not None
+    assets.add_inspection(conn, asset_id, inspected_on="2025-01-10", condition="baik")
+    again = load_demo(conn)
+    assert again["skipped"] is False and scalar(conn, "SELECT count(*) FROM assets") == 0
+
+
 def test_if_empty_loads_once_then_skips(conn):
     assert load_demo(conn, if_empty=True)["skipped"] is False
     versions = rows(conn, "SELECT layer, version FROM layer_versions ORDER BY layer")
