@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
+from api.body_checks import NulInUrlGuard
 from api.http_errors import install_error_handlers
 from api.limits import ExportSlots, LimitsMiddleware
 from api.logs import RequestIdMiddleware
@@ -129,6 +130,7 @@ def create_app(database_url: str, settings: Settings | None = None, *, access_lo
     app.state.export_slots = ExportSlots(settings.export_concurrency, settings.export_wait_s)
     app.add_middleware(LimitsMiddleware, settings=settings)  # innermost: inside the error net added next
     install_error_handlers(app)
+    app.add_middleware(NulInUrlGuard)  # a NUL in the URL never reaches a route (api/body_checks.py)
     app.add_middleware(RequestIdMiddleware, access_log=access_log)  # outermost: added last
     app.include_router(tiles.router)  # first: tiles are the hottest path, and routes are matched in order
     app.include_router(health.router)

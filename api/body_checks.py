@@ -9,6 +9,10 @@ route of a router made with `route_class=CheckedJSONRoute` (api/routes: every ro
 checks that every POST, PUT and PATCH route is one).
 
 How big a body may be is not checked here (api/limits.py bounds sizes before the body is read).
+
+A NUL character in the URL (`%00` in a path segment such as `/users/{name}` or `/items/{fid}`, or in any query
+parameter) is refused by NulInUrlGuard, an ASGI middleware in front of every route (api/app.py), with a 400 naming
+the path or the parameter: no route, CQL2 filter or query then passes it on to PostgreSQL.
 """
 
 from __future__ import annotations
@@ -16,10 +20,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Coroutine
 from typing import Any
+from urllib.parse import parse_qsl
 
+from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from geo.errors import InvalidInput
 from layers.values.fields import json_value_problems
@@ -65,3 +72,34 @@ class CheckedJSONRoute(APIRoute):
             return await handler(request)
 
         return checked
+
+
+def url_nul_problem(path: str, query_string: bytes) -> tuple[str, str] | None:
+    """(field, reason) when the decoded path or a query parameter holds a NUL character, else None."""
+    if "\x00" in path:
+        return "path", f"the path {path.replace(chr(0), '%00')!r} contains a NUL character (%00)"
+    if b"%00" not in query_string.lower() and b"\x00" not in query_string:
+        return None
+    for name, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
+        if "\x00" in name or "\x00" in value:
+            shown = name.replace("\x00", "%00")
+            return shown, f"the query parameter {shown!r} contains a NUL character (%00)"
+    return "query", "the query string contains a NUL character (%00)"
+
+
+class NulInUrlGuard:
+    """400 {code, description, details} for a request whose URL holds a NUL character, before any route runs."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            problem = url_nul_problem(scope.get("path", ""), scope.get("query_string", b""))
+            if problem:
+                field, reason = problem
+                body = {"code": InvalidInput.code, "description": reason,
+                        "details": [{"field": field, "reason": reason}]}
+                await JSONResponse(body, status_code=400)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

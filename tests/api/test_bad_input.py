@@ -215,6 +215,21 @@ def test_ids_that_are_not_64_bit_integers_are_400_or_404(as_, kepling, conn, bad
     assert snapshot(conn) == before
 
 
+@pytest.mark.parametrize(("path", "field"), [
+    ("/collections/activities/items/a%00b", "path"), ("/collections/regions/items/%00", "path"),
+    ("/users/a%00b/tokens", "path"), ("/collections/activities/items?title=a%00b", "title"),
+    ("/collections/activities/items?filter=title%3D%27a%00%27", "filter"), ("/tenants/12.71%00/scores", "path"),
+    ("/collections/activities/items?x%00y=1", "x%00y"),
+])
+def test_a_nul_character_in_the_url_is_400_naming_where(as_, conn, path, field):
+    before = snapshot(conn)
+    admin = as_(ADMIN)
+    for method in ("GET", "POST", "DELETE"):
+        body = assert_refused(admin.request(method, path), "NUL", statuses=(400,))
+        assert body["details"][0]["field"] == field
+    assert snapshot(conn) == before
+
+
 @pytest.mark.parametrize("parameter", ["offset", "limit"])
 @pytest.mark.parametrize("value", [HUGE, str(2**63), "-" + HUGE, "1e3", "abc"])
 def test_offset_and_limit_beyond_64_bits_are_400(kepling, parameter, value):
