@@ -127,6 +127,15 @@ async def inspect_asset(request: Request, asset_id: int, principal: Principal = 
         settings=request.app.state.settings)
 
 
+@router.get("/assets/{asset_id}/inspections/{inspection_id}/photos/{number}", summary="Foto pemeriksaan (berkas)",
+            response_class=Response, responses=error_responses(404, 503))
+def inspection_photo(request: Request, asset_id: int, inspection_id: int, number: int,
+                     principal: Principal = Depends(current_principal), conn=Depends(sync_connection)) -> Response:
+    media_type, content = asset_cases.inspection_photo(conn, principal, asset_id, inspection_id, number,
+                                                       settings=request.app.state.settings)
+    return Response(content, media_type=media_type, headers={"Cache-Control": "public, max-age=3600"})
+
+
 @router.post("/assets/{asset_id}/maintenance", status_code=201, summary="Catat operasi dan pemeliharaan (O&P)",
              responses=error_responses(400, 401, 403, 404, 503))
 def maintain_asset(asset_id: int, body: MaintenanceRequest, principal: Principal = Depends(current_principal),

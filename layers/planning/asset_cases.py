@@ -141,6 +141,21 @@ def document(conn: psycopg.Connection, principal: Principal, asset_id: int, *, s
     return DOCUMENT_TYPES.get(extension, "application/octet-stream"), read_file(row[0], settings)
 
 
+def inspection_photo(conn: psycopg.Connection, principal: Principal, asset_id: int, inspection_id: int, number: int,
+                     *, settings: Settings) -> tuple[str, bytes]:
+    """(media type, bytes) of photo `number` (from 1) of an inspection, for anyone (assets are public)."""
+    _place(conn, principal, asset_id)
+    row = conn.execute("SELECT photos FROM asset_inspections WHERE id = %s AND asset_id = %s",
+                       [inspection_id, asset_id]).fetchone()
+    if row is None:
+        raise NotFound(f"asset {asset_id} has no inspection {inspection_id}")
+    photos = row[0] or []
+    if not 1 <= number <= len(photos):
+        raise NotFound(f"inspection {inspection_id} has {len(photos)} photo(s), not a photo {number}")
+    extension = Path(photos[number - 1]).suffix.lstrip(".").lower()
+    return DOCUMENT_TYPES.get(extension, "application/octet-stream"), read_file(photos[number - 1], settings)
+
+
 # -- files --------------------------------------------------------------------------------------------------------
 def _store(content: bytes, extension: str, media_type: str, settings: Settings) -> str:
     return file_store(settings).put(file_key(hashlib.sha256(content).hexdigest(), extension), content, media_type)

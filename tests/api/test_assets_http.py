@@ -192,6 +192,10 @@ def test_an_inspection_rusak_berat_changes_the_condition_and_the_due_list(as_, d
                            files=[("photos", ("amblas.png", png(), "image/png"))])
     assert inspected.status_code == 201, inspected.text
     assert inspected.json()["asset_condition"] == "rusak_berat" and len(inspected.json()["photos"]) == 1
+    photo = as_(Principal()).get(f"/assets/{asset_id}/inspections/{inspected.json()['id']}/photos/1")
+    assert photo.status_code == 200 and photo.content == png() and photo.headers["content-type"] == "image/png"
+    assert as_(Principal()).get(f"/assets/{asset_id}/inspections/{inspected.json()['id']}/photos/2"
+                                ).status_code == 404
     props = as_(Principal()).get(f"/collections/assets/items/{asset_id}").json()["properties"]
     assert (props["condition"], props["last_inspected_on"]) == ("rusak_berat", "2024-05-02")
     assert pokja.get("/tenants/12.71/assets/due", params={"today": "2024-06-01"}).json()["assets"] == []
