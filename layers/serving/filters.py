@@ -114,10 +114,10 @@ class ItemsQuery:
             raise InvalidInput(f"limit must be at least 1 (got {limit})", details=[{"field": "limit"}])
         if offset < 0:
             raise InvalidInput(f"offset must be 0 or more (got {offset})", details=[{"field": "offset"}])
-        for name, value in (("limit", limit), ("offset", offset)):
-            if value > INT64_MAX:  # PostgreSQL's LIMIT and OFFSET are 64-bit: beyond, the query itself fails
-                raise InvalidInput(f"{name} {value} is beyond the largest whole number allowed ({INT64_MAX})",
-                                   details=[{"field": name}])
+        for parameter, number in (("limit", limit), ("offset", offset)):
+            if number > INT64_MAX:  # PostgreSQL's LIMIT and OFFSET are 64-bit: beyond, the query itself fails
+                raise InvalidInput(f"{parameter} {number} is beyond the largest whole number allowed ({INT64_MAX})",
+                                   details=[{"field": parameter}])
         for name, value in (("bbox-crs", bbox_crs), ("filter-crs", filter_crs)):
             if value and value.strip() != CRS84:
                 raise InvalidInput(f"{name} '{value}' is not supported: coordinates are {CRS84} (lon/lat)")
