@@ -53,9 +53,11 @@ def test_xlsx_has_no_formula_and_shows_the_text_as_written(exported):
     assert sorted({cell.value for cell in texts}) == sorted(DANGEROUS)  # shown exactly as written
     assert all(cell.data_type == "s" and cell.quotePrefix for cell in texts)
     header = [cell.value for cell in next(row for row in memo.iter_rows() if row[0].value == "Kode program")]
-    costs = [row[header.index("Biaya (Rp)")] for row in memo.iter_rows() if row[header.index("Satuan")].value
-             in DANGEROUS]
-    assert len(costs) == len(DANGEROUS) and all(c.data_type == "n" and c.value > 0 for c in costs)
+    ours = [row for row in memo.iter_rows() if row[header.index("Satuan")].value in DANGEROUS]
+    assert len(ours) == len(DANGEROUS)
+    numbers = [row[i] for row in ours for i, name in enumerate(header) if name == "Volume" or name.endswith("(Rp)")]
+    assert numbers and all(cell.data_type == "n" for cell in numbers)  # numbers stay numbers
+    assert all(row[header.index("Volume")].value > 0 for row in ours)
 
 
 def test_csv_neutralises_formula_text_and_keeps_numbers(exported):
@@ -65,8 +67,9 @@ def test_csv_neutralises_formula_text_and_keeps_numbers(exported):
     for row in rows:
         for value in row.values():
             assert not is_formula_like(value), row
-        float(row["Biaya (Rp)"])  # numbers are written as numbers
-        float(row["Volume"])
+        for name, value in row.items():  # numbers are written as numbers
+            if name == "Volume" or (name.endswith("(Rp)") and value):
+                float(value)
 
 
 def test_scores_csv_is_neutralised_too():
@@ -83,3 +86,24 @@ def test_negative_numbers_stay_numbers(value, tmp_path):
     assert cell.data_type == "n" and cell.value == value
     text = text_cell(ws, 1, 2, str(value))
     assert text.data_type == "s" and text.value == str(value)
+
+
+@pytest.mark.writes_demo
+def test_scores_csv_over_http_quotes_a_formula_like_unit_label(demo_conn, demo_url):
+    """GET /tenants/{t}/scores?format=csv on the demo after a survey unit got a formula-like label."""
+    import csv as csv_module
+
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    label = '=HYPERLINK("http://x","y")'
+    demo_conn.execute("UPDATE survey_units SET label = %s WHERE id = (SELECT min(id) FROM survey_units)", [label])
+    demo_conn.commit()
+    with TestClient(create_app(demo_url)) as client:
+        answer = client.get("/tenants/12.71/scores", params={"format": "csv"})
+    assert answer.status_code == 200, answer.text
+    rows = list(csv_module.DictReader(io.StringIO(answer.text)))
+    assert any(row["label"] == "'" + label for row in rows)
+    assert not any(is_formula_like(value) for row in rows for value in row.values())
+    assert any(float(row["unit_id"]) > 0 for row in rows)  # numbers stay numbers
