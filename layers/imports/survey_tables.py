@@ -55,19 +55,23 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "kelurahan_code": ("kelurahan_code", "kode_kel", "kode_kelurahan", "kd_kel", "kode_desa", "kd_desa", "kdepum",
                        "kode_desa_kelurahan", "kode_kelurahan_desa"),
     "kelurahan": ("kelurahan", "desa", "nama_kelurahan", "nama_kel", "desa_kel", "kel_desa", "nama_desa",
-                  "desa_kelurahan", "kelurahan_desa", "nama_desa_kelurahan", "nama_kelurahan_desa", "kel"),
-    "kecamatan": ("kecamatan", "nama_kecamatan", "kec", "wilayah"),
-    "label": ("label", "rt_rw", "rtrw", "kode_rt_rw", "rt", "nama_rt", "lingkungan", "kampung", "nama_kampung",
-              "dusun", "lokasi", "nama_lokasi", "unit"),
+                  "desa_kelurahan", "kelurahan_desa", "nama_desa_kelurahan", "nama_kelurahan_desa", "kel_nama",
+                  "desa_nama", "kel"),
+    "kecamatan": ("kecamatan", "nama_kecamatan", "kec", "kec_nama", "nama_kec", "wilayah"),
+    "label": ("label", "rt_rw", "rtrw", "kode_rt_rw", "rt_rw_lingkungan", "rt", "nama_rt", "lingkungan",
+              "nama_lingkungan", "kampung", "nama_kampung", "dusun", "lokasi", "nama_lokasi", "unit"),
     "kawasan": ("kawasan", "nama_kawasan"),
     "round": ("round", "putaran", "tahun", "year", "tahun_survei", "tahun_data"),
     "scheme": ("scheme", "skema"),
-    "level": ("level", "tingkat_kekumuhan", "tingkat", "klasifikasi", "kategori", "tingkat_kumuh", "kekumuhan",
-              "kategori_kumuh", "klasifikasi_kumuh", "tingkat_kekumuhan_tingkat"),
-    "total": ("total", "total_nilai", "total_skor", "skor", "skor_kumuh", "nilai", "nilai_kekumuhan", "score",
-              "tingkat_kekumuhan_skor", "skor_total", "jumlah_skor", "nilai_total"),
+    # the most specific first: a table may also carry other "Nilai"/"Tingkat" pairs (Pertimbangan Lainnya)
+    "level": ("level", "kekumuhan_tingkat", "tingkat_kekumuhan_tingkat", "tingkat_kekumuhan", "tingkat_kumuh",
+              "kategori_kumuh", "klasifikasi_kumuh", "tingkat", "klasifikasi", "kategori", "kekumuhan"),
+    "total": ("total", "kekumuhan_nilai", "tingkat_kekumuhan_skor", "tingkat_kekumuhan_nilai", "kekumuhan_skor",
+              "total_nilai", "total_skor", "skor_total", "jumlah_skor", "nilai_total", "skor_kumuh", "nilai_kekumuhan",
+              "skor", "nilai", "score"),
     "weight": ("bobot", "weight", "bobot_kumuh", "bobot_nilai"),
-    "area_ha": ("luas", "luas_ha", "luas_kumuh", "area_ha", "luas_kawasan"),
+    "area_ha": ("luas", "luas_ha", "luas_kumuh", "luas_kumuh_ha", "luasan_kumuh", "luasan_kumuh_ha", "area_ha",
+                "luas_kawasan"),
 }
 NEED_PREFIXES = ("kebutuhan", "need", "kebutuhan_penanganan", "volume_kebutuhan", "kebutuhan_volume")
 COST_PREFIXES = ("biaya", "cost", "anggaran", "kebutuhan_biaya", "biaya_penanganan", "rencana_biaya")
@@ -127,7 +131,10 @@ def _header(grid: pd.DataFrame) -> tuple[int, list[str]] | None:
             options = [f"{p} {b}", b, t or p] if two_rows and b else [t]
             names.append(next((o for o in options if o and field_key(o) in known), options[0] if options[0].strip()
                               else t))
-        hits = sum(1 for n in names if n and field_key(n) in known)
+        cells = [c for c in top if c]
+        if not cells or sum(1 for c in cells if _number(c) is not None and _number(c) == _number(c)) * 2 > len(cells):
+            continue  # a data row, not a header
+        hits = len({field_key(n) for n in names if n and field_key(n) in known})
         if any(field_key(n) in results for n in names) and (best is None or hits > best[1]):
             best = (h + (2 if two_rows else 1), hits, names)
     if best is None:
@@ -224,6 +231,17 @@ def _round_name(value: object) -> str | None:
     return text or None
 
 
+def _has_result(level_raw: object, total_raw: object, scheme) -> bool:
+    """A readable level or a score in range: what tells a row of the table from text under it."""
+    for value in (level_raw, _number(total_raw)):
+        try:
+            if value is not None and value == value and _text(value) and level_from_text(value, scheme)[0]:
+                return True
+        except ValueError:
+            continue
+    return False
+
+
 def normalise(raw: pd.DataFrame, explicit: dict[str, str], scheme: str, round: str | None,
               report: ImportReport) -> pd.DataFrame:
     columns = [c for c in raw.columns if c not in ("source_row", "sheet")]
@@ -242,6 +260,8 @@ def normalise(raw: pd.DataFrame, explicit: dict[str, str], scheme: str, round: s
 
     rows = []
     last: dict[str, str] = {}
+    after_gap, ignored = False, []  # a signature block under the table: rows after a blank row without a result
+    last_kawasan = ""
     if "round" not in fields and round is None:
         report.errors.append(Problem.of("survey.no_round", field="round"))
     for i in raw.index:
@@ -250,8 +270,11 @@ def normalise(raw: pd.DataFrame, explicit: dict[str, str], scheme: str, round: s
         level_raw, total_raw = col("level")[i], col("total")[i]
         cells = [_text(v) for v in raw.loc[i, columns]]
         filled = [c for c in cells if c]
-        if not filled or _SUM_ROW.match(filled[0]) and not r["label"]:
-            continue  # blank row, a 'Jumlah' row
+        if not filled:
+            after_gap = after_gap or bool(rows)
+            continue
+        if _SUM_ROW.match(filled[0]):
+            continue  # a 'Jumlah' / 'TOTAL LUASAN KUMUH' row
         if len(filled) >= 3 and all(_INDEX_CELL.match(c) for c in filled):
             continue  # the column-number row under a header: (1) (2) (3) ...
         row = int(raw.at[i, "source_row"])
@@ -267,6 +290,10 @@ def normalise(raw: pd.DataFrame, explicit: dict[str, str], scheme: str, round: s
             r["kelurahan"], r["kelurahan_code"] = last.get("kelurahan", ""), last.get("kelurahan_code", "")
         if not r["kecamatan"] and r["label"]:
             r["kecamatan"] = last.get("kecamatan", "")
+        if r["kawasan"]:
+            last_kawasan = r["kawasan"]
+        elif r["label"]:
+            r["kawasan"] = last_kawasan
         if "round" in fields:
             r["round"] = _round_name(col("round")[i]) or round
             if round is not None and r["round"] != round:
@@ -279,6 +306,10 @@ def normalise(raw: pd.DataFrame, explicit: dict[str, str], scheme: str, round: s
                                             list="scheme", known=", ".join(available_schemes())))
             continue
         s = load_scheme(r["scheme"])
+        if after_gap and not _has_result(level_raw, total_raw, s):
+            ignored.append(row)
+            continue
+        after_gap = False
         level, total, expected = None, None, None
         try:
             level, _ = level_from_text(None if _text(level_raw) == "" else level_raw, s)
@@ -331,9 +362,39 @@ def normalise(raw: pd.DataFrame, explicit: dict[str, str], scheme: str, round: s
             "kelurahan" if "kelurahan" in fields or "kelurahan_code" not in fields else "kelurahan_code"),
                  where_label=where("label"), original={c: _text(raw.at[i, c]) for c in columns})
         rows.append(r)
-    return pd.DataFrame(rows, columns=["kelurahan_code", "kelurahan", "kecamatan", "label", "kawasan", "round",
-                                       "scheme", "level", "total", "source_row", "sheet", "extra", "where_kelurahan",
-                                       "where_label", "original"])
+    if ignored:
+        report.warnings.append(Problem.of("survey.ignored_after_table", severity="warning", count=len(ignored),
+                                          rows=", ".join(str(r) for r in ignored)))
+    out = pd.DataFrame(rows, columns=["kelurahan_code", "kelurahan", "kecamatan", "label", "kawasan", "round",
+                                      "scheme", "level", "total", "source_row", "sheet", "extra", "where_kelurahan",
+                                      "where_label", "original"])
+    return _split_by_kawasan(out)
+
+
+def _split_by_kawasan(t: pd.DataFrame) -> pd.DataFrame:
+    """An RT cut by two kawasan is two rows with one label (Sinjai's decree): each becomes its own unit,
+    labelled 'RT002-RW001 (Kawasan X)'. The same label twice in one kawasan stays a duplicate."""
+    if t.empty:
+        return t
+    place = [f"{name_key(k)}|{c or name_key(n)}|{lb}" for k, c, n, lb in
+             zip(t["kecamatan"], t["kelurahan_code"], t["kelurahan"], _label_keys(t["label"]).fillna(""), strict=True)]
+    kawasan = t["kawasan"].map(name_key)
+    spread = pd.Series(kawasan.to_numpy(), index=place).groupby(level=0).nunique()
+    split = (pd.Series(place).map(spread).to_numpy() > 1) & t["label"].astype(bool).to_numpy() & kawasan.astype(
+        bool).to_numpy()
+    t.loc[split, "label"] = t.loc[split, "label"] + " (" + t.loc[split, "kawasan"] + ")"
+    # rows of one label that state different figures (area, score, level) are parts of the RT, each its own
+    # polygon in the delineation: 'RT002-RW001 bagian 2'; identical rows stay duplicates (an error)
+    place = [f"{p}|{name_key(k)}|{r}" for p, k, r in zip(place, t["kawasan"], t["round"], strict=True)]
+    figures = [json.dumps([e.get("area_ha"), None if pd.isna(tot) else tot, lv], default=str)
+               for e, tot, lv in zip(t["extra"], t["total"], t["level"], strict=True)]
+    frame = pd.DataFrame({"place": place, "figures": figures}, index=t.index)
+    distinct = frame.groupby("place")["figures"].transform("nunique")
+    part = frame.groupby("place").cumcount() + 1
+    parts = (distinct > 1) & t["label"].astype(bool)
+    t.loc[parts & (part > 1), "label"] = t.loc[parts & (part > 1), "label"] + " bagian " + part[parts].astype(str)
+    t.attrs["parts"] = int(parts.sum())
+    return t
 
 
 # -- matching --------------------------------------------------------------------------------------
@@ -471,14 +532,18 @@ def import_baseline_table(
     if table.empty:
         report.errors.append(Problem.of("file.empty"))
         raise ImportFailed(report)
+    if table.attrs.get("parts"):
+        report.warnings.append(Problem.of("survey.parts", severity="warning", count=table.attrs["parts"]))
     progress("mencocokkan unit", 0, len(table))
     table = match(conn, table, tenant, create_units, skip_unmatched is not None, report)
     skipped = table[table["unmatched"].notna()]
     table = table[table["unmatched"].isna()].copy()
     table["unit_key"] = [f"u{u}" if u is not None else f"k{k}|{_label_keys(pd.Series([lb])).iloc[0]}"
                          for u, k, lb in zip(table["unit_id"], table["kelurahan_code"], table["label"], strict=True)]
-    for row in table.loc[table.duplicated(["unit_key", "round"]), "source_row"]:
-        report.errors.append(Problem.of("survey.duplicate", feature=int(row)))
+    first = table.drop_duplicates(["unit_key", "round"]).set_index(["unit_key", "round"])["source_row"]
+    for row, key, rnd in table.loc[table.duplicated(["unit_key", "round"]), ["source_row", "unit_key", "round"]
+                                   ].itertuples(index=False):
+        report.errors.append(Problem.of("survey.duplicate_of", feature=int(row), first=int(first[(key, rnd)])))
     if report.errors:
         raise ImportFailed(report)
     if skip_unmatched is not None and len(skipped):

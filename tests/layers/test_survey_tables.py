@@ -186,6 +186,21 @@ def test_bad_levels_and_disagreeing_scores_name_row_field_and_value(demo_conn, t
     assert not any("None" in text for _, _, text in errors)
 
 
+def test_the_same_rt_twice_is_a_duplicate_and_with_other_figures_a_part(demo_conn, tmp_path):
+    rows = [{"kelurahan": "Bagan Deli", "rt": "Lingkungan 05", "tingkat": "KS", "skor": "40"},
+            {"kelurahan": "Kel. Bagan Deli", "rt": "LK 5", "tingkat": "KS", "skor": "40"}]
+    with pytest.raises(ImportFailed) as failed:
+        import_surveys(demo_conn, write_csv(tmp_path / "twice.csv", rows), tenant=TENANT, round="2024")
+    assert [(p.feature, p.text("id")) for p in failed.value.report.errors] == [
+        (3, "fitur/baris 3: unit dan putaran yang sama sudah ada di baris 2")]
+    rows[1]["skor"] = "45"
+    report = import_surveys(demo_conn, write_csv(tmp_path / "parts.csv", rows), tenant=TENANT, round="2024",
+                            create_units=True)
+    assert report.summary["units_created"] == 1 and any("bagian 2" in str(w) for w in report.warnings)
+    assert stored(demo_conn, BAGAN_DELI, "LK 5 bagian 2", "2024")["total"] == 45
+    demo_conn.rollback()
+
+
 @pytest.mark.writes_demo
 def test_stated_levels_become_the_slum_areas_status_where_no_volumes_exist(demo_conn, tmp_path):
     demo_conn.execute("DELETE FROM surveys")
@@ -225,3 +240,36 @@ def test_the_same_bad_table_reads_in_indonesian_and_english(demo_conn, tmp_path)
     assert "no kelurahan/desa named 'Bagan Dali'" in problem.text("en")
     assert "tidak ada kelurahan/desa bernama 'Bagan Dali'" in problem.text("id")
     assert json.dumps(failed.value.report.as_dict("id")).count("Bagan Deli") == 1
+
+
+def test_the_sinjai_decree_appendix_is_read_as_a_baseline_table(shared_data, empty_db, tmp_path):
+    """The real SK appendix of Kab. Sinjai (tests only, ../shared/data): a title row, a two-row merged header with two
+    Nilai/Tingkat pairs (Kekumuhan, Pertimbangan Lainnya), kawasan written once per group, 'TOTAL LUASAN KUMUH' rows,
+    a signature block under the table. 50 RT rows; 4 of its desa names are not desa of the boundary file
+    ('Samataring 01', 'Paruntu', ...): they are named with the closest desa, or set aside with --skip-unmatched."""
+    import psycopg
+
+    from layers.imports.regions import import_regions
+
+    path = shared_data / "slum" / "sinjai" / "Lampiran Lokasi_Kawasan_Kab_Sinjai.xlsx"
+    with psycopg.connect(empty_db) as conn:
+        import_regions(conn, shared_data / "boundaries" / "kemendagri" / "kab_sinjai_kecamatan.geojson")
+        import_regions(conn, shared_data / "boundaries" / "kemendagri" / "kab_sinjai_desa_kel.geojson")
+        with pytest.raises(ImportFailed) as failed:
+            import_surveys(conn, path, tenant="73.07", round="SK 2024", create_units=True)
+        reasons = {p.params["name"]: p.params["closest"] for p in failed.value.report.errors}
+        assert set(reasons) == {"Samataring 01", "Samataring 02", "Paruntu", "Popanda"}
+        assert reasons["Samataring 01"].startswith("Samataring (Sinjai Timur)")
+        assert any("bagian 2" in str(w) for w in failed.value.report.warnings)  # RTs cut in parts, said so
+        assert conn.execute("SELECT count(*) FROM surveys").fetchone()[0] == 0
+        aside = tmp_path / "tidak_cocok.csv"
+        report = import_surveys(conn, path, tenant="73.07", round="SK 2024", create_units=True, skip_unmatched=aside)
+        assert report.ok and report.features_read == 50
+        skipped = report.summary["rows_skipped"]
+        assert skipped == len(failed.value.report.errors) and report.features_written == 50 - skipped
+        assert any("rows 65, 67, 68, 69, 74" in str(w) for w in report.warnings)  # the signature block, said so
+        levels = dict(conn.execute("SELECT stored->>'level', count(*) FROM surveys GROUP BY 1").fetchall())
+        assert sum(levels.values()) == 50 - skipped and set(levels) == {"KR", "KS"}
+        first = conn.execute("SELECT u.label, u.attributes->>'geometry_source', sv.stored->>'total' FROM surveys sv "
+                             "JOIN survey_units u ON u.id = sv.unit_id WHERE sv.source_row = 4").fetchone()
+        assert first == ("RT001-RW001", "kelurahan", "39")
