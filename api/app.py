@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from api.body_checks import NulInUrlGuard
+from api.cache_purge import CachePurgeMiddleware
 from api.http_errors import install_error_handlers
 from api.limits import ExportSlots, LimitsMiddleware
 from api.logs import RequestIdMiddleware
@@ -34,6 +35,7 @@ from api.routes import (
     users,
 )
 from layers.db.connection import resolve_app_login
+from layers.serving.purge import parse_urls
 from layers.settings import Settings
 from maps.static_files import STATIC_DIR
 
@@ -128,7 +130,9 @@ def create_app(database_url: str, settings: Settings | None = None, *, access_lo
     )
     app.state.settings = settings
     app.state.export_slots = ExportSlots(settings.export_concurrency, settings.export_wait_s)
-    app.add_middleware(LimitsMiddleware, settings=settings)  # innermost: inside the error net added next
+    # innermost: BAN the layers a write changed on the shared caches before its answer goes out (when configured)
+    app.add_middleware(CachePurgeMiddleware, urls=parse_urls(settings.cache_purge_urls))
+    app.add_middleware(LimitsMiddleware, settings=settings)  # inside the error net added next
     install_error_handlers(app)
     app.add_middleware(NulInUrlGuard)  # a NUL in the URL never reaches a route (api/body_checks.py)
     app.add_middleware(RequestIdMiddleware, access_log=access_log)  # outermost: added last

@@ -85,6 +85,15 @@ class Settings(BaseSettings):
     s3_access_key_id: str | None = Field(default=None, description="S3 access key (storage=s3)")
     s3_secret_access_key: SecretStr | None = Field(default=None, description="S3 secret key (storage=s3)")
     s3_region: str = Field(default="us-east-1", min_length=1, description="S3 region name (storage=s3)")
+    cache_purge_urls: str | None = Field(
+        default=None, description="Comma-separated base URLs of the shared HTTP caches (Varnish) to send BAN to "
+                                  "when a write changes a layer; unset: no bans")
+    database_read_url: str | None = Field(
+        default=None, description="Comma-separated URLs of streaming replicas for read-only requests; unset: "
+                                  "all reads go to the primary")
+    replica_max_lag_s: float = Field(
+        default=5, ge=0, description="A replica further behind the primary than this (seconds of replay) is "
+                                     "skipped")
 
     @field_validator("database_url", "app_database_url", "var", "pg_bin", "attachments", mode="before")
     @classmethod
@@ -96,7 +105,8 @@ class Settings(BaseSettings):
     def _none_disables(cls, value):
         return None if isinstance(value, str) and value.strip().lower() in ("none", "off") else value
 
-    @field_validator("s3_endpoint_url", "s3_access_key_id", "s3_secret_access_key", mode="before")
+    @field_validator("s3_endpoint_url", "s3_access_key_id", "s3_secret_access_key", "cache_purge_urls",
+                     "database_read_url", mode="before")
     @classmethod
     def _empty_s3_is_unset(cls, value):
         return None if isinstance(value, str) and not value.strip() else value

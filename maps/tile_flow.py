@@ -27,6 +27,8 @@ from geo.errors import NotFound
 from layers.accounts.access import Principal
 from layers.serving.cache import CachedTile, TileCache
 from layers.serving.collections import COLLECTIONS, Collection, get_collection
+from layers.serving.purge import HEADER as LAYERS_HEADER
+from layers.serving.purge import layers_header
 from layers.serving.tiles import MAX_FEATURES_PER_TILE, TileAddress, check_tenant, render_mvt, tile_shapes
 from layers.serving.versions import VARY, cache_control, conditional, definition_hash, strong_etag
 from maps.png_tiles import render_png
@@ -58,6 +60,7 @@ class TileAnswer:
     etag: str
     cache_control: str
     features: int | None = None  # features drawn; None on 304 (no tile was looked at)
+    layers: tuple[str, ...] = ()  # the layers the ETag depends on: X-Kotaku-Layers, for cache bans
 
     @property
     def capped(self) -> bool:
@@ -65,7 +68,8 @@ class TileAnswer:
 
     def headers(self) -> dict[str, str]:
         """ETag and Cache-Control always; X-Tile-Features (and X-Tile-Capped) once a tile was read."""
-        headers = {"ETag": self.etag, "Cache-Control": self.cache_control, "Vary": VARY}
+        headers = {"ETag": self.etag, "Cache-Control": self.cache_control, "Vary": VARY,
+                   LAYERS_HEADER: layers_header(self.layers)}
         if self.features is not None:
             headers["X-Tile-Features"] = str(self.features)
             if self.capped:
@@ -100,12 +104,13 @@ async def answer_tile(pool: ConnectionSource, cache: TileCache, versions: Versio
                        chosen.id if chosen else "", z, x, y, tenant)
     revalidate = cache_control(principal)
     if conditional(etag, if_none_match):
-        return TileAnswer(304, b"", media, etag, revalidate)
+        return TileAnswer(304, b"", media, etag, revalidate, layers=collection.versions)
     tile = cache.get(etag) if cache.enabled else None
     if tile is None:
         tile = await _render(pool, collection, address, principal, tenant, chosen)
         cache.put(etag, tile)
-    return TileAnswer(200 if tile.data else 204, tile.data, media, etag, revalidate, tile.features)
+    return TileAnswer(200 if tile.data else 204, tile.data, media, etag, revalidate, tile.features,
+                      collection.versions)
 
 
 async def _render(pool: ConnectionSource, collection: Collection, address: TileAddress, principal: Principal,

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import typer
 
 from api.logs import configure_logging
+from geo.errors import KotakuError
+from layers.db.connection import database_url
+from layers.serving.purge import CommandWatch, parse_urls
 from layers.settings import Settings
 
 app = typer.Typer(help="kotaku-gis: peta kawasan kumuh, usulan dan keterpaduan program KOTAKU.",
@@ -25,3 +29,8 @@ def startup(ctx: typer.Context, lang: str = typer.Option(
         settings = settings.model_copy(update={"lang": lang})
     configure_logging(settings, sys.stderr)
     ctx.obj = settings
+    purge_urls = parse_urls(settings.cache_purge_urls)
+    if purge_urls and ctx.invoked_subcommand not in ("serve", None):  # serve bans per write (api/cache_purge.py)
+        with contextlib.suppress(KotakuError):  # no database (yet): nothing to compare, nothing banned
+            watch = CommandWatch(purge_urls, database_url(settings, start=False))
+            ctx.call_on_close(watch.finish)

@@ -146,7 +146,7 @@ async def items(
     versions = await version_reader(request).versions(collection.versions)
     etag = strong_etag(definition_hash(collection.id, collection), versions, principal, "items", html,
                        sorted(request.query_params.items()))
-    headers, unchanged = revalidate(request, etag, principal)
+    headers, unchanged = revalidate(request, etag, principal, collection.versions)
     if unchanged:
         return unchanged
     async with pool.connection() as conn:
@@ -167,7 +167,7 @@ async def item(request: Request, collection_id: str, fid: str, f: str | None = Q
     html = wants_html(request, f, ("json", "geojson"))
     versions = await version_reader(request).versions(collection.versions)
     etag = strong_etag(definition_hash(collection.id, collection), versions, principal, "item", fid, html)
-    headers, unchanged = revalidate(request, etag, principal)
+    headers, unchanged = revalidate(request, etag, principal, collection.versions)
     if unchanged:
         return unchanged
     async with request.app.state.pool.connection() as conn:

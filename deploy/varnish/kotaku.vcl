@@ -7,14 +7,25 @@
 #   anonymous answers:   ETag (data versions of the layers read) + "Cache-Control: public, no-cache"
 #   a logged-in caller:  "Cache-Control: private, no-cache" (never stored here)
 #   both:                "Vary: Authorization, Cookie"
-# "no-cache" means: keep it, but ask the origin before each use. This VCL keeps such an object with a 1 ms ttl and a
-# long `keep`, so every request becomes a conditional fetch (If-None-Match: the stored ETag). The app answers 304
-# after reading the layer versions only (no tile or item query, no body), and Varnish sends its stored body.
-# An edit bumps a layer version, the ETag changes, and the very next request gets the new answer.
-# SHARED_TTL below trades that for throughput: objects are served without asking for that long (an edit may
-# then take up to SHARED_TTL to show through the cache). bench/varnish.py measures both.
+#   tiles and items:     "X-Kotaku-Layers: activities slum-areas" (the layers their ETag depends on)
+# An answer with an ETag and X-Kotaku-Layers is kept for SHARED_TTL (1 h) and served without asking the origin.
+# A write that changes a layer makes the app (api/cache_purge.py; the command line too) send, before it answers,
+#   BAN /  with  "X-Kotaku-Ban: activities"
+# to every Varnish (KOTAKU_CACHE_PURGE_URLS); this VCL then drops every object tagged with one of those layers, so
+# the next request gets the new answer. BAN is accepted from the `purgers` ACL only.
+# Other "no-cache" answers with an ETag keep a 1 ms ttl and a long `keep`: every request becomes a conditional
+# fetch (If-None-Match: the stored ETag), the app answers 304 from the layer versions alone (no body).
+# bench/varnish.py measures both; tests/e2e/test_varnish.py proves the edit shows on the next request.
 
 vcl 4.1;
+
+import std;
+
+# Who may send BAN: the API hosts and the command line's machines (loopback here; add the hosts' addresses).
+acl purgers {
+    "127.0.0.1";
+    "::1";
+}
 
 
 # One host; for several, one backend each and a round-robin director (import directors; see docs/scaling.md).
@@ -27,6 +38,21 @@ backend default {
 }
 
 sub vcl_recv {
+    if (req.method == "BAN") {
+        if (client.ip !~ purgers) {
+            return (synth(405, "BAN not allowed from this address"));
+        }
+        if (req.http.X-Kotaku-Ban !~ "^[a-z0-9_-]+( [a-z0-9_-]+)*$") {
+            return (synth(400, "X-Kotaku-Ban: layer names separated by spaces"));
+        }
+        # obj.http only: the ban lurker can drop matching objects in the background as well
+        # The regex unquoted and without spaces: std.ban splits its argument on spaces and keeps quotes literally.
+        if (std.ban("obj.http.X-Kotaku-Layers ~ (^|[^a-z0-9_-])(" + regsuball(req.http.X-Kotaku-Ban, " ", "|") +
+                    ")([^a-z0-9_-]|$)")) {
+            return (synth(200, "Banned"));
+        }
+        return (synth(400, std.ban_error()));
+    }
     if (req.method != "GET" && req.method != "HEAD") {
         return (pass);  # writes go straight through
     }
@@ -54,10 +80,17 @@ sub vcl_backend_response {
     } else {
         unset beresp.http.X-Kotaku-Revalidated;
     }
+    if (beresp.http.ETag && beresp.http.X-Kotaku-Layers && beresp.http.Cache-Control ~ "(?i)no-cache") {
+        # Served unasked until a BAN of one of its layers (a write) or SHARED_TTL; then revalidated (304).
+        set beresp.ttl = 1h;  # SHARED_TTL
+        set beresp.grace = 0s;
+        set beresp.keep = 24h;
+        return (deliver);
+    }
     if (beresp.http.ETag && beresp.http.Cache-Control ~ "(?i)no-cache") {
-        # SHARED_TTL: 1ms = revalidate every request (edits show at once). Not 0s: Varnish's lookup skips objects
-        # whose ttl is 0 (that is how it kills them), and then there is no stored copy to revalidate.
-        set beresp.ttl = 1ms;  # SHARED_TTL
+        # 1ms = revalidate every request (edits show at once). Not 0s: Varnish's lookup skips objects whose ttl
+        # is 0 (that is how it kills them), and then there is no stored copy to revalidate.
+        set beresp.ttl = 1ms;
         set beresp.grace = 0s;
         set beresp.keep = 24h;  # kept for conditional fetches (If-None-Match) while nothing changed
         return (deliver);
