@@ -258,9 +258,9 @@ def normalise(raw: pd.DataFrame, explicit: dict[str, str], scheme: str, round: s
         name = fields.get(target, target)
         return f"{raw.at[i, 'sheet']}!{name}" if several_sheets and raw.at[i, "sheet"] else name
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     last: dict[str, str] = {}
-    after_gap, ignored = False, []  # a signature block under the table: rows after a blank row without a result
+    after_gap, ignored = False, list[int]()  # a signature block under the table: after a blank row, no result
     last_kawasan = ""
     if "round" not in fields and round is None:
         report.errors.append(Problem.of("survey.no_round", field="round"))
