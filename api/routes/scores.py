@@ -93,7 +93,7 @@ async def tenant_progress(
     request: Request,
     tenant: str,
     baseline: str | None = Query(None, description="Putaran baseline (bawaan: 'baseline' atau yang pertama)"),
-    until: int | None = Query(None, description="Kegiatan selesai sampai tahun ini"),
+    until: int | None = Query(None, ge=1900, le=2200, description="Kegiatan selesai sampai tahun ini"),
     principal: Principal = Depends(current_principal),
 ) -> dict:
     code = tenant_code(tenant)

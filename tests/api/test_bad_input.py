@@ -238,6 +238,11 @@ def test_offset_and_limit_beyond_64_bits_are_400(kepling, parameter, value):
         assert_refused(response, parameter)
 
 
+@pytest.mark.parametrize("value", [HUGE, "99999999999", "-5", "abc"])
+def test_a_year_beyond_any_year_is_400(kepling, value):
+    assert_refused(kepling.get("/tenants/12.71/progress", params={"until": value}), "until")
+
+
 # --- geometry ---------------------------------------------------------------------------------------------------
 
 BAD_GEOMETRIES = {
