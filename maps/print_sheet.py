@@ -137,6 +137,9 @@ def _legend(ax, bundle: Bundle, programs: list[str]) -> None:
     ax.legend(handles=other, loc="upper left", bbox_to_anchor=(0.0, 0.07), fontsize=7.5, frameon=False, ncol=2)
 
 
+MONEY = ("proposed_cost", "budgeted", "realised")  # three states of money, in columns of their own
+
+
 def _money_millions(value) -> str:
     return f"{float(value) / 1e6:,.0f}".replace(",", ".") if value is not None and not pd.isna(value) else "-"
 
@@ -146,27 +149,29 @@ def _ha(value) -> str:
 
 
 def summary_rows(bundle: Bundle) -> tuple[list[str], list[list[str]]]:
-    """The table on the sheet: per kecamatan (the largest investments when there are many) and the total."""
-    header = ["Kecamatan", "Kawasan", "Kumuh (ha)", "Proyeksi (ha)", "Kegiatan", "Program", "Investasi (Rp juta)"]
+    """The table on the sheet: per kecamatan (the largest budgets when there are many) and the total; money in
+    its three states (proposed, budgeted, realised), never added up."""
+    header = ["Kecamatan", "Kawasan", "Kumuh (ha)", "Proyeksi (ha)", "Kegiatan", "Program", "Usulan (Rp jt)",
+              "Pagu (Rp jt)", "Realisasi (Rp jt)"]
     kec = bundle.layers["ringkasan_kecamatan"]
     rows = []
     if len(kec):
-        kec = kec.sort_values("investment", ascending=False) if len(kec) > TABLE_ROWS else kec
+        kec = kec.sort_values(["budgeted", "proposed_cost"], ascending=False) if len(kec) > TABLE_ROWS else kec
         shown = kec.head(TABLE_ROWS - 1 if len(kec) > TABLE_ROWS else TABLE_ROWS)
         for _, r in shown.sort_values("code").iterrows():
             rows.append([str(r["name"] or r["code"])[:22], str(int(r["slum_areas"])), _ha(r["slum_ha"]),
                          _ha(r["projected_slum_ha"]), str(int(r["activities"])), str(int(r["program_count"])),
-                         _money_millions(r["investment"])])
+                         *(_money_millions(r[m]) for m in MONEY)])
         if len(kec) > len(shown):
             rest = kec.iloc[len(shown):]
             rows.append([f"{len(rest)} kecamatan lain", str(int(rest["slum_areas"].sum())), _ha(rest["slum_ha"].sum()),
                          _ha(rest["projected_slum_ha"].sum()), str(int(rest["activities"].sum())), "",
-                         _money_millions(rest["investment"].sum())])
+                         *(_money_millions(rest[m].sum()) for m in MONEY)])
     city = bundle.layers["ringkasan_kabkota"]
     if len(city):
         r = city.iloc[0]
         rows.append(["JUMLAH", str(int(r["slum_areas"])), _ha(r["slum_ha"]), _ha(r["projected_slum_ha"]),
-                     str(int(r["activities"])), str(int(r["program_count"])), _money_millions(r["investment"])])
+                     str(int(r["activities"])), str(int(r["program_count"])), *(_money_millions(r[m]) for m in MONEY)])
     return header, rows
 
 
@@ -178,9 +183,9 @@ def _table(ax, bundle: Bundle) -> None:
         ax.text(0, 0.9, "Belum ada kawasan atau kegiatan.", fontsize=8)
         return
     table = ax.table(cellText=rows, colLabels=header, loc="upper left", cellLoc="right", colLoc="center",
-                     colWidths=[0.25, 0.1, 0.12, 0.14, 0.1, 0.09, 0.2])
+                     colWidths=[0.2, 0.07, 0.1, 0.11, 0.08, 0.07, 0.12, 0.12, 0.13])
     table.auto_set_font_size(False)
-    table.set_fontsize(6.8)
+    table.set_fontsize(6.2)
     table.scale(1, 1.12)
     for (row, col), cell in table.get_celld().items():
         cell.set_linewidth(0.3)

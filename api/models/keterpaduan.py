@@ -6,6 +6,20 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 Number = int | float  # kept as written: an int stays 5, a float stays 5.0
+# Money has three states that are never added up (KOTAKU brief 10):
+PROPOSED = "rupiah proposed and not yet budgeted: cost estimates of live activities without a budget line"
+BUDGETED = "rupiah allocated by the budget lines (DPA) of live activities"
+REALISED = "rupiah realised by those budget lines"
+
+
+class KeterpaduanMoney(BaseModel):
+    """The kab/kota's money of one year and funding source (the budget line's year and source; a proposal's own)."""
+
+    year: int
+    funding_source: str
+    proposed_cost: Number = Field(description=PROPOSED)
+    budgeted: Number = Field(description=BUDGETED)
+    realised: Number = Field(description=REALISED)
 
 
 class KeterpaduanSlumArea(BaseModel):
@@ -31,8 +45,12 @@ class KeterpaduanSlumArea(BaseModel):
     activities: int
     activities_completed: int
     programs: dict[str, int] = Field(description="live activities per programme code")
-    funding: dict[str, Number] = Field(description="cost per funding source code (rupiah)")
-    investment: Number
+    proposed_cost: Number = Field(description=PROPOSED)
+    budgeted: Number = Field(description=BUDGETED)
+    realised: Number = Field(description=REALISED)
+    proposed_by_source: dict[str, Number] = Field(description="proposed_cost per funding source code")
+    budgeted_by_source: dict[str, Number] = Field(description="budgeted per funding source code")
+    realised_by_source: dict[str, Number] = Field(description="realised per funding source code")
     criteria_addressed: list[str]
     criteria_remaining: list[str] = Field(description="criteria scoring 3 or 5 in the latest round")
     criteria_gap: list[str] = Field(description="remaining criteria no live activity addresses")
@@ -44,7 +62,7 @@ class KeterpaduanSlumArea(BaseModel):
 
 class KeterpaduanRegion(BaseModel):
     """A kelurahan, kecamatan or the kab/kota: hectares by level (by the slum-area/kelurahan overlap shares),
-    activities, programmes, funding and investment. A kab/kota with nothing loaded carries only the required
+    activities, programmes and money in its three states. A kab/kota with nothing loaded carries only the required
     fields."""
 
     code: str
@@ -59,10 +77,16 @@ class KeterpaduanRegion(BaseModel):
     activities: int
     activities_in_slum_areas: int | None = None
     activities_completed: int | None = None
-    investment: Number
-    investment_in_slum_areas: Number | None = None
+    proposed_cost: Number = Field(description=PROPOSED)
+    budgeted: Number = Field(description=BUDGETED)
+    realised: Number = Field(description=REALISED)
+    proposed_cost_in_slum_areas: Number | None = None
+    budgeted_in_slum_areas: Number | None = None
+    realised_in_slum_areas: Number | None = None
     programs: dict[str, int]
-    funding: dict[str, Number]
+    proposed_by_source: dict[str, Number]
+    budgeted_by_source: dict[str, Number]
+    realised_by_source: dict[str, Number]
     collaborations: int | None = None
 
 
@@ -75,3 +99,4 @@ class KeterpaduanSummary(BaseModel):
     kelurahan: list[KeterpaduanRegion]
     kecamatan: list[KeterpaduanRegion]
     kabkota: KeterpaduanRegion
+    by_year: list[KeterpaduanMoney] = Field(description="money per year and funding source, three states apart")

@@ -13,6 +13,10 @@ planned work is done, and collaboration links; rolled up per kelurahan, kecamata
   completed activities ending in or after that round's year, converted per criterion as `layers.scoring.progress`
   does (units that do not convert are counted in `volumes_not_counted`, never guessed), rescored by
   `indicators.progress.kumuh_akhir`. Areas without surveys keep their level.
+- Money in three states that are never added up (KOTAKU brief 10): `proposed_cost`, the cost estimate of live
+  activities that have no budget line yet (year and source of the activity); `budgeted`, the allocated amounts of
+  their budget lines and `realised`, the realised amounts (year and source of the budget line); each also per
+  funding source (`*_by_source`) and, for the kab/kota, per year and source (`by_year`).
 - Roll-ups: one GROUPING SETS query over kelurahan, kecamatan and kab/kota in PostGIS, hectares by the
   slum-area/kelurahan overlap shares (`slum_area_regions`), activities by their own kelurahan.
 """
@@ -39,10 +43,13 @@ DEAD_STATUSES = ("ditolak", "dibatalkan")
 HIGH_SCORES = (3, 5)  # a criterion "still to handle"
 NO_PROGRAM = "TANPA_PROGRAM"
 NO_FUNDING = "TANPA_SUMBER"
+MONEY_STATES = {"proposed": "proposed_cost", "budgeted": "budgeted", "realised": "realised"}
+MONEY_FIELDS = tuple(MONEY_STATES.values())
+MONEY_BY_SOURCE = tuple(f"{state}_by_source" for state in MONEY_STATES)
 SLUM_AREA_COLUMNS = [
     "slum_area_id", "kawasan", "unit_label", "decree", "kelurahan_code", "kelurahan", "kecamatan_code", "kecamatan",
     "area_ha", "level", "total_score", "scheme", "round", "score_source", "projected_level", "projected_total",
-    "activities", "activities_completed", "programs", "funding", "investment", "criteria_addressed",
+    "activities", "activities_completed", "programs", *MONEY_FIELDS, *MONEY_BY_SOURCE, "criteria_addressed",
     "criteria_remaining", "criteria_gap", "collaborations", "volumes_not_counted", "year_first", "year_last",
 ]
 
@@ -51,6 +58,44 @@ def tenant_known_query(tenant: str) -> Query:
     return Query(sql.SQL("SELECT EXISTS (SELECT 1 FROM regions WHERE code = %(t)s) "
                          "OR EXISTS (SELECT 1 FROM decrees WHERE tenant = %(t)s) "
                          "OR EXISTS (SELECT 1 FROM activities WHERE tenant = %(t)s) AS known"), {"t": tenant})
+
+
+def _money_cte(columns: str) -> sql.Composed:
+    """`money`: one row per amount of the live activities of the CTE `act` (which has id, funding_source,
+    year_start, cost): (columns..., state, funding, year, amount). An activity without a budget line is `proposed`
+    at its cost estimate, year and source; one with budget lines is `budgeted` (allocated) and `realised` per line,
+    at the line's year and source. The three states are kept apart by `state`, never summed across."""
+    cols = sql.SQL(columns)
+    return sql.SQL(
+        """money AS (
+            SELECT {cols}, 'proposed' AS state, coalesce(x.funding_source, %(no_funding)s) AS funding,
+                   x.year_start AS year, coalesce(x.cost, 0)::float8 AS amount
+            FROM act x WHERE NOT EXISTS (SELECT 1 FROM budget_lines b WHERE b.activity_id = x.id)
+            UNION ALL
+            SELECT {cols}, s.state, b.funding_source, b.year,
+                   (CASE s.state WHEN 'budgeted' THEN b.allocated ELSE b.realised END)::float8
+            FROM act x JOIN budget_lines b ON b.activity_id = x.id
+            CROSS JOIN (VALUES ('budgeted'), ('realised')) s(state)
+        )"""
+    ).format(cols=cols)
+
+
+def _money_sums(prefix: str = "") -> sql.Composed:
+    """coalesce(sum(amount) FILTER (WHERE state = ...), 0) AS proposed_cost, ... (`prefix`: an extra condition)."""
+    parts = [sql.SQL("coalesce(sum(amount) FILTER (WHERE state = {state}{extra}), 0)::float8 AS {name}").format(
+        state=sql.Literal(state), extra=sql.SQL(prefix), name=sql.Identifier(name + ("_in_slum_areas" if prefix
+                                                                                      else "")))
+        for state, name in MONEY_STATES.items()]
+    return sql.SQL(", ").join(parts)
+
+
+def _money_by_source() -> sql.Composed:
+    """jsonb {funding: amount} per state from rows (state, funding, amount) already summed."""
+    parts = [sql.SQL("coalesce(jsonb_object_agg(funding, amount ORDER BY funding) FILTER (WHERE state = {state}), "
+                     "'{{}}'::jsonb) AS {name}").format(state=sql.Literal(state),
+                                                       name=sql.Identifier(f"{state}_by_source"))
+             for state in MONEY_STATES]
+    return sql.SQL(", ").join(parts)
 
 
 def _slum_areas_query(tenant: str, principal: Principal, decree: str | None) -> Query:
@@ -75,22 +120,21 @@ def _slum_areas_query(tenant: str, principal: Principal, decree: str | None) -> 
                    a.year_start, a.year_end
             FROM activities a JOIN sa ON sa.slum_area_id = a.slum_area_id
             WHERE a.tenant = %(t)s AND NOT a.status = ANY(%(dead)s) AND {act_filter}
-        ), n AS (
+        ), {money}, n AS (
             SELECT slum_area_id, count(*) AS activities,
                    count(*) FILTER (WHERE status = 'selesai' OR progress = 100) AS activities_completed,
-                   coalesce(sum(cost), 0)::float8 AS investment, min(year_start) AS year_first,
-                   max(year_end) AS year_last
+                   min(year_start) AS year_first, max(year_end) AS year_last
             FROM act GROUP BY slum_area_id
+        ), m AS (
+            SELECT slum_area_id, {money_sums} FROM money GROUP BY slum_area_id
         ), p AS (
             SELECT slum_area_id, jsonb_object_agg(program, n ORDER BY program) AS programs
             FROM (SELECT slum_area_id, coalesce(program, %(no_program)s) AS program, count(*) AS n
                   FROM act GROUP BY 1, 2) x
             GROUP BY slum_area_id
         ), f AS (
-            SELECT slum_area_id, jsonb_object_agg(funding, cost ORDER BY funding) AS funding
-            FROM (SELECT slum_area_id, coalesce(funding_source, %(no_funding)s) AS funding,
-                         coalesce(sum(cost), 0)::float8 AS cost
-                  FROM act GROUP BY 1, 2) x
+            SELECT slum_area_id, {money_by_source}
+            FROM (SELECT slum_area_id, state, funding, sum(amount) AS amount FROM money GROUP BY 1, 2, 3) x
             GROUP BY slum_area_id
         ), c AS (
             SELECT slum_area_id, array_agg(DISTINCT criterion ORDER BY criterion) AS criteria_addressed
@@ -106,16 +150,22 @@ def _slum_areas_query(tenant: str, principal: Principal, decree: str | None) -> 
         )
         SELECT sa.*, coalesce(n.activities, 0) AS activities,
                coalesce(n.activities_completed, 0) AS activities_completed,
-               coalesce(n.investment, 0) AS investment, n.year_first, n.year_last,
-               coalesce(p.programs, '{{}}'::jsonb) AS programs, coalesce(f.funding, '{{}}'::jsonb) AS funding,
+               coalesce(m.proposed_cost, 0) AS proposed_cost, coalesce(m.budgeted, 0) AS budgeted,
+               coalesce(m.realised, 0) AS realised, n.year_first, n.year_last,
+               coalesce(p.programs, '{{}}'::jsonb) AS programs,
+               coalesce(f.proposed_by_source, '{{}}'::jsonb) AS proposed_by_source,
+               coalesce(f.budgeted_by_source, '{{}}'::jsonb) AS budgeted_by_source,
+               coalesce(f.realised_by_source, '{{}}'::jsonb) AS realised_by_source,
                coalesce(c.criteria_addressed, '{{}}'::text[]) AS criteria_addressed,
                coalesce(l.collaborations, 0) AS collaborations
         FROM sa
-        LEFT JOIN n USING (slum_area_id) LEFT JOIN p USING (slum_area_id) LEFT JOIN f USING (slum_area_id)
+        LEFT JOIN n USING (slum_area_id) LEFT JOIN m USING (slum_area_id) LEFT JOIN p USING (slum_area_id)
+        LEFT JOIN f USING (slum_area_id)
         LEFT JOIN c USING (slum_area_id) LEFT JOIN l USING (slum_area_id)
         ORDER BY sa.kelurahan_code, sa.kawasan, sa.unit_label, sa.slum_area_id
         """
-    ).format(sa_filter=row_filter(principal, "slum-areas", "s"), act_filter=row_filter(principal, "activities", "a"))
+    ).format(sa_filter=row_filter(principal, "slum-areas", "s"), act_filter=row_filter(principal, "activities", "a"),
+             money=_money_cte("x.slum_area_id"), money_sums=_money_sums(), money_by_source=_money_by_source())
     return Query(text, {"t": tenant, "decree": decree, "dead": list(DEAD_STATUSES), "no_program": NO_PROGRAM,
                         "no_funding": NO_FUNDING})
 
@@ -233,7 +283,8 @@ def _scope_and_code(kel: sql.Composable) -> sql.Composed:
 def _rollup_query(tenant: str, principal: Principal, areas: pd.DataFrame) -> Query:
     """Per kelurahan, kecamatan and the kab/kota: slum areas and hectares (current and projected, per level)
     from the per-area results passed as arrays, joined to the overlap shares; activities (all live ones of
-    the region, and those in the slum areas) with programmes, funding sources and investment."""
+    the region, and those in the slum areas) with programmes, funding sources and money (proposed, budgeted and
+    realised apart, per funding source)."""
     params = arrays(areas, {"ids": "slum_area_id", "lv": "level", "plv": "projected_level",
                             "coll": "collaborations"})
     text = sql.SQL(
@@ -273,16 +324,18 @@ def _rollup_query(tenant: str, principal: Principal, areas: pd.DataFrame) -> Que
             GROUP BY scope, code
         ), act AS (
             SELECT a.id, a.kelurahan_code AS kel, a.program, a.funding_source, coalesce(a.cost, 0)::float8 AS cost,
-                   (a.slum_area_id = ANY(%(ids)s::bigint[])) AS in_slum, a.status, a.progress
+                   (a.slum_area_id = ANY(%(ids)s::bigint[])) AS in_slum, a.status, a.progress, a.year_start
             FROM activities a
             WHERE a.tenant = %(t)s AND NOT a.status = ANY(%(dead)s) AND a.kelurahan_code IS NOT NULL
               AND {act_filter}
         ), ag AS (
             SELECT {scope_code_kel},
                    count(*) AS activities, count(*) FILTER (WHERE in_slum) AS activities_in_slum_areas,
-                   count(*) FILTER (WHERE status = 'selesai' OR progress = 100) AS activities_completed,
-                   sum(cost) AS investment, coalesce(sum(cost) FILTER (WHERE in_slum), 0) AS investment_in_slum_areas
+                   count(*) FILTER (WHERE status = 'selesai' OR progress = 100) AS activities_completed
             FROM act GROUP BY GROUPING SETS ((kel), (left(kel, 8)), ())
+        ), {money}, mg AS (
+            SELECT {scope_code_kel}, {money_sums}, {money_sums_in_slum}
+            FROM money GROUP BY GROUPING SETS ((kel), (left(kel, 8)), ())
         ), pg AS (
             SELECT scope, code, jsonb_object_agg(program, n ORDER BY program) AS programs
             FROM (SELECT {scope_code_kel},
@@ -292,12 +345,10 @@ def _rollup_query(tenant: str, principal: Principal, areas: pd.DataFrame) -> Que
                                                    (coalesce(program, %(no_program)s)))) x
             GROUP BY scope, code
         ), fd AS (
-            SELECT scope, code, jsonb_object_agg(funding, cost ORDER BY funding) AS funding
-            FROM (SELECT {scope_code_kel},
-                         coalesce(funding_source, %(no_funding)s) AS funding, sum(cost) AS cost
-                  FROM act GROUP BY GROUPING SETS ((kel, coalesce(funding_source, %(no_funding)s)),
-                                                   (left(kel, 8), coalesce(funding_source, %(no_funding)s)),
-                                                   (coalesce(funding_source, %(no_funding)s)))) x
+            SELECT scope, code, {money_by_source}
+            FROM (SELECT {scope_code_kel}, state, funding, sum(amount) AS amount
+                  FROM money GROUP BY GROUPING SETS ((kel, state, funding), (left(kel, 8), state, funding),
+                                                   (state, funding))) x
             GROUP BY scope, code
         ), co AS (
             SELECT {scope_code_unit},
@@ -316,26 +367,51 @@ def _rollup_query(tenant: str, principal: Principal, areas: pd.DataFrame) -> Que
                coalesce(ag.activities, 0) AS activities,
                coalesce(ag.activities_in_slum_areas, 0) AS activities_in_slum_areas,
                coalesce(ag.activities_completed, 0) AS activities_completed,
-               coalesce(ag.investment, 0) AS investment,
-               coalesce(ag.investment_in_slum_areas, 0) AS investment_in_slum_areas,
-               coalesce(pg.programs, '{{}}'::jsonb) AS programs, coalesce(fd.funding, '{{}}'::jsonb) AS funding,
+               coalesce(mg.proposed_cost, 0) AS proposed_cost, coalesce(mg.budgeted, 0) AS budgeted,
+               coalesce(mg.realised, 0) AS realised,
+               coalesce(mg.proposed_cost_in_slum_areas, 0) AS proposed_cost_in_slum_areas,
+               coalesce(mg.budgeted_in_slum_areas, 0) AS budgeted_in_slum_areas,
+               coalesce(mg.realised_in_slum_areas, 0) AS realised_in_slum_areas,
+               coalesce(pg.programs, '{{}}'::jsonb) AS programs,
+               coalesce(fd.proposed_by_source, '{{}}'::jsonb) AS proposed_by_source,
+               coalesce(fd.budgeted_by_source, '{{}}'::jsonb) AS budgeted_by_source,
+               coalesce(fd.realised_by_source, '{{}}'::jsonb) AS realised_by_source,
                coalesce(co.collaborations, 0) AS collaborations
         FROM codes
         LEFT JOIN sa USING (scope, code) LEFT JOIN lv USING (scope, code) LEFT JOIN plv USING (scope, code)
-        LEFT JOIN ag USING (scope, code) LEFT JOIN pg USING (scope, code) LEFT JOIN fd USING (scope, code)
+        LEFT JOIN ag USING (scope, code) LEFT JOIN mg USING (scope, code) LEFT JOIN pg USING (scope, code)
+        LEFT JOIN fd USING (scope, code)
         LEFT JOIN co USING (scope, code)
         LEFT JOIN regions rg ON rg.code = codes.code
         WHERE codes.code IS NOT NULL
         ORDER BY CASE codes.scope WHEN 'kabkota' THEN 0 WHEN 'kecamatan' THEN 1 ELSE 2 END, codes.code
         """
     ).format(act_filter=row_filter(principal, "activities", "a"), scope_code_kel=_scope_and_code(sql.Identifier("kel")),
+             money=_money_cte("x.kel, x.in_slum"), money_sums=_money_sums(),
+             money_sums_in_slum=_money_sums(" AND in_slum"), money_by_source=_money_by_source(),
              scope_code_unit=_scope_and_code(sql.Identifier("s", "kelurahan_code")))
     return Query(text, {**params, "t": tenant, "tk": NOT_SLUM, "dead": list(DEAD_STATUSES),
                         "no_program": NO_PROGRAM, "no_funding": NO_FUNDING})
 
 
+def _by_year_query(tenant: str, principal: Principal) -> Query:
+    """The kab/kota's money per year and funding source, the three states in columns of their own."""
+    return Query(sql.SQL(
+        """
+        WITH act AS (
+            SELECT a.id, a.funding_source, a.year_start, a.cost FROM activities a
+            WHERE a.tenant = %(t)s AND NOT a.status = ANY(%(dead)s) AND {act_filter}
+        ), {money}
+        SELECT year, funding AS funding_source, {money_sums}
+        FROM money GROUP BY year, funding ORDER BY year, funding
+        """).format(act_filter=row_filter(principal, "activities", "a"), money=_money_cte("x.id AS activity_id"),
+                    money_sums=_money_sums()),
+        {"t": tenant, "dead": list(DEAD_STATUSES), "no_funding": NO_FUNDING})
+
+
 def keterpaduan_op(tenant: str, principal: Principal, *, decree: str | None = None) -> Op[dict[str, Any]]:
-    """{"tenant", "decree", "slum_areas": DataFrame, "regions": DataFrame (scope kelurahan/kecamatan/kabkota)}.
+    """{"tenant", "decree", "slum_areas": DataFrame, "regions": DataFrame (scope kelurahan/kecamatan/kabkota),
+    "by_year": DataFrame (year, funding_source, proposed_cost, budgeted, realised)}.
     NotFound when nothing is known of the tenant (no boundary, decree or activity)."""
     known = yield tenant_known_query(tenant)
     if not bool(known.iloc[0, 0]):
@@ -377,16 +453,18 @@ def keterpaduan_op(tenant: str, principal: Principal, *, decree: str | None = No
         for col in ("total_score", "projected_total", "year_first", "year_last"):
             out[col] = pd.to_numeric(out[col], errors="coerce").round().astype("Int64")
         out["area_ha"] = out["area_ha"].astype(float).round(4)
-        out["investment"] = out["investment"].astype(float)
+        for col in MONEY_FIELDS:
+            out[col] = out[col].astype(float)
         out = out.reindex(columns=SLUM_AREA_COLUMNS)
     regions = yield _rollup_query(tenant, principal, out.reindex(
         columns=["slum_area_id", "level", "projected_level", "collaborations"]))
     if len(regions):
-        for col in ("slum_area_ha", "slum_ha", "projected_slum_ha", "leaving_slum_ha", "investment",
-                    "investment_in_slum_areas"):
+        for col in ("slum_area_ha", "slum_ha", "projected_slum_ha", "leaving_slum_ha", *MONEY_FIELDS,
+                    *(f"{m}_in_slum_areas" for m in MONEY_FIELDS)):
             regions[col] = regions[col].astype(float).round(4)
+    by_year = yield _by_year_query(tenant, principal)
     return {"tenant": tenant, "decree": str(out["decree"].iloc[0]) if len(out) else None, "slum_areas": out,
-            "regions": regions}
+            "regions": regions, "by_year": by_year}
 
 
 def as_json(result: dict[str, Any]) -> dict[str, Any]:
@@ -402,7 +480,9 @@ def as_json(result: dict[str, Any]) -> dict[str, Any]:
         "kelurahan": by_scope["kelurahan"],
         "kecamatan": by_scope["kecamatan"],
         "kabkota": city[0] if city else {"code": result["tenant"], "slum_areas": 0, "activities": 0,
-                                         "investment": 0.0, "programs": {}, "funding": {}},
+                                         **{m: 0.0 for m in MONEY_FIELDS}, "programs": {},
+                                         **{m: {} for m in MONEY_BY_SOURCE}},
+        "by_year": records(result["by_year"]),
     }
 
 
@@ -410,7 +490,8 @@ def as_json(result: dict[str, Any]) -> dict[str, Any]:
 # -- what the exports need besides the summaries ------------------------------------------------------
 ACTIVITY_EXPORT_COLUMNS = (
     "activity_id", "title", "kind", "kind_name", "criteria", "program", "program_name", "funding_source",
-    "funding_name", "volume", "unit", "cost", "year_start", "year_end", "stage", "status", "progress",
+    "funding_name", "volume", "unit", "cost", "budgeted", "realised", "year_start", "year_end", "stage", "status",
+    "progress",
     "proposer_area", "target_agency", "kelurahan_code", "kelurahan", "kecamatan_code", "kecamatan", "slum_area_id",
     "kawasan", "length_m", "area_m2", "synthetic",
 )
@@ -423,7 +504,8 @@ def _export_activities_query(tenant: str, principal: Principal, ids: list[int]) 
         """
         SELECT a.id AS activity_id, a.title, a.kind, k.name AS kind_name, array_to_string(a.criteria, ', ') AS criteria,
                a.program, p.name AS program_name, a.funding_source, f.name AS funding_name,
-               a.volume::float8 AS volume, a.unit, a.cost::float8 AS cost, a.year_start, a.year_end, a.stage,
+               a.volume::float8 AS volume, a.unit, a.cost::float8 AS cost, bl.budgeted, bl.realised, a.year_start,
+               a.year_end, a.stage,
                a.status, a.progress, a.proposer_area, a.target_agency, a.kelurahan_code, kel.name AS kelurahan,
                left(a.kelurahan_code, 8) AS kecamatan_code, kec.name AS kecamatan,
                CASE WHEN a.slum_area_id = ANY(%(ids)s) THEN a.slum_area_id END AS slum_area_id,
@@ -436,6 +518,8 @@ def _export_activities_query(tenant: str, principal: Principal, ids: list[int]) 
         LEFT JOIN regions kel ON kel.code = a.kelurahan_code
         LEFT JOIN regions kec ON kec.code = left(a.kelurahan_code, 8)
         LEFT JOIN slum_areas s ON s.id = a.slum_area_id
+        LEFT JOIN LATERAL (SELECT sum(b.allocated)::float8 AS budgeted, sum(b.realised)::float8 AS realised
+                           FROM budget_lines b WHERE b.activity_id = a.id) bl ON true
         WHERE a.tenant = %(t)s AND NOT a.status = ANY(%(dead)s) AND {}
         ORDER BY a.program NULLS LAST, a.kelurahan_code, a.year_start, a.id
         """).format(row_filter(principal, "activities", "a")),
@@ -443,29 +527,38 @@ def _export_activities_query(tenant: str, principal: Principal, ids: list[int]) 
 
 
 def _memorandum_query(tenant: str, principal: Principal, ids: list[int]) -> Query:
-    """Memorandum keterpaduan: programme x location x year x funding source, with volume and cost (a roll-up of
-    the live activities in PostGIS)."""
+    """Memorandum keterpaduan: programme x location x year x funding source, with volume and money in three
+    columns that are never added up: proposed (activities without a budget line, at their year and source),
+    budgeted (allocated) and realised (budget lines, at the line's year and source). Volume and the counts are
+    an activity's once, on its first money row (a roll-up of the live activities in PostGIS)."""
     return Query(sql.SQL(
         """
+        WITH act AS (
+            SELECT a.* FROM activities a
+            WHERE a.tenant = %(t)s AND NOT a.status = ANY(%(dead)s) AND {act_filter}
+        ), {money}, rows AS (
+            SELECT money.*, row_number() OVER (PARTITION BY activity_id ORDER BY year, funding, state) = 1 AS first
+            FROM money
+        )
         SELECT coalesce(a.program, %(no_program)s) AS program, coalesce(p.name, 'Tanpa program') AS program_name,
                a.kind, coalesce(k.name, a.kind) AS kind_name, left(a.kelurahan_code, 8) AS kecamatan_code,
                kec.name AS kecamatan, a.kelurahan_code, kel.name AS kelurahan,
                CASE WHEN a.slum_area_id = ANY(%(ids)s) THEN s.kawasan END AS kawasan,
-               a.year_start, a.year_end, coalesce(a.funding_source, %(no_funding)s) AS funding_source,
-               coalesce(f.name, 'Tanpa sumber dana') AS funding_name, sum(a.volume)::float8 AS volume, a.unit,
-               coalesce(sum(a.cost), 0)::float8 AS cost, count(*) AS activities,
-               count(*) FILTER (WHERE a.status = 'selesai' OR a.progress = 100) AS activities_completed
-        FROM activities a
+               r.year, r.funding AS funding_source, coalesce(f.name, 'Tanpa sumber dana') AS funding_name,
+               sum(a.volume) FILTER (WHERE r.first)::float8 AS volume, a.unit, {money_sums},
+               count(*) FILTER (WHERE r.first) AS activities,
+               count(*) FILTER (WHERE r.first AND (a.status = 'selesai' OR a.progress = 100)) AS activities_completed
+        FROM rows r JOIN act a ON a.id = r.activity_id
         LEFT JOIN activity_kinds k ON k.code = a.kind
         LEFT JOIN programs p ON p.code = a.program
-        LEFT JOIN funding_sources f ON f.code = a.funding_source
+        LEFT JOIN funding_sources f ON f.code = r.funding
         LEFT JOIN regions kel ON kel.code = a.kelurahan_code
         LEFT JOIN regions kec ON kec.code = left(a.kelurahan_code, 8)
         LEFT JOIN slum_areas s ON s.id = a.slum_area_id
-        WHERE a.tenant = %(t)s AND NOT a.status = ANY(%(dead)s) AND {}
-        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 15
-        ORDER BY 1, 6 NULLS LAST, 8 NULLS LAST, 9 NULLS LAST, 10, 12, 3
-        """).format(row_filter(principal, "activities", "a")),
+        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14
+        ORDER BY 1, 6 NULLS LAST, 8 NULLS LAST, 9 NULLS LAST, 10, 11, 3
+        """).format(act_filter=row_filter(principal, "activities", "a"), money=_money_cte("x.id AS activity_id"),
+                    money_sums=_money_sums()),
         {"t": tenant, "ids": ids, "dead": list(DEAD_STATUSES), "no_program": NO_PROGRAM, "no_funding": NO_FUNDING})
 
 

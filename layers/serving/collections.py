@@ -129,8 +129,11 @@ KETERPADUAN_JOIN = Join("keterpaduan", sql.SQL(
     "array_remove(array_agg(DISTINCT a.program ORDER BY a.program), NULL) AS programs, "
     "array_remove(array_agg(DISTINCT a.funding_source ORDER BY a.funding_source), NULL) AS funding_sources, "
     "array_remove(array_agg(DISTINCT a.kind ORDER BY a.kind), NULL) AS kinds, "
-    "sum(a.cost) AS total_cost, min(a.year_start) AS year_min, max(a.year_end) AS year_max "
-    "FROM activities a WHERE a.geom && t.geom AND ST_Intersects(a.geom, t.geom) AND {live_activity} AND "
+    "sum(a.cost) FILTER (WHERE bl.budgeted IS NULL) AS proposed_cost, sum(bl.budgeted) AS budgeted, "
+    "sum(bl.realised) AS realised, min(a.year_start) AS year_min, max(a.year_end) AS year_max "
+    "FROM activities a LEFT JOIN LATERAL (SELECT sum(b.allocated) AS budgeted, sum(b.realised) AS realised "
+    "FROM budget_lines b WHERE b.activity_id = a.id) bl ON true "
+    "WHERE a.geom && t.geom AND ST_Intersects(a.geom, t.geom) AND {live_activity} AND "
     "{activities_filter}) k ON true"
 ))
 
@@ -324,7 +327,8 @@ COLLECTIONS: dict[str, Collection] = {c.id: c for c in (
     Collection(
         id="keterpaduan",
         title="Keterpaduan program per kawasan",
-        description="Per kawasan kumuh: jumlah kegiatan, program, sumber dana, jenis kegiatan dan total biaya "
+        description="Per kawasan kumuh: jumlah kegiatan, program, sumber dana, jenis kegiatan dan uangnya dalam "
+                    "tiga keadaan yang tidak dijumlahkan: usulan belum dianggarkan, pagu anggaran, realisasi "
                     "(kegiatan yang ditolak atau dibatalkan tidak dihitung)",
         table="slum_areas",
         key=sql.SQL("t.id"),
@@ -349,7 +353,12 @@ COLLECTIONS: dict[str, Collection] = {c.id: c for c in (
                      title="Jumlah sumber dana", join="keterpaduan"),
             Property("kind_count", sql.SQL("coalesce(cardinality(k.kinds), 0)"), "integer",
                      title="Jumlah jenis kegiatan", join="keterpaduan"),
-            Property("total_cost", sql.SQL("coalesce(k.total_cost, 0)"), "number", title="Total biaya (Rp)",
+            # money in three states that are never added up (KOTAKU brief 10)
+            Property("proposed_cost", sql.SQL("coalesce(k.proposed_cost, 0)"), "number",
+                     title="Usulan belum dianggarkan (Rp)", join="keterpaduan"),
+            Property("budgeted", sql.SQL("coalesce(k.budgeted, 0)"), "number", title="Pagu anggaran (Rp)",
+                     join="keterpaduan"),
+            Property("realised", sql.SQL("coalesce(k.realised, 0)"), "number", title="Realisasi (Rp)",
                      join="keterpaduan"),
             Property("year_min", sql.SQL("k.year_min"), "integer", title="Tahun pertama", join="keterpaduan"),
             Property("year_max", sql.SQL("k.year_max"), "integer", title="Tahun terakhir", join="keterpaduan"),

@@ -6,7 +6,8 @@ Layers (full field names; the Shapefile writer shortens them through the codeboo
   Shapefile holds one geometry type), never with personal data;
 - `ringkasan_kelurahan`, `ringkasan_kecamatan`, `ringkasan_kabkota`: the roll-ups on the region polygons;
 - `memorandum`: programme x location x year x funding source x volume x cost (no geometry).
-Per-programme counts and per-funding-source costs are columns (`program_<CODE>`, `funding_<CODE>`) so a GIS can
+Per-programme counts and per-funding-source money are columns (`program_<CODE>`; `proposed_<CODE>`,
+`budgeted_<CODE>`, `realised_<CODE>`: the three states apart) so a GIS can
 style or chart them; list columns (criteria) become comma-separated text.
 """
 
@@ -21,7 +22,7 @@ import pandas as pd
 import shapely
 
 from indicators.schemes import available_schemes, load_scheme
-from layers.keterpaduan.summary import NO_FUNDING, NO_PROGRAM
+from layers.keterpaduan.summary import MONEY_STATES, NO_FUNDING, NO_PROGRAM
 from maps.exports.codebook import Field, funding_field, level_field, program_field
 
 CRS = "EPSG:4326"
@@ -38,8 +39,9 @@ DEMO_BOUNDARY_FILES = ("kota_medan_kab_kota.geojson", "kota_medan_kecamatan.geoj
 SLUM_AREA_FIELDS = (
     "slum_area_id", "kawasan", "unit_label", "decree", "kelurahan_code", "kelurahan", "kecamatan_code", "kecamatan",
     "area_ha", "level", "level_name", "total_score", "scheme", "round", "score_source", "projected_level",
-    "projected_total", "activities", "activities_completed", "program_count", "funding_count", "investment",
-    "criteria_addressed", "criteria_remaining", "criteria_gap", "collaborations", "volumes_not_counted",
+    "projected_total", "activities", "activities_completed", "program_count", "funding_count", "proposed_cost",
+    "budgeted", "realised", "criteria_addressed", "criteria_remaining", "criteria_gap", "collaborations",
+    "volumes_not_counted",
     "year_first", "year_last", "synthetic",
 )
 ASSET_FIELDS = (
@@ -49,8 +51,9 @@ ASSET_FIELDS = (
 )
 SUMMARY_FIELDS = (
     "code", "name", "slum_areas", "slum_area_ha", "slum_ha", "projected_slum_ha", "leaving_slum_ha", "activities",
-    "activities_in_slum_areas", "activities_completed", "program_count", "funding_count", "investment",
-    "investment_in_slum_areas", "collaborations",
+    "activities_in_slum_areas", "activities_completed", "program_count", "funding_count", "proposed_cost",
+    "budgeted", "realised", "proposed_cost_in_slum_areas", "budgeted_in_slum_areas", "realised_in_slum_areas",
+    "collaborations",
 )
 
 
@@ -109,6 +112,13 @@ def _wide(frame: pd.DataFrame, column: str, prefix: str, codes: list[str], fill:
                         index=frame.index)
 
 
+def _source_count(frame: pd.DataFrame) -> pd.Series:
+    """How many funding sources a row has money from, in any of the three states."""
+    def count(row: pd.Series) -> int:
+        return len(set().union(*(d.keys() for d in row if isinstance(d, dict))))
+    return frame[[f"{state}_by_source" for state in MONEY_STATES]].apply(count, axis=1)
+
+
 def build_bundle(result: dict[str, Any], summary_json: dict[str, Any], *, public_only: bool) -> Bundle:
     """A Bundle from `layers.keterpaduan.summary.export_op` (and its `as_json`)."""
     program_codes = [*result["programs"], NO_PROGRAM]
@@ -122,11 +132,12 @@ def build_bundle(result: dict[str, Any], summary_json: dict[str, Any], *, public
     for i, code in enumerate(program_codes, 1):
         f = program_field(i, code, result["programs"].get(code, "tanpa program"))
         extra[f.name] = f
-    for i, code in enumerate(funding_codes, 1):
-        f = funding_field(i, code, result["funding_sources"].get(code, "tanpa sumber dana"))
-        extra[f.name] = f
+    for state in MONEY_STATES:
+        for i, code in enumerate(funding_codes, 1):
+            f = funding_field(i, code, result["funding_sources"].get(code, "tanpa sumber dana"), state)
+            extra[f.name] = f
     program_cols = [f"program_{c}" for c in program_codes]
-    funding_cols = [f"funding_{c}" for c in funding_codes]
+    funding_cols = [f"{state}_{c}" for state in MONEY_STATES for c in funding_codes]
 
     # slum areas
     sa = result["slum_areas"].copy()
@@ -135,11 +146,12 @@ def build_bundle(result: dict[str, Any], summary_json: dict[str, Any], *, public
     names = dict(levels)
     sa["level_name"] = sa["level"].map(names)
     sa["program_count"] = sa["programs"].apply(lambda d: len(d) if isinstance(d, dict) else 0)
-    sa["funding_count"] = sa["funding"].apply(lambda d: len(d) if isinstance(d, dict) else 0)
+    sa["funding_count"] = _source_count(sa)
     for col in ("criteria_addressed", "criteria_remaining", "criteria_gap"):
         sa[col] = _text_list(sa[col])
     wide = pd.concat([_wide(sa, "programs", "program_", program_codes, 0),
-                      _wide(sa, "funding", "funding_", funding_codes, 0.0)], axis=1)
+                      *(_wide(sa, f"{state}_by_source", f"{state}_", funding_codes, 0.0) for state in MONEY_STATES)],
+                     axis=1)
     sa = pd.concat([sa.reindex(columns=list(SLUM_AREA_FIELDS)), wide], axis=1)
     slum_areas = gpd.GeoDataFrame(sa, geometry=_geoms(result["slum_area_geoms"].set_index("slum_area_id")["wkb"]
                                                       .reindex(sa["slum_area_id"]).reset_index(drop=True)),
@@ -164,8 +176,7 @@ def build_bundle(result: dict[str, Any], summary_json: dict[str, Any], *, public
         rows = regions[regions["scope"] == scope].copy() if len(regions) else pd.DataFrame(columns=["code"])
         rows["program_count"] = rows["programs"].apply(lambda d: len(d) if isinstance(d, dict) else 0) \
             if len(rows) else []
-        rows["funding_count"] = rows["funding"].apply(lambda d: len(d) if isinstance(d, dict) else 0) \
-            if len(rows) else []
+        rows["funding_count"] = _source_count(rows) if len(rows) else []
         level_cols = {}
         for code, _ in levels:
             level_cols[f"ha_{code}"] = rows["ha_by_level"].apply(
@@ -173,7 +184,8 @@ def build_bundle(result: dict[str, Any], summary_json: dict[str, Any], *, public
             level_cols[f"projected_ha_{code}"] = rows["projected_ha_by_level"].apply(
                 lambda d, c=code: float(d.get(c, 0.0)) if isinstance(d, dict) else 0.0) if len(rows) else []
         wide = pd.concat([_wide(rows, "programs", "program_", program_codes, 0),
-                          _wide(rows, "funding", "funding_", funding_codes, 0.0)], axis=1) if len(rows) else \
+                          *(_wide(rows, f"{state}_by_source", f"{state}_", funding_codes, 0.0)
+                            for state in MONEY_STATES)], axis=1) if len(rows) else \
             pd.DataFrame(columns=[*program_cols, *funding_cols])
         table = pd.concat([rows.reindex(columns=list(SUMMARY_FIELDS)), pd.DataFrame(level_cols, index=rows.index),
                            wide], axis=1).reset_index(drop=True)

@@ -1,7 +1,8 @@
 """Every exported field: its full name (GeoPackage, GeoJSON, KML), a short name of at most 10 characters
 (Shapefile/dBase), an Indonesian label (spreadsheets, print) and what it means (the codebook shipped in the
-Shapefile zip and the XLSX). Per-programme and per-funding-source columns are numbered (P01.., D01..) because
-their codes are longer than dBase allows; the codebook says which is which."""
+Shapefile zip and the XLSX). Per-programme and per-funding-source columns are numbered (P01..; U01.., A01..,
+R01..: proposed, budgeted, realised) because their codes are longer than dBase allows; the codebook says which is
+which."""
 
 from __future__ import annotations
 
@@ -42,7 +43,11 @@ _FIELDS = (
     Field("activities_completed", "N_SELESAI", "Kegiatan selesai", "Jumlah kegiatan selesai (status selesai/100 %)"),
     Field("program_count", "N_PROGRAM", "Jumlah program", "Jumlah program berbeda yang bekerja di sini"),
     Field("funding_count", "N_DANA", "Jumlah sumber dana", "Jumlah sumber dana berbeda"),
-    Field("investment", "INVESTASI", "Investasi (Rp)", "Jumlah biaya kegiatan hidup dalam rupiah"),
+    Field("proposed_cost", "USULAN", "Usulan belum dianggarkan (Rp)",
+          "Perkiraan biaya kegiatan hidup yang belum punya baris anggaran (usulan), rupiah; tidak dijumlah dengan pagu "
+          "atau realisasi"),
+    Field("budgeted", "PAGU", "Pagu anggaran (Rp)", "Jumlah pagu (alokasi) baris anggaran DPA, rupiah"),
+    Field("realised", "REALISASI", "Realisasi (Rp)", "Jumlah realisasi baris anggaran DPA, rupiah"),
     Field("criteria_addressed", "KRIT_TANGN", "Kriteria ditangani", "Kriteria yang ditangani kegiatan (1a ... 7b)"),
     Field("criteria_remaining", "KRIT_SISA", "Kriteria skor 3/5",
           "Kriteria yang masih berskor 3 atau 5 pada survei terakhir"),
@@ -66,7 +71,7 @@ _FIELDS = (
     Field("funding_name", "DANA_NM", "Sumber dana", "Nama sumber dana"),
     Field("volume", "VOLUME", "Volume", "Volume kegiatan dalam satuannya"),
     Field("unit", "SATUAN", "Satuan", "Satuan volume (m, unit, m2, KK ...)"),
-    Field("cost", "BIAYA", "Biaya (Rp)", "Biaya kegiatan dalam rupiah"),
+    Field("cost", "BIAYA", "Perkiraan biaya (Rp)", "Perkiraan biaya kegiatan saat diusulkan, rupiah"),
     Field("year_start", "THN_MULAI", "Tahun mulai", "Tahun anggaran mulai"),
     Field("year_end", "THN_SLS", "Tahun selesai", "Tahun anggaran selesai"),
     Field("stage", "TAHAP", "Tahap", "Tahap perencanaan (rembuk warga ... serah terima)"),
@@ -97,14 +102,17 @@ _FIELDS = (
     Field("projected_slum_ha", "PROY_KUMUH", "Proyeksi kumuh (ha)", "Luas yang masih kumuh setelah kegiatan rencana"),
     Field("leaving_slum_ha", "LEPAS_KMH", "Lepas kumuh (ha)", "Luas yang menjadi tidak kumuh setelah kegiatan rencana"),
     Field("activities_in_slum_areas", "N_KEG_KWS", "Kegiatan di kawasan", "Jumlah kegiatan hidup di kawasan kumuh"),
-    Field("investment_in_slum_areas", "INVEST_KWS", "Investasi di kawasan (Rp)",
-          "Biaya kegiatan hidup di kawasan kumuh dalam rupiah"),
+    Field("proposed_cost_in_slum_areas", "USULAN_KWS", "Usulan di kawasan (Rp)",
+          "Usulan belum dianggarkan di kawasan kumuh, rupiah"),
+    Field("budgeted_in_slum_areas", "PAGU_KWS", "Pagu di kawasan (Rp)", "Pagu anggaran di kawasan kumuh, rupiah"),
+    Field("realised_in_slum_areas", "REALIS_KWS", "Realisasi di kawasan (Rp)", "Realisasi di kawasan kumuh, rupiah"),
     # memorandum
+    Field("year", "TAHUN", "Tahun", "Tahun uangnya: tahun baris anggaran (pagu, realisasi), tahun mulai bagi usulan"),
     Field("kind_count", "N_JENIS", "Jumlah jenis", "Jumlah jenis kegiatan"),
 )
 FIELDS = {f.name: f for f in _FIELDS}
 LEVEL_PREFIX, PROJECTED_LEVEL_PREFIX = "ha_", "projected_ha_"
-PROGRAM_PREFIX, FUNDING_PREFIX = "program_", "funding_"
+PROGRAM_PREFIX = "program_"
 
 
 def level_field(code: str, level_name: str, projected: bool = False) -> Field:
@@ -120,9 +128,16 @@ def program_field(number: int, code: str, name: str) -> Field:
                  f"Jumlah kegiatan program {code} ({name})")
 
 
-def funding_field(number: int, code: str, name: str) -> Field:
-    return Field(f"{FUNDING_PREFIX}{code}", f"D{number:02d}", f"Dana {code} (Rp)",
-                 f"Biaya kegiatan dari sumber dana {code} ({name}) dalam rupiah")
+MONEY_STATE_NAMES = {"proposed": ("U", "Usulan", "usulan belum dianggarkan"),
+                     "budgeted": ("A", "Pagu", "pagu anggaran"), "realised": ("R", "Realisasi", "realisasi")}
+
+
+def funding_field(number: int, code: str, name: str, state: str = "proposed") -> Field:
+    """The money of one state (proposed, budgeted, realised) from one funding source: `<state>_<CODE>`, `U01`,
+    `A01`, `R01` in Shapefiles."""
+    letter, label, meaning = MONEY_STATE_NAMES[state]
+    return Field(f"{state}_{code}", f"{letter}{number:02d}", f"{label} {code} (Rp)",
+                 f"{meaning.capitalize()} dari sumber dana {code} ({name}), rupiah")
 
 
 def field_of(name: str, extra: dict[str, Field]) -> Field:

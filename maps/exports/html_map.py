@@ -108,7 +108,9 @@ def build_map(bundle: Bundle) -> folium.Map:
     if len(areas):
         tips = [_tip([("Kawasan", r.kawasan), ("Unit", r.unit_label), ("Kelurahan", r.kelurahan),
                       ("Tingkat", r.level_name), ("Skor", r.total_score), ("Proyeksi", r.projected_level),
-                      ("Kegiatan", r.activities), ("Program", r.program_count), ("Investasi (Rp)", r.investment),
+                      ("Kegiatan", r.activities), ("Program", r.program_count),
+                      ("Usulan belum dianggarkan (Rp)", r.proposed_cost), ("Pagu anggaran (Rp)", r.budgeted),
+                      ("Realisasi (Rp)", r.realised),
                       ("Kriteria ditangani", r.criteria_addressed), ("Kriteria skor 3/5", r.criteria_remaining),
                       ("Belum ditangani", r.criteria_gap)]) for r in areas.itertuples()]
         fills = [colours.get(v if isinstance(v, str) else "", colours[""]) for v in areas["level"]]
@@ -128,7 +130,9 @@ def build_map(bundle: Bundle) -> folium.Map:
             colour = palette.get(code, NO_PROGRAMME_COLOUR)
             tips = [_tip([("Kegiatan", r.title), ("Jenis", r.kind_name), ("Program", r.program_name),
                           ("Sumber dana", r.funding_name), ("Volume", f"{_fmt(r.volume)} {r.unit or ''}"),
-                          ("Biaya (Rp)", r.cost), ("Tahun", r.year_start), ("Tahap", r.stage), ("Status", r.status),
+                          ("Perkiraan biaya (Rp)", r.cost), ("Pagu (Rp)", r.budgeted),
+                          ("Realisasi (Rp)", r.realised), ("Tahun", r.year_start), ("Tahap", r.stage),
+                          ("Status", r.status),
                           ("Progres (%)", r.progress), ("Kelurahan", r.kelurahan)]) for r in rows.itertuples()]
             group = folium.FeatureGroup(name=html.escape(f"Kegiatan {code}" if code else "Kegiatan tanpa program"))
             folium.GeoJson(_features(rows, tips, [colour] * len(rows)),

@@ -24,20 +24,24 @@ MEMORANDUM_COLUMNS = (
     ("program", "Kode program"), ("program_name", "Program"), ("kind_name", "Kegiatan"), ("kecamatan", "Kecamatan"),
     ("kelurahan_code", "Kode kelurahan"), ("kelurahan", "Kelurahan"), ("kawasan", "Kawasan kumuh"),
     ("year", "Tahun"), ("funding_source", "Kode sumber dana"), ("funding_name", "Sumber dana"),
-    ("volume", "Volume"), ("unit", "Satuan"), ("cost", "Biaya (Rp)"), ("activities", "Jumlah kegiatan"),
+    ("volume", "Volume"), ("unit", "Satuan"), ("proposed_cost", "Usulan belum dianggarkan (Rp)"),
+    ("budgeted", "Pagu anggaran (Rp)"), ("realised", "Realisasi (Rp)"), ("activities", "Jumlah kegiatan"),
     ("activities_completed", "Kegiatan selesai"),
 )
+# Money in three states (KOTAKU brief 10) that are never added up: no cell of any sheet sums them.
+MONEY_STATES = {"proposed_cost": "Usulan belum dianggarkan", "budgeted": "Pagu anggaran", "realised": "Realisasi"}
+MONEY_COLUMNS = {f"{label} (Rp)" for label in MONEY_STATES.values()}
 MONEY = "#,##0"
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 
 
 def memorandum_table(bundle: Bundle) -> pd.DataFrame:
-    """The memorandum with Indonesian headers, years as '2024' or '2024-2025'."""
+    """The memorandum with Indonesian headers: one row per programme x location x year x funding source, the year
+    and source of the money (a proposal's own, a budget line's)."""
     memo = bundle.memorandum.copy()
     if memo.empty:
         return pd.DataFrame(columns=[label for _, label in MEMORANDUM_COLUMNS])
-    start, end = memo["year_start"].astype(int).astype(str), memo["year_end"].astype(int).astype(str)
-    memo["year"] = start.where(start == end, start + "-" + end)
+    memo["year"] = memo["year"].astype(int).astype(str)
     table = memo[[c for c, _ in MEMORANDUM_COLUMNS]].rename(columns=dict(MEMORANDUM_COLUMNS))
     return table.reset_index(drop=True)
 
@@ -104,27 +108,36 @@ def write_xlsx(bundle: Bundle, path: Path, progress: Progress = no_progress) -> 
     memo = memorandum_table(bundle)
     if len(memo):
         total: dict[str, Any] = {label: None for label in memo.columns}
-        total.update({"Kode program": "JUMLAH", "Biaya (Rp)": float(memo["Biaya (Rp)"].sum()),
+        total.update({"Kode program": "JUMLAH", **{c: float(memo[c].sum()) for c in MONEY_COLUMNS},
                       "Jumlah kegiatan": int(memo["Jumlah kegiatan"].sum()),
                       "Kegiatan selesai": int(memo["Kegiatan selesai"].sum())})
         memo_out = pd.concat([memo, pd.DataFrame([total])], ignore_index=True)
     else:
         memo_out = memo
-    _sheet(wb, "Memorandum", memo_out, heading, {"Biaya (Rp)"})
+    _sheet(wb, "Memorandum", memo_out, heading, MONEY_COLUMNS)
     progress("XLSX: per tahun", 1, 5)
+    keys = ["Keadaan", "Kode program", "Program", "Sumber dana"]
     if len(bundle.memorandum):
-        per_year = bundle.memorandum.pivot_table(index=["program", "program_name", "funding_source"],
-                                                 columns="year_start", values="cost", aggfunc="sum", fill_value=0)
+        # one row per money state: the yearly columns and their sum stay within one state
+        long = bundle.memorandum.melt(id_vars=["program", "program_name", "funding_source", "year"],
+                                      value_vars=list(MONEY_STATES), var_name="state", value_name="amount")
+        long["Keadaan"] = long["state"].map(MONEY_STATES)
+        per_year = long.pivot_table(index=["Keadaan", "program", "program_name", "funding_source"], columns="year",
+                                    values="amount", aggfunc="sum", fill_value=0, sort=False)
         per_year.columns = [str(c) for c in per_year.columns]
         per_year["Jumlah"] = per_year.sum(axis=1)
+        per_year = per_year[per_year["Jumlah"] > 0] if (per_year["Jumlah"] > 0).any() else per_year
         per_year = per_year.reset_index().rename(columns={"program": "Kode program", "program_name": "Program",
                                                           "funding_source": "Sumber dana"})
     else:
-        per_year = pd.DataFrame(columns=["Kode program", "Program", "Sumber dana", "Jumlah"])
-    _sheet(wb, "Biaya per tahun", per_year, [f"Biaya (Rp) per tahun mulai, per program dan sumber dana: {place}"],
-           {c for c in per_year.columns if c not in ("Kode program", "Program", "Sumber dana")})
+        per_year = pd.DataFrame(columns=[*keys, "Jumlah"])
+    _sheet(wb, "Biaya per tahun", per_year,
+           [f"Rupiah per tahun, per keadaan (usulan belum dianggarkan, pagu anggaran, realisasi: tidak dijumlahkan), "
+            f"program dan sumber dana: {place}"], {c for c in per_year.columns if c not in keys})
     progress("XLSX: ringkasan", 2, 5)
-    money_labels = {field_of(c, bundle.extra_fields).label for c in ("investment", "investment_in_slum_areas")}
+    money_labels = {field_of(c, bundle.extra_fields).label for c in (*MONEY_STATES, *(
+        f"{m}_in_slum_areas" for m in MONEY_STATES))} | {f.label for f in bundle.extra_fields.values()
+                                                        if f.label.endswith("(Rp)")}
     _sheet(wb, "Kawasan", _labelled(bundle.layers["kawasan_kumuh"], SLUM_AREA_FIELDS, bundle),
            [f"Keterpaduan per kawasan kumuh: {place}"], money_labels)
     for scope in ("kelurahan", "kecamatan", "kabkota"):

@@ -38,7 +38,7 @@ def test_summary_endpoint_contract_and_row_filter(client, ids):
     [area] = body["slum_areas"]
     assert area["slum_area_id"] == ids["12.71"]["published"] and area["kawasan"] == "Kawasan published"
     assert {"slum_area_id", "kawasan", "kelurahan_code", "kelurahan", "area_ha", "level", "total_score",
-            "projected_level", "projected_total", "activities", "programs", "funding", "investment",
+            "projected_level", "projected_total", "activities", "programs", "proposed_cost", "budgeted", "realised",
             "criteria_addressed", "criteria_remaining", "collaborations"} <= set(area)
     assert body["kabkota"]["code"] == "12.71" and body["kabkota"]["activities"] == 1
     assert "Pak Budi" not in json.dumps(body)

@@ -211,7 +211,8 @@ def test_keterpaduan_counts_programmes_per_slum_area(client, demo_db):
     total = scalar(demo_db, (
         "SELECT coalesce(sum(a.cost), 0) FROM activities a JOIN slum_areas s ON ST_Intersects(a.geom, s.geom) "
         "WHERE s.id = %s AND a.status NOT IN ('ditolak', 'dibatalkan')"), [busiest["id"]])
-    assert float(props["total_cost"]) == float(total)
+    # the demo has no budget lines: every rupiah is still proposed, none budgeted or realised (never added up)
+    assert float(props["proposed_cost"]) == float(total) and props["budgeted"] == props["realised"] == 0
 
 
 def test_personal_data_is_never_served(client):

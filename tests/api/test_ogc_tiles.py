@@ -58,7 +58,8 @@ def test_feature_tiles_carry_styling_properties_and_integer_ids(client, demo_db)
         # (priority too, once scored: MVT leaves out null values, and the demo has no priority inputs)
         ("slum-areas", {"level", "score", "kawasan", "area_ha", "kelurahan_code", "tenant"}),
         ("activities", {"program", "funding_source", "stage", "year", "kind", "status", "cost", "criteria"}),
-        ("keterpaduan", {"activities", "program_count", "funding_source_count", "total_cost", "programs", "level"}),
+        ("keterpaduan", {"activities", "program_count", "funding_source_count", "proposed_cost", "programs",
+                         "level"}),
         ("survey-units", {"label", "households", "slum_area_id"}),
         ("regions", {"code", "name", "level"}),
     ):

@@ -85,7 +85,7 @@ def test_openapi_names_the_contract_schemas(document):
     assert schemas["ConflictReport"]["properties"]["details"]["anyOf"][0] == {
         "$ref": "#/components/schemas/OverlapVerdict"}
     summary = schemas["KeterpaduanSummary"]["properties"]
-    assert {"tenant", "decree", "slum_areas", "kelurahan", "kecamatan", "kabkota"} == set(summary)
+    assert {"tenant", "decree", "slum_areas", "kelurahan", "kecamatan", "kabkota", "by_year"} == set(summary)
     assert "conformsTo" in schemas["Conformance"]["properties"]
     assert {"itemType", "storageCrs", "extent", "links"} <= set(schemas["Collection"]["properties"])
 

@@ -1,5 +1,5 @@
-"""Keterpaduan figures: per slum area every programme and funding source, investment, criteria addressed against
-those still scoring 3 or 5, projected level after the planned work, collaborations; roll-ups per kelurahan,
+"""Keterpaduan figures: per slum area every programme and funding source, money (proposed, budgeted, realised),
+criteria addressed against those still scoring 3 or 5, projected level after the planned work, collaborations; roll-ups per kelurahan,
 kecamatan and kab/kota; only what the caller may see. Real PostGIS, the demo and a small hand-made kab/kota whose
 every figure is worked out by hand below."""
 
@@ -85,7 +85,7 @@ def _result(conn, tenant=SMALL, principal=ADMIN, **kwargs):
 
 def test_one_slum_area_worked_out_by_hand(small, conn):
     body = _result(conn)
-    assert set(body) == {"tenant", "decree", "slum_areas", "kelurahan", "kecamatan", "kabkota"}
+    assert set(body) == {"tenant", "decree", "slum_areas", "kelurahan", "kecamatan", "kabkota", "by_year"}
     [area] = body["slum_areas"]
     assert area["slum_area_id"] == small["area"] and area["kawasan"] == "Kawasan Pesisir"
     assert area["kelurahan_code"] == KEL and area["kelurahan"] == f"Wilayah {KEL}" and area["area_ha"] == 2.0
@@ -93,8 +93,10 @@ def test_one_slum_area_worked_out_by_hand(small, conn):
     assert (area["projected_level"], area["projected_total"]) == ("TK", 14)
     assert area["activities"] == 3 and area["activities_completed"] == 1
     assert area["programs"] == {"NSUP": 1, "SANIMAS": 1, "REGULER": 1}
-    assert area["funding"] == {"NSUP_WB_AIIB": 360e6, "DAK": 350e6, "APBD_KABKOTA": 50e6}
-    assert area["investment"] == 760e6
+    # no budget line yet: every rupiah is still a proposal
+    assert area["proposed_by_source"] == {"NSUP_WB_AIIB": 360e6, "DAK": 350e6, "APBD_KABKOTA": 50e6}
+    assert (area["proposed_cost"], area["budgeted"], area["realised"]) == (760e6, 0, 0)
+    assert area["budgeted_by_source"] == {} and area["realised_by_source"] == {}
     assert area["criteria_addressed"] == ["2a", "2b", "5a", "5b", "6a", "6b"]
     assert area["criteria_remaining"] == ["2b", "4b", "5a", "6a"]
     assert area["criteria_gap"] == ["4b"]
@@ -110,9 +112,10 @@ def test_rollups_per_kelurahan_kecamatan_and_kabkota(small, conn):
         assert row["projected_slum_ha"] == 0.0 and row["leaving_slum_ha"] == 2.0
         assert row["ha_by_level"] == {"KR": 2.0} and row["projected_ha_by_level"] == {"TK": 2.0}
         assert row["activities"] == 4 and row["activities_in_slum_areas"] == 3  # the APAR lies outside
-        assert row["investment"] == 761.5e6 and row["investment_in_slum_areas"] == 760e6
+        assert row["proposed_cost"] == 761.5e6 and row["proposed_cost_in_slum_areas"] == 760e6
+        assert row["budgeted"] == 0 and row["realised"] == 0
         assert row["programs"] == {"NSUP": 1, "SANIMAS": 1, "REGULER": 1, "TANPA_PROGRAM": 1}
-        assert row["funding"]["SWADAYA"] == 1.5e6 and "APBN" not in row["funding"]  # rejected drain left out
+        assert row["proposed_by_source"]["SWADAYA"] == 1.5e6 and "APBN" not in row["proposed_by_source"]  # rejected
 
 
 def test_collaboration_links_between_live_activities_count(small, conn):
@@ -156,12 +159,79 @@ def test_demo_figures_agree_with_the_scores_and_the_activities(demo_conn):
     assert (merged["total_score"] == merged["total_score_status"]).all()
     assert (areas["projected_total"] <= areas["total_score"]).all()
     assert (areas["programs"].map(lambda d: sum(d.values())) == areas["activities"]).all()
-    assert (areas["funding"].map(lambda d: sum(d.values())) - areas["investment"]).abs().max() < 1e-6
+    assert (areas["proposed_by_source"].map(lambda d: sum(d.values())) - areas["proposed_cost"]).abs().max() < 1e-6
     live = demo_conn.execute("SELECT count(*), sum(cost) FROM activities WHERE tenant = '12.71' "
                         "AND status NOT IN ('ditolak', 'dibatalkan')").fetchone()
     city = body["kabkota"]
-    assert city["activities"] == live[0] and city["investment"] == pytest.approx(float(live[1]))
+    assert city["activities"] == live[0] and city["proposed_cost"] == pytest.approx(float(live[1]))
     assert city["slum_areas"] == 60
     assert sum(k["slum_area_ha"] for k in body["kelurahan"]) == pytest.approx(city["slum_area_ha"], abs=1e-3)
     assert sum(k["activities"] for k in body["kecamatan"]) == city["activities"]
     assert city["leaving_slum_ha"] > 0 and city["projected_slum_ha"] < city["slum_ha"]
+
+
+@pytest.fixture
+def three_states(small, conn):
+    """The small kab/kota with three more works in the slum area: one still a proposal (Rp 100 juta), one budgeted
+    (allocated 200 juta, nothing realised) and one completed (allocated 300 juta, realised 280 juta)."""
+    area, x, y = small["area"], 120.112, -5.17
+    ids = {
+        "usulan": _activity(conn, "jalan_paving", ["2a"], 100, "m", 100e6, 2026, "aktif", "NSUP", "APBD_KABKOTA",
+                            area, x, y, title="Usulan"),
+        "dianggarkan": _activity(conn, "jalan_paving", ["2a"], 100, "m", 180e6, 2026, "aktif", "NSUP", "APBD_KABKOTA",
+                                 area, x, y + 0.002, title="Dianggarkan"),
+        "selesai": _activity(conn, "jalan_paving", ["2a"], 100, "m", 310e6, 2025, "selesai", "NSUP", "DAK", area, x,
+                             y + 0.004, progress=100, title="Selesai"),
+    }
+    for key, year, source, allocated, realised in (("dianggarkan", 2026, "APBD_KABKOTA", 200e6, 0),
+                                                    ("selesai", 2025, "DAK", 300e6, 280e6)):
+        conn.execute("INSERT INTO budget_lines (tenant, activity_id, year, funding_source, dpa_number, account_code, "
+                     "allocated, realised) VALUES (%s, %s, %s, %s, 'DPA 1', '5.2.03', %s, %s)",
+                     [SMALL, ids[key], year, source, allocated, realised])
+    # only the three: the other live works of the small fixture go out of the way
+    conn.execute("UPDATE activities SET status = 'dibatalkan' WHERE tenant = %s AND NOT id = ANY(%s)",
+                 [SMALL, list(ids.values())])
+    conn.commit()
+    return ids
+
+
+def test_proposed_budgeted_and_realised_are_never_added_up(three_states, conn, tmp_path):
+    body = _result(conn)
+    [area] = body["slum_areas"]
+    assert (area["proposed_cost"], area["budgeted"], area["realised"]) == (100e6, 500e6, 280e6)
+    assert area["proposed_by_source"] == {"APBD_KABKOTA": 100e6}  # the budgeted works' estimates count no more
+    assert area["budgeted_by_source"] == {"APBD_KABKOTA": 200e6, "DAK": 300e6}
+    assert area["realised_by_source"] == {"APBD_KABKOTA": 0, "DAK": 280e6}
+    for row in (*body["kelurahan"], *body["kecamatan"], body["kabkota"]):
+        assert (row["proposed_cost"], row["budgeted"], row["realised"]) == (100e6, 500e6, 280e6)
+    assert {(m["year"], m["funding_source"]): (m["proposed_cost"], m["budgeted"], m["realised"])
+            for m in body["by_year"]} == {(2026, "APBD_KABKOTA"): (100e6, 200e6, 0), (2025, "DAK"): (0, 300e6, 280e6)}
+    text = json.dumps(body)
+    for total in (380e6, 600e6, 780e6, 880e6, 1080e6):  # any sum of two or three states
+        assert str(total) not in text and str(int(total)) not in text
+
+    import openpyxl
+
+    from maps.exports import export_keterpaduan
+    path = tmp_path / "memo.xlsx"
+    export_keterpaduan(conn, SMALL, "xlsx", path, ADMIN)
+    book = openpyxl.load_workbook(path)
+    rows = [list(r) for r in book["Memorandum"].iter_rows(values_only=True)]
+    header = next(i for i, r in enumerate(rows) if r[:2] == ["Kode program", "Program"])
+    cols = rows[header]
+    money = ["Usulan belum dianggarkan (Rp)", "Pagu anggaran (Rp)", "Realisasi (Rp)"]
+    table = pd.DataFrame(rows[header + 1:], columns=cols)
+    data, total = table[table["Kode program"] != "JUMLAH"], table[table["Kode program"] == "JUMLAH"].iloc[0]
+    by_year = {(r["Tahun"], r["Kode sumber dana"]): tuple(r[m] for m in money) for _, r in data.iterrows()}
+    assert by_year == {("2026", "APBD_KABKOTA"): (100e6, 200e6, 0), ("2025", "DAK"): (0, 300e6, 280e6)}
+    assert tuple(total[m] for m in money) == (100e6, 500e6, 280e6)
+    assert data["Jumlah kegiatan"].sum() == 3  # each work counted once, whatever lines it has
+    # no cell of any sheet holds a sum across states (nor a formula that could make one)
+    for sheet in book.worksheets:
+        for line in sheet.iter_rows(values_only=True):
+            for value in line:
+                assert value not in (380e6, 600e6, 780e6, 880e6, 1080e6), (sheet.title, line)
+                assert not (isinstance(value, str) and value.startswith("="))
+    per_year = [list(r) for r in book["Biaya per tahun"].iter_rows(values_only=True)]
+    states = {r[0] for r in per_year[per_year.index(next(r for r in per_year if r[0] == "Keadaan")) + 1:]}
+    assert states == {"Usulan belum dianggarkan", "Pagu anggaran", "Realisasi"}

@@ -155,13 +155,13 @@ def test_geojson_is_one_collection_without_personal_fields(files, expected):
 
 def test_csv_and_xlsx_memorandum(files, expected):
     columns = ["Kode program", "Program", "Kegiatan", "Kecamatan", "Kode kelurahan", "Kelurahan", "Kawasan kumuh",
-               "Tahun", "Kode sumber dana", "Sumber dana", "Volume", "Satuan", "Biaya (Rp)", "Jumlah kegiatan",
-               "Kegiatan selesai"]
+               "Tahun", "Kode sumber dana", "Sumber dana", "Volume", "Satuan", "Usulan belum dianggarkan (Rp)",
+               "Pagu anggaran (Rp)", "Realisasi (Rp)", "Jumlah kegiatan", "Kegiatan selesai"]
     table = pd.read_csv(files["csv"], encoding="utf-8-sig", dtype={"Tahun": str, "Kode kelurahan": str})
     assert list(table.columns) == columns
-    assert table["Biaya (Rp)"].sum() == pytest.approx(expected["cost"])
+    assert table["Usulan belum dianggarkan (Rp)"].sum() == pytest.approx(expected["cost"])  # the demo: no budget
     assert table["Jumlah kegiatan"].sum() == expected["activities"]
-    assert table["Tahun"].str.fullmatch(r"20\d\d(-20\d\d)?").all()
+    assert table["Tahun"].str.fullmatch(r"20\d\d").all()
 
     book = openpyxl.load_workbook(files["xlsx"], read_only=True)
     assert {"Memorandum", "Biaya per tahun", "Kawasan", "Ringkasan kecamatan", "Kodebuku", "Sumber"} <= set(
@@ -170,7 +170,7 @@ def test_csv_and_xlsx_memorandum(files, expected):
     header = next(i for i, r in enumerate(rows) if r[:2] == ["Kode program", "Program"])
     assert rows[header][:len(columns)] == columns
     total = next(r for r in rows if r[0] == "JUMLAH")
-    assert total[columns.index("Biaya (Rp)")] == pytest.approx(expected["cost"])
+    assert total[columns.index("Usulan belum dianggarkan (Rp)")] == pytest.approx(expected["cost"])
     assert total[columns.index("Jumlah kegiatan")] == expected["activities"]
     assert len(rows) - header - 2 == len(table)  # header, data rows, total
     assert "Kota Medan" in str(rows[0][0])

@@ -264,7 +264,7 @@
     var title = props.name + ' (' + props.code + ')';
     var pairs = [['Tingkat agregasi', props.aggregate]];
     if (collection === 'activities') {
-      pairs.push(['Jumlah kegiatan', kotaku.number(props.activities)], ['Total biaya', kotaku.rupiah(props.total_cost)],
+      pairs.push(['Jumlah kegiatan', kotaku.number(props.activities)], ['Perkiraan biaya usulan', kotaku.rupiah(props.total_cost)],
                  ['Jumlah program', kotaku.number(props.program_count)],
                  ['Jumlah sumber dana', kotaku.number(props.funding_source_count)],
                  ['Tahun', (props.year_min || '-') + ' - ' + (props.year_max || '-')]);
@@ -288,7 +288,9 @@
       ['Kegiatan', p.activities !== undefined ? kotaku.number(p.activities) : undefined],
       ['Program', p.programs !== undefined ? (p.programs.join(', ') || '-') : undefined],
       ['Sumber dana', p.funding_sources !== undefined ? (p.funding_sources.join(', ') || '-') : undefined],
-      ['Total biaya', p.total_cost !== undefined ? kotaku.rupiah(p.total_cost) : undefined]
+      ['Usulan belum dianggarkan', p.proposed_cost !== undefined ? kotaku.rupiah(p.proposed_cost) : undefined],
+      ['Pagu anggaran', p.budgeted !== undefined ? kotaku.rupiah(p.budgeted) : undefined],
+      ['Realisasi', p.realised !== undefined ? kotaku.rupiah(p.realised) : undefined]
     ])];
   }
 

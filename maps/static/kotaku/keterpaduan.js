@@ -1,6 +1,6 @@
 /* /peta/keterpaduan: the programme integration map. The side panel is fed by GET /tenants/{tenant}/keterpaduan:
  * the kab/kota summary, tables per slum area, kelurahan and kecamatan, and the details of the chosen slum area
- * (programmes, investment per funding source, criteria addressed against criteria still scoring 3 or 5, the
+ * (programmes, money per funding source in three states never added up: usulan, pagu, realisasi, criteria addressed against criteria still scoring 3 or 5, the
  * projected level, collaboration links drawn between linked activities). Text only through textContent. */
 (function () {
   'use strict';
@@ -76,7 +76,8 @@
       [['Kawasan kumuh', kotaku.number(k.slum_areas) + ' (' + hectares(k.slum_area_ha) + ')'],
        ['Luas kumuh sekarang \u2192 proyeksi', hectares(k.slum_ha) + ' \u2192 ' + hectares(k.projected_slum_ha)],
        ['Kegiatan (selesai)', kotaku.number(k.activities) + ' (' + kotaku.number(k.activities_completed) + ')'],
-       ['Investasi', kotaku.rupiah(k.investment)],
+       ['Usulan belum dianggarkan', kotaku.rupiah(k.proposed_cost)], ['Pagu anggaran', kotaku.rupiah(k.budgeted)],
+       ['Realisasi', kotaku.rupiah(k.realised)],
        ['Program', kotaku.number(Object.keys(k.programs || {}).length)],
        ['Kolaborasi', kotaku.number(k.collaborations)]].forEach(function (pair) {
         box.appendChild(el('div', {}, [el('span', {text: pair[0]}), el('strong', {text: pair[1]})]));
@@ -101,7 +102,7 @@
                         el('div', {className: 'catatan', text: s.kelurahan || s.kelurahan_code})]),
           cell(levelChange(s.level, s.projected_level)),
           cell(kotaku.number(s.activities) + ' / ' + kotaku.number(Object.keys(s.programs || {}).length), true),
-          cell(kotaku.rupiahShort(s.investment), true)]);
+          cell(kotaku.rupiahShort(s.budgeted), true), cell(kotaku.rupiahShort(s.realised), true)]);
         row.addEventListener('click', function () { chooseSlumArea(s, row); });
         return row;
       });
@@ -114,7 +115,7 @@
           cell(kotaku.number(r.slum_areas), true),
           cell(hectares(r.slum_ha) + ' \u2192 ' + hectares(r.projected_slum_ha), true),
           cell(kotaku.number(r.activities), true),
-          cell(kotaku.rupiahShort(r.investment), true)]);
+          cell(kotaku.rupiahShort(r.budgeted), true), cell(kotaku.rupiahShort(r.realised), true)]);
         row.addEventListener('click', function () { chooseRegion(r, row); });
         return row;
       });
@@ -126,9 +127,9 @@
       if (!summary) return;
       var list = tab === 'kawasan' ? summary.slum_areas : (summary[tab] || []);
       var headers = tab === 'kawasan'
-        ? [['Kawasan'], ['Tingkat \u2192 proyeksi'], ['Kegiatan / program', 1], ['Investasi', 1]]
+        ? [['Kawasan'], ['Tingkat \u2192 proyeksi'], ['Kegiatan / program', 1], ['Pagu', 1], ['Realisasi', 1]]
         : [[tab === 'kelurahan' ? 'Kelurahan' : 'Kecamatan'], ['Kawasan', 1], ['Kumuh \u2192 proyeksi', 1],
-           ['Kegiatan', 1], ['Investasi', 1]];
+           ['Kegiatan', 1], ['Pagu', 1], ['Realisasi', 1]];
       var made = table(headers, []);
       var body = made.querySelector('tbody');
       var shown = 0;
@@ -221,10 +222,11 @@
         ['Proyeksi setelah kegiatan', kotaku.number(s.projected_total) + ' (' + kotaku.levelName(s.projected_level) + ')'],
         ['Putaran survei', s.round], ['Kegiatan (selesai)', kotaku.number(s.activities) + ' (' +
           kotaku.number(s.activities_completed) + ')'],
-        ['Tahun', (s.year_first || '-') + ' - ' + (s.year_last || '-')], ['Investasi', kotaku.rupiah(s.investment)],
+        ['Tahun', (s.year_first || '-') + ' - ' + (s.year_last || '-')], ['Usulan belum dianggarkan', kotaku.rupiah(s.proposed_cost)],
+        ['Pagu anggaran', kotaku.rupiah(s.budgeted)], ['Realisasi', kotaku.rupiah(s.realised)],
         ['Kolaborasi', kotaku.number(s.collaborations)]]));
       detailBody.appendChild(bars('Kegiatan per program', s.programs, 'program', kotaku.number));
-      detailBody.appendChild(bars('Investasi per sumber dana', s.funding, 'sumber', kotaku.rupiah));
+      moneyBars(s);
       detailBody.appendChild(criteriaChips('Kriteria yang ditangani kegiatan', s.criteria_addressed, 'ditangani'));
       detailBody.appendChild(criteriaChips('Kriteria masih bernilai 3 atau 5', s.criteria_remaining, 'tersisa'));
       if (s.criteria_gap) {
@@ -236,6 +238,17 @@
                                      {color: '#00bcd4', weight: 4, fill: false, className: 'kotaku-terpilih'});
         map.fitBounds(layer.getBounds(), {maxZoom: 17, padding: [20, 20]});
         activitiesOf(s);
+      });
+    }
+
+    /* Money per funding source, one bar chart per state: proposed, budgeted and realised are never added up. */
+    function moneyBars(x) {
+      [['Usulan belum dianggarkan per sumber dana', x.proposed_by_source],
+       ['Pagu anggaran per sumber dana', x.budgeted_by_source],
+       ['Realisasi per sumber dana', x.realised_by_source]].forEach(function (pair) {
+        if (pair[1] && Object.keys(pair[1]).length) {
+          detailBody.appendChild(bars(pair[0], pair[1], 'sumber', kotaku.rupiah));
+        }
       });
     }
 
@@ -251,9 +264,10 @@
         ['Luas kumuh sekarang', hectares(r.slum_ha)], ['Proyeksi luas kumuh', hectares(r.projected_slum_ha)],
         ['Keluar dari kumuh', hectares(r.leaving_slum_ha)],
         ['Kegiatan (selesai)', kotaku.number(r.activities) + ' (' + kotaku.number(r.activities_completed) + ')'],
-        ['Investasi', kotaku.rupiah(r.investment)], ['Kolaborasi', kotaku.number(r.collaborations)]]));
+        ['Usulan belum dianggarkan', kotaku.rupiah(r.proposed_cost)], ['Pagu anggaran', kotaku.rupiah(r.budgeted)],
+        ['Realisasi', kotaku.rupiah(r.realised)], ['Kolaborasi', kotaku.number(r.collaborations)]]));
       detailBody.appendChild(bars('Kegiatan per program', r.programs, 'program', kotaku.number));
-      detailBody.appendChild(bars('Investasi per sumber dana', r.funding, 'sumber', kotaku.rupiah));
+      moneyBars(r);
       kotaku.api('GET', '/collections/regions/items/' + encodeURIComponent(r.code)).then(function (res) {
         if (!res.ok || !res.body.geometry) return;
         var layer = kotaku.highlight(map, selected, res.body.geometry, {color: '#00bcd4', weight: 4, fill: false});
