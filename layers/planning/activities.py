@@ -128,8 +128,10 @@ def parse_activity(
     """
     problems: list[Problem] = []
 
-    def bad(field_name: str, reason: str) -> None:
-        problems.append(Problem(reason, feature=feature, field=field_name))
+    def bad(field_name: str, reason: str, key: str | None = None, **params) -> None:
+        """A problem; with `key` its text comes from the message catalogue (geo/messages.py: id and en)."""
+        problems.append(Problem.of(key, feature=feature, field=field_name, **params) if key else
+                        Problem(reason, feature=feature, field=field_name))
 
     for name in TEXT_FIELDS:  # numbers are text in a file (a phone column); a JSON body was checked before
         reason = text_problem(name, values.get(name), numbers_as_text=True)
@@ -144,30 +146,29 @@ def parse_activity(
     except InvalidInput as error:
         bad("tenant", error.message)
     if raw_tenant is None and tenant_required:
-        bad("tenant", "tenant (kab/kota code, e.g. 12.71) is required")
+        bad("tenant", "", "activity.tenant_required")
     title = text_or_none(values.get("title"))
     if title is None:
-        bad("title", "title is required")
+        bad("title", "", "field.required", name="title")
     elif len(title) > MAX_TITLE:
         bad("title", f"title is longer than {MAX_TITLE} characters")
     written_kind = text_or_none(values.get("kind"))
     kind = resolve_kind(written_kind, catalogue.kinds)
     spec = catalogue.kinds.get(kind or "")
     if written_kind is None:
-        bad("kind", f"kind is required (an activity kind code, e.g. jalan_paving); known: "
-                    f"{', '.join(sorted(catalogue.kinds))}")
+        bad("kind", "", "activity.kind_required", known=", ".join(sorted(catalogue.kinds)))
     elif spec is None:
-        bad("kind", f"unknown activity kind '{written_kind}'; known: {', '.join(sorted(catalogue.kinds))}")
+        bad("kind", "", "activity.kind_unknown", value=written_kind, known=", ".join(sorted(catalogue.kinds)))
     year_start = _year(values.get("year_start", values.get("year")), "year_start", bad)
     year_end = _year(values.get("year_end"), "year_end", bad) if not is_blank(values.get("year_end")) else year_start
     if year_start and year_end and year_end < year_start:
         bad("year_end", f"year_end {year_end} is before year_start {year_start}")
     program, funding = text_or_none(values.get("program")), text_or_none(values.get("funding_source"))
     if program and program not in catalogue.programs:
-        bad("program", f"unknown programme '{program}'; known: {', '.join(sorted(catalogue.programs))}")
+        bad("program", "", "activity.program_unknown", value=program, known=", ".join(sorted(catalogue.programs)))
     if funding and funding not in catalogue.funding_sources:
         known = ", ".join(sorted(catalogue.funding_sources))
-        bad("funding_source", f"unknown funding source '{funding}'; known: {known}")
+        bad("funding_source", "", "activity.funding_unknown", value=funding, known=known)
     stage = text_or_none(values.get("stage")) or "rembuk_warga"
     if stage not in STAGES:
         bad("stage", f"unknown stage '{stage}'; stages in order: {', '.join(STAGES)}")
@@ -216,7 +217,7 @@ def _vertices_within(geometry, spec, kind: str | None, feature: int | None, prob
 
 def _year(value: Any, name: str, bad) -> int | None:
     if is_blank(value):
-        bad(name, f"{name} is required (a fiscal year, 2000-2100)")
+        bad(name, "", "activity.year_required", name=name)
         return None
     number = number_or_none(value)
     if number is None or not math.isfinite(number) or number != int(number) or not 2000 <= number <= 2100:
@@ -344,8 +345,8 @@ def check_inside_tenant(conn: psycopg.Connection, activity: ActivityInput) -> No
         [activity.wkb, activity.tenant],
     ).fetchone()
     if row is not None and not row[0]:
-        raise InvalidInput(f"the geometry lies outside kab/kota {activity.tenant}",
-                           details=[Problem(f"outside kab/kota {activity.tenant}", field="geometry").as_dict()])
+        raise InvalidInput.of("geometry.outside_tenant", tenant=activity.tenant, details=[
+            Problem.of("geometry.outside_tenant", field="geometry", tenant=activity.tenant).as_dict()])
 
 
 def create_activity(

@@ -17,6 +17,11 @@ from api.app import create_app
 from geo.errors import InvalidInput, NotFound
 from geo.messages import catalogue, describe, message, negotiate, placeholders
 from geo.problems import Problem
+from layers.imports.activities import import_activities
+from layers.imports.report import ImportFailed
+from tests.layers import test_import_activities
+
+medan = test_import_activities.medan  # Medan's boundaries in the test database
 
 KOTAKU = str(Path(sys.executable).with_name("kotaku"))
 # a Python class or value leaking into a sentence: None, NoneType, InvalidInput, ValueError, <class ...>
@@ -24,7 +29,7 @@ LEAKS = re.compile(r"\bNone\b|NoneType|<class|\b[A-Z][a-z]+[A-Z][A-Za-z]*(Error|
 SAMPLE = {"file": "kumuh.csv", "feature": 3, "field": "skor", "value": "abc", "layer": "RT", "layers": "RT, RW",
           "reason": "bad", "format": "CSV", "formats": "CSV, XLSX", "suffix": ".pdf", "tenant": "12.71",
           "area": "Indonesia", "bbox": "94,-11,142,7", "x0": "1", "x1": "2", "y0": "3", "y1": "4",
-          "list": "programme", "known": "kotaku, apbd", "count": 2, "max": 80, "level": "KR", "score": 62,
+          "list": "programme", "known": "kotaku, apbd", "rows": "65, 67", "first": 2, "count": 2, "max": 80, "level": "KR", "score": 62,
           "expected": "KB", "name": "Bagan Dali", "within": " (kecamatan Medan Belawan)", "closest": "Bagan Deli",
           "code": "12.71.08.1006", "label": "RT 01", "kelurahan": "Bagan Deli", "path": "/x", "method": "PUT"}
 
@@ -34,6 +39,8 @@ def test_every_message_has_both_languages_with_the_same_parameters():
         assert texts["en"].strip() and texts["id"].strip(), key
         assert sorted(placeholders(texts["en"])) == sorted(placeholders(texts["id"])), key
         assert texts["en"] != texts["id"] or not re.search("[a-z]{4}", texts["en"]), key
+        if not key.startswith(("where.", "http.")):  # Problem.of(key, feature=, field=, severity=, **params)
+            assert not {"feature", "field", "severity"} & set(placeholders(texts["en"])), key
 
 
 @pytest.mark.parametrize("lang", ["id", "en"])
@@ -96,3 +103,27 @@ def test_the_cli_reports_an_import_in_either_language(database_url, tmp_path):
     assert reasons == {"id": "geometri kosong", "en": "geometry is empty"}, runs["id"].stdout[:3000]
     bad = subprocess.run([KOTAKU, "--lang", "fr", "db", "status"], capture_output=True, text=True, timeout=60, env=env)
     assert bad.returncode == 2 and "give id or en" in bad.stderr
+
+
+def test_the_same_bad_activities_file_in_both_languages(conn, medan, tmp_path):
+    path = tmp_path / "usulan.csv"
+    path.write_text(test_import_activities.HEADER
+                    + 'Kolam,kolam_retensi,2025,REGULER,APBD_KABKOTA,"POINT (98.686 3.584)",\n'
+                    + ',jalan_paving,,BANSOS,APBD_KABKOTA,"POINT (98.686 3.584)",\n'
+                    + 'Hidran,hidran_umum,2025,REGULER,APBD_KABKOTA,"POINT (3.584 98.686)",\n'
+                    + 'Hidran,hidran_umum,2025,REGULER,APBD_KABKOTA,"POINT EMPTY",\n')
+    with pytest.raises(ImportFailed) as failed:
+        import_activities(conn, path, tenant="12.71")
+    report = failed.value.report
+    english = {(p["feature"], p["field"]): p["reason"] for p in report.as_dict("en")["errors"]}
+    indonesian = {(p["feature"], p["field"]): p["reason"] for p in report.as_dict("id")["errors"]}
+    assert english.keys() == indonesian.keys()
+    assert english[(1, "kind")].startswith("unknown activity kind 'kolam_retensi'; known: ")
+    assert indonesian[(1, "kind")].startswith("jenis kegiatan 'kolam_retensi' tidak dikenal; yang dikenal: ")
+    assert (english[(2, "title")], indonesian[(2, "title")]) == ("title is required", "title wajib diisi")
+    assert indonesian[(2, "year_start")] == "year_start wajib diisi (tahun anggaran, 2000-2100)"
+    assert indonesian[(2, "program")].startswith("program 'BANSOS' tidak dikenal")
+    assert indonesian[(3, "geometry")].endswith("lintang dan bujur tampaknya tertukar")
+    assert indonesian[(4, "geometry")] == "geometri kosong"
+    for text in [*english.values(), *indonesian.values()]:
+        assert not LEAKS.search(text), text
