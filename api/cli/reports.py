@@ -13,7 +13,7 @@ from api.cli.context import connect, current_settings, database_url, migrate
 from api.cli.output import err, log, out, progress_bar
 from api.errors import exit_code
 from geo.errors import KotakuError
-from geo.messages import describe
+from geo.messages import describe, message
 from layers.imports.report import ImportFailed, ImportReport
 
 
@@ -55,9 +55,11 @@ def print_report(report: ImportReport, as_json: bool, shown: int = 50) -> None:
         print(json.dumps(report.as_dict(lang), ensure_ascii=False, indent=2, default=str))
         return
     console = out if report.ok else err
-    verdict = "[green]imported[/]" if report.ok else "[bold red]rejected, nothing written[/]"
-    console.print(f"{Path(report.file).name}: {verdict}  ({report.features_read} read, "
-                  f"{report.features_written} written, {report.seconds:.2f} s)", highlight=False)
+    verdict = (f"[green]{message('cli.imported', lang)}[/]" if report.ok else
+               f"[bold red]{message('cli.rejected', lang)}[/]")
+    counts = message("cli.counts", lang, read=report.features_read, written=report.features_written,
+                     seconds=f"{report.seconds:.2f}")
+    console.print(f"{Path(report.file).name}: {verdict}  {counts}", highlight=False)
     console.print(f"  layer {report.layer}  driver {report.driver}  crs {report.source_crs}", highlight=False)
     if report.fields:
         console.print("  fields: " + ", ".join(f"{k}={v}" for k, v in report.fields.items()), highlight=False)
@@ -65,10 +67,10 @@ def print_report(report: ImportReport, as_json: bool, shown: int = 50) -> None:
                                    ("warnings", report.warnings, "yellow")):
         if not problems:
             continue
-        console.print(f"  [{style}]{len(problems)} {title}:[/]")
+        console.print(f"  [{style}]{len(problems)} {message(f'cli.{title}', lang)}:[/]")
         for problem in problems[:shown]:
             console.print(f"    - {problem.text(lang)}", highlight=False, markup=False)
         if len(problems) > shown:
-            console.print(f"    ... {len(problems) - shown} more (use --json for all)")
+            console.print(f"    {message('cli.more', lang, count=len(problems) - shown)}")
     for key, value in report.summary.items():
         console.print(f"  {key}: {value}", highlight=False)

@@ -29,7 +29,8 @@ LEAKS = re.compile(r"\bNone\b|NoneType|<class|\b[A-Z][a-z]+[A-Z][A-Za-z]*(Error|
 SAMPLE = {"file": "kumuh.csv", "feature": 3, "field": "skor", "value": "abc", "layer": "RT", "layers": "RT, RW",
           "reason": "bad", "format": "CSV", "formats": "CSV, XLSX", "suffix": ".pdf", "tenant": "12.71",
           "area": "Indonesia", "bbox": "94,-11,142,7", "x0": "1", "x1": "2", "y0": "3", "y1": "4",
-          "list": "programme", "known": "kotaku, apbd", "rows": "65, 67", "first": 2, "count": 2, "max": 80, "level": "KR", "score": 62,
+          "list": "programme", "known": "kotaku, apbd", "rows": "65, 67", "first": 2,
+          "read": 3, "written": 0, "seconds": "0.01", "count": 2, "max": 80, "level": "KR", "score": 62,
           "expected": "KB", "name": "Bagan Dali", "within": " (kecamatan Medan Belawan)", "closest": "Bagan Deli",
           "code": "12.71.08.1006", "label": "RT 01", "kelurahan": "Bagan Deli", "path": "/x", "method": "PUT"}
 
@@ -101,6 +102,10 @@ def test_the_cli_reports_an_import_in_either_language(database_url, tmp_path):
     assert {r.returncode for r in runs.values()} == {2}, {k: r.stderr[-500:] for k, r in runs.items()}
     reasons = {lang: json.loads(r.stdout)["errors"][0]["reason"] for lang, r in runs.items()}
     assert reasons == {"id": "geometri kosong", "en": "geometry is empty"}, runs["id"].stdout[:3000]
+    human = subprocess.run([KOTAKU, "--lang", "id", "import", "regions", str(path)], capture_output=True, text=True,
+                           timeout=300, env=env)
+    assert human.returncode == 2 and "ditolak, tidak ada yang ditulis" in human.stderr
+    assert "1 kesalahan:" in human.stderr and "fitur/baris 1, kolom geometry: geometri kosong" in human.stderr
     bad = subprocess.run([KOTAKU, "--lang", "fr", "db", "status"], capture_output=True, text=True, timeout=60, env=env)
     assert bad.returncode == 2 and "give id or en" in bad.stderr
 
