@@ -18,10 +18,12 @@ from api.limits import ExportSlots, LimitsMiddleware
 from api.logs import RequestIdMiddleware
 from api.models.errors import ERROR_STATUSES, ErrorBody
 from api.pools import APPLICATION_NAME, RequestAsyncPool, RequestPool
+from api.read_routing import ReadRoutingMiddleware, open_replicas, read_urls
 from api.routes import (
     activities,
     assets,
     auth,
+    basemap,
     catalogue,
     exports,
     features,
@@ -31,6 +33,7 @@ from api.routes import (
     pages,
     plans,
     scores,
+    styles,
     tiles,
     users,
 )
@@ -109,6 +112,17 @@ def create_app(database_url: str, settings: Settings | None = None, *, access_lo
                                 kwargs={"autocommit": True, **connection_kwargs})
         await pool.open()
         app.state.pool = pool
+        monitor = None
+        if read_urls(settings.database_read_url):  # reads on streaming replicas (api/read_routing.py)
+            def replica_pool(url: str) -> RequestAsyncPool:
+                return RequestAsyncPool(url, min_size=1, max_size=POOL_MAX, open=False,
+                                        check=AsyncConnectionPool.check_connection, timeout=settings.pool_timeout_s,
+                                        max_lifetime=MAX_LIFETIME_S, max_idle=MAX_IDLE_S,
+                                        reconnect_timeout=RECONNECT_TIMEOUT_S,
+                                        kwargs={"autocommit": True, **connection_kwargs})
+            app.state.pool, monitor = await open_replicas(pool, read_urls(settings.database_read_url),
+                                                          settings.app_role, settings.replica_max_lag_s,
+                                                          replica_pool)
         # Writes (proposals, workflow) call the same sync functions as the CLI, from FastAPI's thread pool.
         sync_pool = RequestPool(login.url, min_size=1, max_size=SYNC_POOL_MAX, open=False,
                                 check=ConnectionPool.check_connection, timeout=settings.pool_timeout_s,
@@ -119,6 +133,10 @@ def create_app(database_url: str, settings: Settings | None = None, *, access_lo
         try:
             yield
         finally:
+            if monitor is not None:
+                await monitor.stop()
+                for replica in app.state.pool.replicas:
+                    await replica.pool.close()
             await pool.close()
             sync_pool.close()
 
@@ -130,12 +148,14 @@ def create_app(database_url: str, settings: Settings | None = None, *, access_lo
     )
     app.state.settings = settings
     app.state.export_slots = ExportSlots(settings.export_concurrency, settings.export_wait_s)
-    # innermost: BAN the layers a write changed on the shared caches before its answer goes out (when configured)
+    app.add_middleware(ReadRoutingMiddleware)  # innermost: a read's target (replica or primary), a write's LSN
+    # BAN the layers a write changed on the shared caches before its answer goes out (when configured)
     app.add_middleware(CachePurgeMiddleware, urls=parse_urls(settings.cache_purge_urls))
     app.add_middleware(LimitsMiddleware, settings=settings)  # inside the error net added next
     install_error_handlers(app)
     app.add_middleware(NulInUrlGuard)  # a NUL in the URL never reaches a route (api/body_checks.py)
     app.add_middleware(RequestIdMiddleware, access_log=access_log)  # outermost: added last
+    app.include_router(basemap.router)  # before tiles: /tiles/basemap/... is no collection
     app.include_router(tiles.router)  # first: tiles are the hottest path, and routes are matched in order
     app.include_router(health.router)
     app.include_router(ogc.router)
@@ -150,5 +170,6 @@ def create_app(database_url: str, settings: Settings | None = None, *, access_lo
     app.include_router(keterpaduan.router)
     app.include_router(exports.router)
     app.include_router(pages.router)
+    app.include_router(styles.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -48,9 +48,14 @@ ITEM_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"model": models.Feature
 
 def version_reader(request: Request) -> VersionReader:
     """The process's batched reader of layer versions (made on first use, on the app's pool)."""
-    reader = getattr(request.app.state, "version_reader", None)
+    pool = request.app.state.pool
+    target = pool.target() if hasattr(pool, "target") else None  # one reader per server when reads are routed
+    readers = getattr(request.app.state, "version_readers", None)
+    if readers is None:
+        readers = request.app.state.version_readers = {}
+    reader = readers.get(target)
     if reader is None:
-        reader = request.app.state.version_reader = VersionReader(request.app.state.pool)
+        reader = readers[target] = VersionReader(pool)
     return reader
 
 

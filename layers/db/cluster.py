@@ -332,3 +332,77 @@ class Cluster:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [self.database]).fetchone()
             if not exists:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.database)))
+
+    # -- streaming replicas (tests and bench/scale.py: reads on a replica, docs/scaling.md) -------------------------
+    def replica_dir(self, name: str = "replica") -> Path:
+        return self.data_dir.parent / f"{name}-pgdata"
+
+    def replica_port(self, name: str = "replica") -> int | None:
+        """The port of the running replica `name`, or None."""
+        return _live_port(self.replica_dir(name))
+
+    def start_replica(self, name: str = "replica") -> str:
+        """A hot standby of this (running) cluster, streaming from it: made once by `pg_basebackup -R` (the owner
+        replicates: the initdb pg_hba allows replication from 127.0.0.1, wal_level is `replica` by default), started
+        on a free loopback port if not running. Returns its URL (the owner's login, this cluster's database)."""
+        bindir = find_pg_bindir(self.pg_bin)
+        with self._locked():
+            state = self._state()
+            primary_port = self._running_port()
+            if primary_port is None:
+                raise ServiceUnavailable("the primary is not running: start it before its replica")
+            target = self.replica_dir(name)
+            if not (target / "PG_VERSION").exists():
+                shutil.rmtree(target, ignore_errors=True)
+                target.mkdir(parents=True)
+                if _is_root():
+                    shutil.chown(target, SERVICE_USER, SERVICE_USER)
+                os.chmod(target, 0o700)
+                source = (f"host=127.0.0.1 port={primary_port} user={DB_USER} password={state['password']} "
+                          f"application_name={name}")
+                self._run([str(bindir / "pg_basebackup"), "-D", str(target), "-d", source, "-R", "-X", "stream",
+                           "-c", "fast"])
+            port = _live_port(target)
+            if port is None:
+                port = _free_port()
+                log = target.parent / f"{name}.log"
+                if _is_root():
+                    log.touch()
+                    shutil.chown(log, SERVICE_USER, SERVICE_USER)
+                self._run([str(bindir / "pg_ctl"), "-D", str(target), "-l", str(log), "-w", "-t", "60",
+                           "-o", f"-p {port}", "start"])
+        return f"postgresql://{DB_USER}:{state['password']}@127.0.0.1:{port}/{self.database}"
+
+    def stop_replica(self, name: str = "replica", mode: str = "fast") -> bool:
+        """Stop the replica `name` (mode fast or immediate); True when it was running."""
+        if _live_port(self.replica_dir(name)) is None:
+            return False
+        pg_ctl = find_pg_bindir(self.pg_bin) / "pg_ctl"
+        self._run([str(pg_ctl), "-D", str(self.replica_dir(name)), "-w", "-m", mode, "stop"])
+        return True
+
+    def restart(self, mode: str = "fast") -> None:
+        """Stop and start the primary on its port (bench/scale.py: a restart in the middle of a load)."""
+        with self._locked():
+            port = self._running_port()
+            bindir = find_pg_bindir(self.pg_bin)
+            if port is not None:
+                self._run([str(bindir / "pg_ctl"), "-D", str(self.data_dir), "-w", "-m", mode, "stop"])
+            self._run([str(bindir / "pg_ctl"), "-D", str(self.data_dir), "-l", str(self.log_file), "-w", "-t", "60",
+                       "-o", f"-p {port or self._state()['port']}", "start"])
+
+
+def _live_port(data_dir: Path) -> int | None:
+    """The port of a live server on `data_dir` (from its postmaster.pid), or None."""
+    try:
+        lines = (data_dir / "postmaster.pid").read_text().splitlines()
+        pid, port = int(lines[0]), int(lines[3])
+    except (FileNotFoundError, PermissionError, IndexError, ValueError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass
+    return port

@@ -1,0 +1,114 @@
+"""Read replicas (issue 14 item 3): a real streaming replica of a private cluster (layers/db/cluster.py
+`start_replica`: pg_basebackup -R), the app with KOTAKU_DATABASE_READ_URL on it. Reads go to the replica, a writer
+reads its own write at once (from the primary while the replica has not replayed it; another caller does not see
+it yet, so the reads really come from the replica), and a stopped replica is skipped: reads answer from the primary
+with no error."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.auth import current_principal
+from layers.accounts.access import Principal
+from layers.db.cluster import Cluster
+from layers.settings import Settings
+
+KOTAKU = str(Path(sys.executable).with_name("kotaku"))
+ITEMS = "/collections/activities/items"
+KEPLING = Principal(role="kepling", username="kepling1", tenant="12.71", area_code="12.71.01.1001/RT 03")
+ROAD = {"type": "LineString", "coordinates": [[98.6850, 3.5832], [98.6868, 3.5832]]}
+
+
+def feature(title: str) -> dict:
+    properties = {"title": title, "kind": "jalan_paving", "year_start": 2025, "program": "REGULER",
+                  "funding_source": "APBD_KABKOTA", "proposer_area": "RT 03", "proposer_name": "Budi",
+                  "proposer_phone": "0812000000", "target_agency": "Dinas Perkim"}
+    return {"type": "Feature", "geometry": ROAD, "properties": properties}
+
+
+@pytest.fixture(scope="module")
+def replicated(tmp_path_factory):
+    cluster = Cluster(var_dir=tmp_path_factory.mktemp("replicated"), database="kotaku", fast=True)
+    cluster.up()
+    try:
+        primary = cluster.url()
+        subprocess.run([KOTAKU, "demo", "--if-empty"], env={**os.environ, "DATABASE_URL": primary}, check=True,
+                       capture_output=True)
+        replica = cluster.start_replica()
+        yield cluster, primary, replica
+    finally:
+        cluster.stop_replica(mode="immediate")
+        cluster.destroy()
+
+
+def app_on(primary: str, replica: str, tmp_path: Path, **settings):
+    app = create_app(primary, Settings(database_read_url=replica, attachments=tmp_path, _env_file=None, **settings))
+    app.dependency_overrides[current_principal] = lambda: KEPLING
+    return app
+
+
+def wait_for(check, seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_reads_go_to_the_replica_and_a_writer_reads_its_own_write_at_once(replicated, tmp_path):
+    cluster, primary, replica = replicated
+    # a lag limit far beyond the pause below: the replica stays in use for callers who wrote nothing
+    with TestClient(app_on(primary, replica, tmp_path, replica_max_lag_s=3600)) as client:
+        routed = client.app.state.pool
+        assert wait_for(lambda: routed.replicas[0].up)
+        before = routed.replicas[0].served
+        assert client.get(ITEMS, params={"limit": 1}).status_code == 200
+        assert routed.replicas[0].served > before  # the read took a connection of the replica
+        with psycopg.connect(replica) as on_replica:  # and the app is logged in there, as itself
+            names = on_replica.execute("SELECT usename FROM pg_stat_activity WHERE application_name LIKE 'kotaku%' "
+                                       "AND usename IS NOT NULL").fetchall()
+            assert ("kotaku_app",) in names
+            on_replica.execute("SELECT pg_wal_replay_pause()")  # the replica now falls behind every write
+        try:
+            created = client.post(ITEMS, json=feature("Usulan dibaca sendiri"))
+            assert created.status_code == 201, created.text
+            assert created.headers["x-kotaku-lsn"] and client.cookies.get("kotaku_lsn")
+            new = created.json()["id"]
+            # the writer (its cookie) reads its write at once: from the primary, the replica has not replayed it
+            mine = client.get(f"{ITEMS}/{new}")
+            assert mine.status_code == 200 and mine.json()["properties"]["title"] == "Usulan dibaca sendiri"
+            # another caller (no cookie) reads the replica: the write is not there yet
+            client.cookies.clear()
+            assert client.get(f"{ITEMS}/{new}").status_code == 404
+        finally:
+            with psycopg.connect(replica) as on_replica:
+                on_replica.execute("SELECT pg_wal_replay_resume()")
+        assert wait_for(lambda: client.get(f"{ITEMS}/{new}").status_code == 200)  # replayed: everyone sees it
+
+
+def test_a_stopped_replica_is_skipped_without_errors(replicated, tmp_path):
+    cluster, primary, replica = replicated
+    with TestClient(app_on(primary, replica, tmp_path)) as client:
+        routed = client.app.state.pool
+        assert wait_for(lambda: routed.replicas[0].up)
+        assert client.get(ITEMS, params={"limit": 5}).status_code == 200
+        cluster.stop_replica(mode="immediate")
+        try:
+            for _ in range(5):  # at once (the pool finds no connection) and after the monitor marked it down
+                answer = client.get(ITEMS, params={"limit": 5})
+                assert answer.status_code == 200 and len(answer.json()["features"]) == 5
+            assert not routed.replicas[0].up
+            tile = client.get("/tiles/slum-areas/12/3206/2037.pbf")
+            assert tile.status_code in (200, 204)
+        finally:
+            cluster.start_replica()
