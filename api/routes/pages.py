@@ -1,4 +1,4 @@
-"""The pages: /peta, /peta/usulan, /peta/keterpaduan (HTML built by maps/pages), and /peta/cari, the kelurahan
+"""The pages: /peta, /peta/usulan, /peta/keterpaduan, /publik (HTML built by maps/pages), and /peta/cari, the kelurahan
 search the pages call. Thin: each handler reads the caller and hands over to maps/pages."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from layers.values.codes import tenant_code
 from maps.pages.context import SEARCH_LIMIT, search_regions
 from maps.pages.keterpaduan import keterpaduan_page
 from maps.pages.proposal import proposal_page
+from maps.pages.public import public_page
 from maps.pages.viewer import viewer_page
 from maps.static_files import STATIC_DIR
 
@@ -65,3 +66,14 @@ async def favicon() -> FileResponse:
     """Browsers ask every page of the site for it (the login page too): the pages' icon, never a 404."""
     return FileResponse(STATIC_DIR / "kotaku" / "favicon.svg", media_type="image/svg+xml",
                         headers={"Cache-Control": "public, max-age=86400"})
+
+
+@router.get("/publik", response_class=HTMLResponse, summary="Catatan publik (tanpa login)")
+async def public_record(request: Request, tenant: str | None = TENANT,
+                        kelurahan: str | None = Query(None, max_length=20,
+                                                      description="Kelurahan (kode Kemendagri, mis. 12.71.01.1001)"),
+                        ) -> HTMLResponse:
+    """Read as the public whoever asks: published rows, no personal data."""
+    async with request.app.state.pool.connection() as conn:
+        html = await public_page(conn, tenant, kelurahan)
+    return HTMLResponse(html, headers=SECURITY_HEADERS)

@@ -113,7 +113,7 @@ def render(m: OfflineMap, title: str) -> str:
 
 
 NAV = (("peta", "/peta", "Peta kumuh"), ("usulan", "/peta/usulan", "Usulan"),
-       ("keterpaduan", "/peta/keterpaduan", "Keterpaduan"))
+       ("keterpaduan", "/peta/keterpaduan", "Keterpaduan"), ("publik", "/publik", "Catatan publik"))
 
 
 def panel(page: str, title: str, body: str) -> str:

@@ -15,7 +15,7 @@ from maps.static_files import STATIC_DIR
 
 PAGES = ("/peta", "/peta/usulan", "/peta/keterpaduan")
 VENDORED = {"leaflet": ("leaflet.js", "leaflet.css"), "leaflet-draw": ("leaflet.draw.js", "leaflet.draw.css"),
-            "leaflet-vectorgrid": ("Leaflet.VectorGrid.bundled.min.js",)}
+            "leaflet-vectorgrid": ("Leaflet.VectorGrid.bundled.min.js",), "chartjs": ("chart.umd.js",)}
 LINK = re.compile(r"""<(?:script|link|img)\b[^>]*?\b(?:src|href)=["']([^"']+)["']""")
 
 
@@ -105,3 +105,24 @@ def test_kelurahan_search_by_name_or_code(client):
 def test_static_folder_is_package_data():
     text = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text()
     assert '"maps" = ["static/**/*"]' in text
+
+
+@pytest.mark.writes_demo
+def test_public_record_serves_its_own_assets_escapes_text_and_checks_its_scope(client, conn):
+    conn.execute("UPDATE activities SET title = %s WHERE id = (SELECT min(id) FROM activities)",
+                 ["<script>alert(5)</script>"])
+    conn.commit()
+    response = client.get("/publik?tenant=12.71")
+    assert response.status_code == 200 and "connect-src 'self'" in response.headers["content-security-policy"]
+    html = response.text
+    assert "<script>alert(5)" not in html and "&lt;script&gt;alert(5)&lt;/script&gt;" in html
+    links = LINK.findall(html)
+    assert "/static/vendor/chartjs/chart.umd.js" in links
+    for link in links:
+        assert link.startswith("/") and not link.startswith("//")
+        if link.startswith("/static/"):
+            assert client.get(link).status_code == 200, link
+    assert 'href="/publik"' in client.get("/peta").text  # in the other pages' navigation
+    assert "Kota Medan" in client.get("/publik").text  # without a place: the kab/kota to choose from
+    assert client.get("/publik?kelurahan=12.71.01").status_code == 400
+    assert client.get("/publik?kelurahan=12.71.99.9999").status_code == 404
