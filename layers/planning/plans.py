@@ -227,6 +227,9 @@ def set_budget_line(conn: psycopg.Connection, principal: Principal, activity_id:
                              _text(fields, "dpa_number", limit=100), account, allocated, realised,
                              principal.username])
         assert row is not None
+        # the activity's money changed: touching it bumps the `activities` layer version, so ETag'd answers that
+        # carry budgeted/realised (the `keterpaduan` items and tiles) are not served stale from a cache
+        conn.execute("UPDATE activities SET updated_at = now() WHERE id = %s", [activity_id])
         line = _plain(row)
         audit.record(conn, principal, "budget.line", "budget_lines", line["id"],
                      before=_plain(before) if before else None, after=line, tenant=activity["tenant"])

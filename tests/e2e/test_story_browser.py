@@ -124,8 +124,11 @@ def test_from_proposal_to_asset_to_the_public_record(browser, story_site):
                       headers=as_role("bappeda"))
     assert linked.status_code == 200, linked.text
     line = {"year": 2027, "account_code": "5.1.02.01", "dpa_number": "DPA-PU-2027-04", "allocated": 150_000_000}
+    etag = http.get("/collections/keterpaduan/items", params={"limit": 1}).headers["etag"]
     budget = http.post(f"/activities/{activity}/budget-lines", json=line, headers=as_role("bappeda"))
     assert budget.status_code == 201, budget.text
+    fresh = http.get("/collections/keterpaduan/items", params={"limit": 1}, headers={"If-None-Match": etag})
+    assert fresh.status_code == 200  # the money changed: a cache may not keep serving the old items
 
     # 3. pelaksanaan 0/50/100 %, a fresh photo near the work for each step (OPD)
     step("opd", "teruskan")
