@@ -97,6 +97,11 @@ EXPECTED = {
     "audit.read": PLANNERS,
     "export": {role: IN_TENANT for role in ("kepling", "lurah", "camat", "opd", "bappeda", "pokja", "konsultan")},
     "user.manage": {},
+    # the asset register: the receiving OPD (its agency), planners; inspections and O&P also the kelurahan's lurah
+    "asset.manage": {"opd": {"own", "own_by_other", "lingkungan", "kelurahan"}, **PLANNERS},
+    "asset.inspect": {"opd": {"own", "own_by_other", "lingkungan", "kelurahan"},
+                      "lurah": {"own", "own_by_other", "lingkungan"}, **PLANNERS},
+    "group.manage": {"lurah": {"own", "own_by_other", "lingkungan"}, **PLANNERS},
 }
 
 
