@@ -102,6 +102,12 @@ EXPECTED = {
     "asset.inspect": {"opd": {"own", "own_by_other", "lingkungan", "kelurahan"},
                       "lurah": {"own", "own_by_other", "lingkungan"}, **PLANNERS},
     "group.manage": {"lurah": {"own", "own_by_other", "lingkungan"}, **PLANNERS},
+    # a progress step waiting for verification: the kelurahan's lurah, the target OPD, pokja (not bappeda)
+    "progress.verify": {"lurah": {"own", "own_by_other", "lingkungan"},
+                        "opd": {"own", "own_by_other", "lingkungan", "kelurahan"}, "pokja": IN_TENANT},
+    # plans: the kelurahan's lurah (RPLP/RKM for the BKM) and planners; budget lines: the target OPD and planners
+    "plan.manage": {"lurah": {"own", "own_by_other", "lingkungan"}, **PLANNERS},
+    "budget.manage": {"opd": {"own", "own_by_other", "lingkungan", "kelurahan"}, **PLANNERS},
 }
 
 
