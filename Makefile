@@ -14,11 +14,17 @@ run: system-deps $(BIN)/.installed
 	$(BIN)/kotaku demo --if-empty
 	$(BIN)/kotaku serve --host $(HOST) --port $(PORT)
 
-test: system-deps $(BIN)/.installed
+test: system-deps $(BIN)/.installed $(STYLE_VALIDATOR)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# MapLibre's style validator, run by tests/api/test_styles.py when present (installed only where npm is).
+STYLE_VALIDATOR := var/npm/node_modules/.bin/gl-style-validate
+$(STYLE_VALIDATOR):
+	-command -v npm >/dev/null && npm install --silent --no-audit --no-fund --prefix var/npm \
+	  @maplibre/maplibre-gl-style-spec@26.11.0
 
 # No database, cluster or server: the tests marked `fast` by tests/conftest.py, in seconds.
 test-fast: $(BIN)/.installed

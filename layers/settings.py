@@ -94,6 +94,23 @@ class Settings(BaseSettings):
     replica_max_lag_s: float = Field(
         default=5, ge=0, description="A replica further behind the primary than this (seconds of replay) is "
                                      "skipped")
+    online_basemaps: str | None = Field(
+        default=None, description="Online basemaps offered in the MapLibre styles (off unless set): "
+                                  "`id=URL template[|attribution]` separated by `;`, e.g. "
+                                  "`osm=https://tile.openstreetmap.org/{z}/{x}/{y}.png|(c) OpenStreetMap contributors`")
+
+    @field_validator("online_basemaps", mode="before")
+    @classmethod
+    def _online_basemaps(cls, value):
+        if not isinstance(value, str) or not value.strip():
+            return None
+        for entry in filter(None, (e.strip() for e in value.split(";"))):
+            key, _, rest = entry.partition("=")
+            url = rest.split("|", 1)[0].strip()
+            if not key.strip() or not url.startswith(("http://", "https://")) or not all(
+                    part in url for part in ("{z}", "{x}", "{y}")):
+                raise ValueError(f"KOTAKU_ONLINE_BASEMAPS entry '{entry}': write id=https://host/{{z}}/{{x}}/{{y}}.png")
+        return value.strip()
 
     @field_validator("database_url", "app_database_url", "var", "pg_bin", "attachments", mode="before")
     @classmethod

@@ -25,6 +25,12 @@ PROGRAMME_COLOURS = ("#f7fcb9", "#addd8e", "#41ab5d", "#006837")
 # exports' `aset` style use them.
 CONDITION_CLASSES = (("baik", "#1a9641", "Baik"), ("rusak_ringan", "#fdae61", "Rusak ringan"),
                      ("rusak_berat", "#d7191c", "Rusak berat"))
+# The basemap (issue 13) and the outlines drawn over it; the MapLibre styles (maps/style_json.py) use these only.
+BASEMAP_COLOURS = {"background": "#f2efe9", "water": "#aad3df", "landuse": "#e0e8d0", "building": "#d9d0c9",
+                   "building_outline": "#bfb5ab", "road": "#ffffff", "road_casing": "#b5aea3", "major_road": "#fcd6a4",
+                   "label": "#333333", "label_halo": "#ffffff"}
+REGION_OUTLINE_COLOURS = {"kabkota": "#54278f", "kecamatan": "#756bb1", "desa_kelurahan": "#9e9ac8"}
+ACTIVITY_COLOUR = "#2171b5"
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 DATA_TABLES = (
     "audit_log", "users", "activities", "plans", "surveys", "survey_units", "slum_area_regions", "slum_areas",
-    "decrees", "regions",
+    "decrees", "regions", "basemap_features",
 )
 
 

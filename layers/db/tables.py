@@ -837,3 +837,27 @@ slum_area_tallies = Table(
     Index("slum_area_tallies_kecamatan_idx", func.left(text("kelurahan_code"), 8)),
     Index("slum_area_tallies_kabkota_idx", func.left(text("kelurahan_code"), 5)),
 )
+
+# -- basemap (0013): OpenStreetMap (or any vector file) roads, buildings, water, landuse and places ------------------
+# One table for the five basemap layers (`layer`), loaded by `kotaku basemap import` (layers/basemap/imports.py);
+# `min_zoom` (from the class) says from which zoom a feature is in a tile, `rank` which come first under the cap.
+# A row without tenant serves every kab/kota.
+basemap_features = Table(
+    "basemap_features", metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("tenant", TENANT_CODE),
+    Column("layer", Text, nullable=False),
+    Column("class", Text, nullable=False),
+    Column("name", Text),
+    Column("min_zoom", Integer, nullable=False),
+    Column("rank", Integer, nullable=False, server_default=text("0")),
+    Column("osm_id", Text),
+    Column("source_file", Text),
+    Column("geom", _geometry("GEOMETRY"), nullable=False),
+    CheckConstraint("layer IN ('roads', 'buildings', 'water', 'landuse', 'places')",
+                    name="basemap_features_layer_check"),
+    CheckConstraint("min_zoom BETWEEN 0 AND 22", name="basemap_features_min_zoom_check"),
+    Index("basemap_features_geom_idx", "geom", postgresql_using="gist"),
+    Index("basemap_features_layer_idx", "layer", "min_zoom"),
+    Index("basemap_features_tenant_idx", "tenant"),
+)

@@ -9,7 +9,7 @@ Items are built from these definitions in layers/serving/items.py.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from psycopg import sql
 from psycopg.sql import Composable
@@ -77,6 +77,12 @@ class Collection:
     # importance for the per-tile feature cap (first kept)
     tile_order: sql.Composable = field(default_factory=lambda: sql.SQL("t.id"))
     tenant_column: sql.Composable = field(default_factory=lambda: sql.SQL("t.tenant"))
+    # a subset of the table (per-geometry and per-level collections): ANDed to items, counts and tiles
+    subset: sql.Composable | None = None
+
+    @property
+    def where(self) -> sql.Composable:
+        return self.subset if self.subset is not None else sql.SQL("true")
 
     @property
     def access_id(self) -> str:
@@ -365,6 +371,31 @@ COLLECTIONS: dict[str, Collection] = {c.id: c for c in (
         ),
     ),
 )}
+
+
+# Issue 13 item 7: the mixed-geometry `activities` as one collection per geometry type (same properties), so that
+# clients that want one geometry type per layer (QGIS's OAPIF layers) show every activity; regions per level.
+_GEOMETRY_SUBSETS = (("points", "titik", "point", ("POINT", "MULTIPOINT")),
+                     ("lines", "garis", "line", ("LINESTRING", "MULTILINESTRING")),
+                     ("polygons", "poligon", "polygon", ("POLYGON", "MULTIPOLYGON")))
+REGION_LEVELS = (("kabkota", "kab/kota"), ("kecamatan", "kecamatan"), ("desa-kelurahan", "desa/kelurahan"))
+
+
+def _subsets() -> list[Collection]:
+    activities, regions = COLLECTIONS["activities"], COLLECTIONS["regions"]
+    out = [replace(activities, id=f"activities-{suffix}", title=f"{activities.title} ({title})",
+                   description=f"{activities.description}; hanya geometri {title}", geometry_type=kind,
+                   access="activities", subset=sql.SQL("GeometryType(t.geom) = ANY({})").format(
+                       sql.Literal(list(types))))
+           for suffix, title, kind, types in _GEOMETRY_SUBSETS]
+    out += [replace(regions, id=f"regions-{level}", title=f"{regions.title}: {title}",
+                    description=f"{regions.description}; hanya tingkat {title}", access="regions",
+                    subset=sql.SQL("t.level = {}").format(sql.Literal(level.replace("-", "_"))))
+            for level, title in REGION_LEVELS]
+    return out
+
+
+COLLECTIONS.update({c.id: c for c in _subsets()})
 
 
 def get_collection(collection_id: str) -> Collection:

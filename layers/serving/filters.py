@@ -180,7 +180,7 @@ def _typed(kind: str, name: str, value: str, fmt: str | None = None) -> object:
 
 def where_clause(collection: Collection, query: ItemsQuery) -> tuple[sql.Composable, list]:
     """The WHERE of an items query (row filter always first) and its parameters."""
-    clauses = [row_filter(query.principal, collection.access_id)]
+    clauses = [row_filter(query.principal, collection.access_id), collection.where]
     params: list = []
     if query.bbox:
         clauses.append(sql.SQL("t.geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326) "

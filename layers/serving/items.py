@@ -51,8 +51,8 @@ def _select(collection: Collection, principal: Principal, where: sql.Composable)
 async def fetch_item(conn: AsyncConnection, collection: Collection, fid: str, principal: Principal = PUBLIC
                      ) -> str | None:
     """One feature by its id, as GeoJSON text, or None (also when the caller may not see it)."""
-    statement = _select(collection, principal, sql.SQL("{}::text = %s AND {}").format(
-        collection.key, row_filter(principal, collection.access_id)))
+    statement = _select(collection, principal, sql.SQL("{}::text = %s AND {} AND {}").format(
+        collection.key, row_filter(principal, collection.access_id), collection.where))
     cur = await conn.execute(statement, [fid, 1, 0])
     row = await cur.fetchone()
     return row[0] if row else None

@@ -227,9 +227,10 @@ def _features_rows(collection: Collection, principal: Principal) -> sql.Composab
     columns.append(sql.SQL("{} AS geom").format(_mvt_geom(sql.SQL("t.geom"))))
     extra = sql.SQL(" AND t.level = ANY(%(levels)s)") if collection.id == "regions" else sql.SQL("")
     inner = sql.SQL(
-        "SELECT t.* FROM {table} t, tile WHERE t.geom && tile.query_box AND {row_filter}"
+        "SELECT t.* FROM {table} t, tile WHERE t.geom && tile.query_box AND {row_filter} AND {subset}"
         " AND (%(tenant)s::text IS NULL OR {tenant_column} = %(tenant)s){extra} ORDER BY {order} LIMIT {cap}"
     ).format(table=sql.Identifier(collection.table), row_filter=row_filter(principal, collection.access_id),
+             subset=collection.where,
              tenant_column=collection.tenant_column, extra=extra, order=collection.tile_order,
              cap=sql.Literal(MAX_FEATURES_PER_TILE))
     needed = {p.join for p in collection.tile_properties if p.join}

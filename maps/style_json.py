@@ -1,0 +1,203 @@
+"""MapLibre style documents (style spec v8) of our layers, built from the one palette in maps/styles.py.
+
+`/styles` lists them and `/styles/{id}.json` serves each (api/routes/styles.py): `basemap` (roads by class with
+name labels along the lines, buildings, water, landuse, place and region names), `wilayah` (region outlines),
+the thematic styles of the PNG tiles (`tingkat-kumuh`, `prioritas`, `cakupan-program`: the same classes and
+colours), `kegiatan` (activities: points, lines, polygons), `aset` (assets by condition) and `peta`, the page map:
+basemap + regions + slum areas + activities in one document. Every source points at our TileJSON
+(`/tiles/{id}/tilejson.json`, with `?tenant=` when asked for one kab/kota). Online basemaps (setting
+KOTAKU_ONLINE_BASEMAPS) appear as raster sources with hidden layers in `basemap` and `peta`; none without it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from geo.errors import NotFound
+from maps.styles import (
+    ACTIVITY_COLOUR,
+    BASEMAP_COLOURS,
+    CONDITION_CLASSES,
+    NO_DATA_COLOUR,
+    OUTLINE_COLOUR,
+    REGION_OUTLINE_COLOURS,
+    Style,
+    styles,
+)
+
+FONT = ["Noto Sans Regular"]
+ATTRIBUTION_OSM = "© OpenStreetMap contributors (ODbL)"
+MAJOR_ROADS = ["motorway", "trunk", "primary", "secondary"]
+
+
+@dataclass(frozen=True)
+class OnlineBasemap:
+    id: str
+    url: str
+    attribution: str
+
+
+def online_basemaps(setting: str | None) -> list[OnlineBasemap]:
+    """Entries of KOTAKU_ONLINE_BASEMAPS (`id=URL[|attribution];...`, checked by layers/settings.py)."""
+    out = []
+    for entry in filter(None, (e.strip() for e in (setting or "").split(";"))):
+        key, _, rest = entry.partition("=")
+        url, _, attribution = rest.partition("|")
+        out.append(OnlineBasemap(key.strip(), url.strip(), attribution.strip()))
+    return out
+
+
+STYLE_TITLES = {
+    "basemap": "Peta dasar (OpenStreetMap)",
+    "wilayah": "Batas wilayah administrasi",
+    "kegiatan": "Kegiatan dan usulan",
+    "aset": "Aset menurut kondisi",
+    "peta": "Peta: peta dasar, wilayah, kawasan kumuh (tingkat) dan kegiatan",
+}
+
+
+def style_ids() -> list[str]:
+    return ["peta", "basemap", "wilayah", *styles().keys(), "kegiatan", "aset"]
+
+
+def style_title(style_id: str) -> str:
+    thematic = styles().get(style_id)
+    return thematic.title if thematic else STYLE_TITLES[style_id]
+
+
+def _source(base: str, collection: str, tenant: str | None) -> dict:
+    suffix = f"?tenant={tenant}" if tenant else ""
+    return {"type": "vector", "url": f"{base}/tiles/{collection}/tilejson.json{suffix}"}
+
+
+def _basemap_layers() -> list[dict]:
+    c = BASEMAP_COLOURS
+    road_width = ["interpolate", ["linear"], ["zoom"], 10, 0.5, 14, 2, 18, 14]
+    casing_width = ["interpolate", ["linear"], ["zoom"], 10, 1, 14, 3.5, 18, 16]
+    major = ["match", ["get", "class"], MAJOR_ROADS, True, False]
+    halo = {"text-color": c["label"], "text-halo-color": c["label_halo"], "text-halo-width": 1.5}
+    return [
+        {"id": "basemap-landuse", "type": "fill", "source": "basemap", "source-layer": "landuse",
+         "paint": {"fill-color": c["landuse"], "fill-opacity": 0.6}},
+        {"id": "basemap-water", "type": "fill", "source": "basemap", "source-layer": "water",
+         "filter": ["==", "$type", "Polygon"], "paint": {"fill-color": c["water"]}},
+        {"id": "basemap-waterway", "type": "line", "source": "basemap", "source-layer": "water",
+         "filter": ["==", "$type", "LineString"], "paint": {"line-color": c["water"], "line-width": 1.5}},
+        {"id": "basemap-buildings", "type": "fill", "source": "basemap", "source-layer": "buildings", "minzoom": 15,
+         "paint": {"fill-color": c["building"], "fill-outline-color": c["building_outline"]}},
+        {"id": "basemap-roads-casing", "type": "line", "source": "basemap", "source-layer": "roads",
+         "layout": {"line-cap": "round", "line-join": "round"},
+         "paint": {"line-color": c["road_casing"], "line-width": casing_width}},
+        {"id": "basemap-roads", "type": "line", "source": "basemap", "source-layer": "roads",
+         "layout": {"line-cap": "round", "line-join": "round"},
+         "paint": {"line-color": ["case", major, c["major_road"], c["road"]], "line-width": road_width}},
+        {"id": "basemap-road-names", "type": "symbol", "source": "basemap", "source-layer": "roads", "minzoom": 13,
+         "layout": {"symbol-placement": "line", "text-field": ["get", "name"], "text-font": FONT, "text-size": 11},
+         "paint": halo},
+        {"id": "basemap-place-names", "type": "symbol", "source": "basemap", "source-layer": "places",
+         "layout": {"text-field": ["get", "name"], "text-font": FONT,
+                    "text-size": ["match", ["get", "class"], ["city", "kabkota"], 15, ["town", "kecamatan"], 13, 11]},
+         "paint": halo},
+    ]
+
+
+def _region_layers() -> list[dict]:
+    return [{"id": f"wilayah-{level}", "type": "line", "source": "regions", "source-layer": "regions",
+             "filter": ["==", ["get", "level"], level],
+             "paint": {"line-color": colour, "line-width": 2.5 if level == "kabkota" else 1.2,
+                       "line-dasharray": [1, 0] if level == "kabkota" else [3, 2]}}
+            for level, colour in REGION_OUTLINE_COLOURS.items()]
+
+
+def colour_expression(style: Style) -> list:
+    """The style's classes as a MapLibre expression over its property (no data: the grey of the PNG tiles)."""
+    if style.numeric:
+        steps: list = ["step", ["coalesce", ["get", style.property], -1], NO_DATA_COLOUR]
+        for c in style.classes:
+            steps += [c.value, c.colour]
+        return steps
+    match: list = ["match", ["to-string", ["get", style.property]]]
+    for c in style.classes:
+        match += [str(c.value), c.colour]
+    return [*match, NO_DATA_COLOUR]
+
+
+def _thematic_layers(style: Style) -> list[dict]:
+    return [
+        {"id": f"{style.id}-fill", "type": "fill", "source": style.collection, "source-layer": style.collection,
+         "paint": {"fill-color": colour_expression(style), "fill-opacity": 0.6}},
+        {"id": f"{style.id}-outline", "type": "line", "source": style.collection, "source-layer": style.collection,
+         "paint": {"line-color": OUTLINE_COLOUR, "line-width": 0.8}},
+    ]
+
+
+def _geometry_layers(prefix: str, source: str, colour: object) -> list[dict]:
+    return [
+        {"id": f"{prefix}-polygons", "type": "fill", "source": source, "source-layer": source,
+         "filter": ["==", "$type", "Polygon"], "paint": {"fill-color": colour, "fill-opacity": 0.45}},
+        {"id": f"{prefix}-lines", "type": "line", "source": source, "source-layer": source,
+         "filter": ["==", "$type", "LineString"], "paint": {"line-color": colour, "line-width": 3}},
+        {"id": f"{prefix}-points", "type": "circle", "source": source, "source-layer": source,
+         "filter": ["==", "$type", "Point"],
+         "paint": {"circle-color": colour, "circle-radius": 5, "circle-stroke-color": "#ffffff",
+                   "circle-stroke-width": 1}},
+    ]
+
+
+def _condition_colour() -> list:
+    match: list = ["match", ["get", "condition"]]
+    for code, colour, _ in CONDITION_CLASSES:
+        match += [code, colour]
+    return [*match, NO_DATA_COLOUR]
+
+
+def _online(basemaps: list[OnlineBasemap]) -> tuple[dict, list[dict]]:
+    sources = {f"online-{b.id}": {"type": "raster", "tiles": [b.url], "tileSize": 256,
+                                  **({"attribution": b.attribution} if b.attribution else {})} for b in basemaps}
+    layers = [{"id": f"online-{b.id}", "type": "raster", "source": f"online-{b.id}",
+               "layout": {"visibility": "none"}} for b in basemaps]
+    return sources, layers
+
+
+def style_document(style_id: str, base: str, *, tenant: str | None = None,
+                   online: list[OnlineBasemap] | None = None) -> dict:
+    """The MapLibre style `style_id` with its sources at `base` (the server's URL); NotFound lists the styles."""
+    if style_id not in style_ids():
+        raise NotFound(f"style '{style_id}' does not exist; styles: {', '.join(style_ids())}")
+    sources: dict[str, dict] = {}
+    layers: list[dict] = [{"id": "background", "type": "background",
+                           "paint": {"background-color": BASEMAP_COLOURS["background"]}}]
+    with_basemap = style_id in ("peta", "basemap")
+    if with_basemap:
+        online_sources, online_layers = _online(online or [])
+        sources.update(online_sources)
+        layers += online_layers
+        sources["basemap"] = _source(base, "basemap", tenant)
+        layers += _basemap_layers()
+    if style_id in ("peta", "wilayah"):
+        sources["regions"] = _source(base, "regions", tenant)
+    thematic = styles().get("tingkat-kumuh" if style_id == "peta" else style_id)
+    if thematic is not None:
+        sources[thematic.collection] = _source(base, thematic.collection, tenant)
+        layers += _thematic_layers(thematic)
+    if style_id in ("peta", "wilayah"):
+        layers += _region_layers()
+    if style_id in ("peta", "kegiatan"):
+        sources["activities"] = _source(base, "activities", tenant)
+        layers += _geometry_layers("kegiatan", "activities", ACTIVITY_COLOUR)
+    if style_id == "aset":
+        sources["assets"] = _source(base, "assets", tenant)
+        layers += _geometry_layers("aset", "assets", _condition_colour())
+    if with_basemap:  # names over everything
+        labels = [layer for layer in layers if layer["type"] == "symbol"]
+        layers = [layer for layer in layers if layer["type"] != "symbol"] + labels
+    return {
+        "version": 8,
+        "name": style_title(style_id),
+        "metadata": {"kotaku:id": style_id},
+        "center": [117.0, -2.5],
+        "zoom": 4,
+        "sources": sources,
+        "glyphs": f"{base}/static/glyphs/{{fontstack}}/{{range}}.pbf",
+        "layers": layers,
+    }
