@@ -79,7 +79,8 @@ CRITERION_BIAS = {
 KIND_WEIGHTS = {
     "jalan_paving": 45, "jalan_rabat_beton": 40, "drainase": 60, "sambungan_air": 25, "hidran_umum": 15,
     "septik_komunal": 20, "ipal_komunal": 8, "mck": 15, "tps3r": 6, "gerobak_sampah": 18, "hidran_kebakaran": 12,
-    "apar": 20, "rehab_rtlh": 35, "penataan_kawasan": 12,
+    "apar": 20, "rehab_rtlh": 35, "penataan_kawasan": 12, "jalan_aspal": 10, "jembatan": 4, "talud": 8,
+    "box_culvert": 5, "sumur_resapan": 6, "sumur_bor": 5, "tandon_air": 5, "tempat_sampah": 8, "rth": 4,
 }
 _INFRA = {"NSUP": 4, "NUSP2": 1.5, "PISEW": 1, "REGULER": 5, "LAINNYA": 0.5}
 PROGRAMS_BY_KIND = {
@@ -95,6 +96,12 @@ PROGRAMS_BY_KIND = {
     "apar": {"NSUP": 2, "REGULER": 2, "LAINNYA": 2},
     "rehab_rtlh": {"BSPS": 5, "REGULER": 2, "LAINNYA": 1, "NSUP": 1},
     "penataan_kawasan": {"NSUP": 3, "NUSP2": 2, "REGULER": 2},
+    "jalan_aspal": {"REGULER": 4, "NSUP": 1}, "jembatan": _INFRA, "talud": _INFRA, "box_culvert": _INFRA,
+    "sumur_resapan": {"NSUP": 2, "REGULER": 2, "LAINNYA": 1},
+    "sumur_bor": {"PAMSIMAS": 3, "REGULER": 1, "LAINNYA": 1},
+    "tandon_air": {"PAMSIMAS": 3, "NSUP": 1, "LAINNYA": 1},
+    "tempat_sampah": {"REGULER": 2, "LAINNYA": 2, "NSUP": 1},
+    "rth": {"NSUP": 2, "REGULER": 2},
 }
 FUNDING_BY_PROGRAM = {
     "NSUP": {"NSUP_WB_AIIB": 5, "NSUP_ISDB": 2, "BPM_BDI": 4, "SWADAYA": 1},
@@ -111,12 +118,15 @@ AGENCY_BY_KIND = {
     "sambungan_air": "PDAM Tirtanadi", "hidran_umum": "PDAM Tirtanadi", "septik_komunal": "Dinas Perkim",
     "ipal_komunal": "Dinas Perkim", "mck": "Dinas Perkim", "tps3r": "DLH", "gerobak_sampah": "DLH",
     "hidran_kebakaran": "Dinas Pemadam Kebakaran", "apar": "Dinas Pemadam Kebakaran", "rehab_rtlh": "Dinas Perkim",
-    "penataan_kawasan": "Dinas Perkim",
+    "penataan_kawasan": "Dinas Perkim", "jalan_aspal": "Dinas PU", "jembatan": "Dinas PU", "talud": "Dinas PU",
+    "box_culvert": "Dinas PU", "sumur_resapan": "Dinas Perkim", "sumur_bor": "PDAM Tirtanadi",
+    "tandon_air": "PDAM Tirtanadi", "tempat_sampah": "DLH", "rth": "Dinas Perkim",
 }
 POINT_VOLUME = {
     "sambungan_air": (10, 80), "hidran_umum": (1, 3), "septik_komunal": (1, 2), "ipal_komunal": (1, 1),
     "mck": (1, 1), "tps3r": (1, 1), "gerobak_sampah": (1, 5), "hidran_kebakaran": (1, 3), "apar": (5, 30),
-    "rehab_rtlh": (1, 15),
+    "rehab_rtlh": (1, 15), "box_culvert": (1, 3), "sumur_resapan": (2, 20), "sumur_bor": (1, 2),
+    "tandon_air": (1, 3), "tempat_sampah": (2, 10),
 }
 TITLES = {
     "jalan_paving": "Paving block {street}, {lk} Kel. {kel}",
@@ -133,6 +143,15 @@ TITLES = {
     "apar": "Pengadaan {v} APAR, {lk} Kel. {kel}",
     "rehab_rtlh": "Rehabilitasi {v} rumah tidak layak huni, {lk} Kel. {kel}",
     "penataan_kawasan": "Penataan ruang terbuka publik {lk}, Kel. {kel}",
+    "jalan_aspal": "Pengaspalan {street}, {lk} Kel. {kel}",
+    "jembatan": "Jembatan lingkungan {street}, {lk} Kel. {kel}",
+    "talud": "Talud saluran {street}, {lk} Kel. {kel}",
+    "box_culvert": "Pembangunan {v} box culvert, {lk} Kel. {kel}",
+    "sumur_resapan": "Pembuatan {v} sumur resapan, {lk} Kel. {kel}",
+    "sumur_bor": "Sumur bor komunal {lk}, Kel. {kel}",
+    "tandon_air": "Tandon air komunal {lk}, Kel. {kel}",
+    "tempat_sampah": "Pengadaan {v} bak sampah komunal, {lk} Kel. {kel}",
+    "rth": "Taman lingkungan (RTH) {lk}, Kel. {kel}",
 }
 STREETS = (
     "Gg. Mawar", "Gg. Melati", "Gg. Kenanga", "Gg. Dahlia", "Gg. Sepakat", "Gg. Damai", "Gg. Rukun", "Gg. Amal",
