@@ -1,4 +1,4 @@
-"""`kotaku demo`: the demo data (Kota Medan)."""
+"""`kotaku demo`: the demo data (Kota Medan), and Kota Jakarta Pusat's boundaries and OpenStreetMap basemap."""
 
 from __future__ import annotations
 
@@ -11,12 +11,15 @@ from api.cli.root import app
 
 @app.command()
 def demo(if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing when the demo is already loaded")) -> None:
-    """Load the demo: Kota Medan (12.71) boundaries and synthetic slum areas, surveys and activities."""
+    """Load the demo: Kota Medan (12.71) boundaries and synthetic slum areas, surveys and activities; Kota Jakarta
+    Pusat (31.71) boundaries and its OpenStreetMap roads and buildings as the basemap."""
     from layers.imports.demo import load_demo
+    from layers.imports.demo_basemap import load_demo_basemap
 
     url = database_url()
     migrate(url)
     with connect(url) as conn, progress_bar() as progress:
         summary = load_demo(conn, if_empty=if_empty, progress=progress)
+        summary["basemap"] = load_demo_basemap(conn, if_empty=if_empty, progress=progress)
     out.print_json(data=summary)
 
