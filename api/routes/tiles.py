@@ -17,6 +17,7 @@ from api.routes.ogc import base_url
 from geo.bounds import INDONESIA
 from geo.errors import NotFound
 from layers.accounts.access import Principal
+from layers.serving.bounds import centre, tenant_bounds
 from layers.serving.cache import TileCache
 from layers.serving.collections import Collection, get_collection
 from layers.serving.tiles import (
@@ -210,6 +211,11 @@ async def tilejson(request: Request, collection_id: str, tenant: str | None = TE
         "bounds": list(INDONESIA.box),
         "center": [117.0, -2.5, 5],
     }
+    if tenant:  # the kab/kota's own bounds and centre, when its region is loaded
+        async with request.app.state.pool.connection() as conn:
+            bounds = await tenant_bounds(conn, tenant)
+        if bounds is not None:
+            doc["bounds"], doc["center"] = bounds, centre(bounds, 12)
     if format == "pbf":
         doc["vector_layers"] = [{
             "id": collection.id,

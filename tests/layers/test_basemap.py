@@ -189,3 +189,13 @@ def test_region_names_are_label_points(demo_url):
         west, south, east, north = doc["bounds"]
         assert west < lon < east and south < lat < north  # the kab/kota's own bounds, not Indonesia's
         assert doc["tiles"][0].endswith("?tenant=12.71")
+
+
+def test_collection_tilejson_takes_the_tenants_bounds(demo_url):
+    with TestClient(create_app(demo_url)) as client:
+        doc = client.get("/tiles/slum-areas/tilejson.json?tenant=1271").json()
+        west, south, east, north = doc["bounds"]
+        assert 98.5 < west < east < 98.8 and 3.4 < south < north < 3.9  # Kota Medan, not Indonesia
+        lon, lat, zoom = doc["center"]
+        assert west < lon < east and south < lat < north and zoom == 12
+        assert client.get("/tiles/slum-areas/tilejson.json").json()["bounds"][0] < 96  # all of Indonesia
