@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     database_read_url: str | None = Field(
         default=None, description="Comma-separated URLs of streaming replicas for read-only requests; unset: "
                                   "all reads go to the primary")
+    dask_scheduler: str | None = Field(
+        default=None, description="Dask scheduler address of `kotaku batch` (tcp://host:8786); unset: a local "
+                                  "cluster on this machine")
     replica_max_lag_s: float = Field(
         default=5, ge=0, description="A replica further behind the primary than this (seconds of replay) is "
                                      "skipped")
@@ -123,7 +126,7 @@ class Settings(BaseSettings):
         return None if isinstance(value, str) and value.strip().lower() in ("none", "off") else value
 
     @field_validator("s3_endpoint_url", "s3_access_key_id", "s3_secret_access_key", "cache_purge_urls",
-                     "database_read_url", mode="before")
+                     "database_read_url", "dask_scheduler", mode="before")
     @classmethod
     def _empty_s3_is_unset(cls, value):
         return None if isinstance(value, str) and not value.strip() else value

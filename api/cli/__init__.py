@@ -12,6 +12,7 @@ from api.cli import regions  # noqa: F401  (after imports in help order)
 from api.cli import assets  # noqa: F401  (asset and group commands)
 from api.cli import plans  # noqa: F401  (plan and budget commands)
 from api.cli import cache  # noqa: F401  (shared HTTP cache bans)
+from api.cli import batch  # noqa: F401  (Dask batch jobs)
 from api.cli import basemap  # noqa: F401  (the basemap, issue 13)
 from api.cli.output import exit_with_error
 from api.cli.root import app
