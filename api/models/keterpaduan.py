@@ -3,6 +3,8 @@ and kab/kota (layers/keterpaduan/summary.py, `as_json`)."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 Number = int | float  # kept as written: an int stays 5, a float stays 5.0
@@ -39,7 +41,8 @@ class KeterpaduanSlumArea(BaseModel):
     total_score: int | None
     scheme: str | None
     round: str | None = Field(description="survey round the level comes from, 'SK' for the decree")
-    score_source: str | None = Field(description="surveys or decree")
+    score_source: Literal["SK", "survei"] | None = Field(
+        description="SK: the level (and score) stated in the decree; survei: computed from survey volumes")
     projected_level: str | None = Field(description="level once the live and completed work is done")
     projected_total: int | None
     activities: int

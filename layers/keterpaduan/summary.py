@@ -35,7 +35,7 @@ from indicators.scoring import score_units
 from layers.accounts.access import Principal, row_filter
 from layers.db.frames import Op, Query, records
 from layers.scoring.progress import _criterion_volumes
-from layers.scoring.scores import DECREE_SCORE_FIELDS, _aggregate_query, arrays, decree_scores
+from layers.scoring.scores import DECREE_SCORE_FIELDS, SK, SURVEI, _aggregate_query, arrays, decree_scores
 from layers.scoring.surveys import HEADER_COLUMNS, rounds_query, with_round_orders
 from layers.values.fields import field_key
 
@@ -434,10 +434,10 @@ def keterpaduan_op(tenant: str, principal: Principal, *, decree: str | None = No
         out = pd.DataFrame(columns=SLUM_AREA_COLUMNS)
     else:
         score = latest.reindex(columns=["slum_area_id", "total", "level", "scheme", "round"]).assign(
-            score_source="surveys")
+            score_source=SURVEI)
         if len(stated):
             score = pd.concat([score, stated.reindex(columns=["slum_area_id", "total", "level", "scheme"]).assign(
-                round="SK", score_source="decree")], ignore_index=True)
+                round="SK", score_source=SK)], ignore_index=True)
         out = out.merge(score.rename(columns={"total": "total_score"}), on="slum_area_id", how="left")
         out = out.merge(projected, on="slum_area_id", how="left")
         # Without surveys to project from, the level stays as it is (nothing to subtract from).

@@ -31,7 +31,7 @@ from indicators.priority import (
 )
 from layers.accounts.access import Principal, row_filter
 from layers.db.frames import Op, Query
-from layers.scoring.scores import status_scores_op
+from layers.scoring.scores import LEVEL_SOURCE, status_scores_op
 
 STRATEGIC_MIN_SHARE = 0.5
 RASTER_MIN_VALID_SHARE = 0.5
@@ -126,7 +126,7 @@ def assemble_inputs(areas: pd.DataFrame, current: pd.DataFrame, tables: Priority
     cur = current.set_index("slum_area_id")
     u = areas.copy()
     u["round"] = u["slum_area_id"].map(cur["round"])
-    u["score_source"] = u["slum_area_id"].map(cur["source"]) if "source" in cur else pd.NA
+    u["score_source"] = u["slum_area_id"].map(cur["source"].map(LEVEL_SOURCE)) if "source" in cur else pd.NA
     u["total"] = u["slum_area_id"].map(cur["total"]).astype("Int64")
     u["level"] = u["slum_area_id"].map(cur["level"]).astype("string")
     survey_population = pd.to_numeric(u["slum_area_id"].map(cur["population"]), errors="coerce")

@@ -7,6 +7,15 @@ kelurahan, its kecamatan, the kab/kota). Per group and round: units, hectares, s
 hectares per level, area-weighted total score and average, and hectares that were slum in the baseline and are
 no longer (`left_slum_ha`). Slum areas also get their own score from summed volumes (`layers.scoring.scores`).
 
+The decree's own level counts until a survey supersedes it (KOTAKU issue 11). A slum area whose decree states a level
+(`stated_level`, or a score in the file) is one row at its whole `area_ha` and stated level, of its `kelurahan_code`:
+in round `SK` (round_order -1, before every survey round: the decree's picture, every such area), and in each survey
+round ordered before the first round in which any of its units has a scored survey (an area never surveyed: in every
+round). From that first surveyed round on, its units' surveys count and the SK row does not (never both in one
+round). For `left_slum_ha`, an area still carried by its SK level at the baseline round was slum in the baseline when
+that level is not TK, so its units surveyed TK later count as left. `units` counts survey units only; `sk_areas`
+counts the areas counted by their SK level. Kumuh akhir (`kumuh_akhir_op`) still counts surveyed units only.
+
 Kumuh akhir: completed activities (status selesai or progress 100 %, finished in or after the baseline year)
 are placed in the survey unit they overlap most (PostGIS), their volumes counted against each criterion they
 address when the units agree (m -> m, unit -> unit, m2 -> ha) or when the activity states its volume per
@@ -24,7 +33,7 @@ from indicators.progress import NOT_SLUM, kumuh_akhir
 from indicators.schemes import load_scheme
 from layers.accounts.access import Principal
 from layers.db.frames import Op, Query
-from layers.scoring.scores import arrays, slum_area_scores_op, unit_scores_op
+from layers.scoring.scores import _decree_scores_query, arrays, decree_scores, slum_area_scores_op, unit_scores_op
 from layers.scoring.surveys import baseline_round, rounds_query, with_round_orders
 
 # activity unit -> criterion unit -> factor (volume in the criterion's unit per activity unit)
@@ -34,8 +43,13 @@ DONE_STATUSES = ("selesai",)
 DEAD_STATUSES = ("ditolak", "dibatalkan")
 
 
-def _rollup_query(rows: pd.DataFrame) -> Query:
-    """rows: unit_id, round, round_order, total, level, avg_overall, weight_ha, baseline_slum."""
+SK_COLUMNS = ["slum_area_id", "round", "round_order", "total", "level", "ha", "baseline_slum"]
+
+
+def _rollup_query(rows: pd.DataFrame, stated: pd.DataFrame | None = None) -> Query:
+    """rows: unit_id, round, round_order, total, level, avg_overall, weight_ha, baseline_slum; stated: slum areas
+    counted by their SK level (SK_COLUMNS: one row per area and round it counts in)."""
+    stated = pd.DataFrame(columns=SK_COLUMNS) if stated is None else stated
     text = sql.SQL(
         """
         WITH s AS (
@@ -45,13 +59,21 @@ def _rollup_query(rows: pd.DataFrame) -> Query:
         ), j AS (
             SELECT s.*, u.slum_area_id, u.kelurahan_code AS kel, left(u.kelurahan_code, 8) AS kec, u.tenant AS kab
             FROM s JOIN survey_units u ON u.id = s.unit_id
+            UNION ALL
+            SELECT NULL::bigint, d.round, d.round_order, d.total, d.level, NULL::float8, d.ha, d.baseline_slum,
+                   sa.id, sa.kelurahan_code, left(sa.kelurahan_code, 8), sa.tenant
+            FROM unnest(%(sk_area)s::bigint[], %(sk_round)s::text[], %(sk_ord)s::int[], %(sk_total)s::float8[],
+                        %(sk_level)s::text[], %(sk_ha)s::float8[], %(sk_base)s::bool[])
+                 AS d(slum_area_id, round, round_order, total, level, ha, baseline_slum)
+            JOIN slum_areas sa ON sa.id = d.slum_area_id
         ), g AS (
             SELECT CASE WHEN grouping(slum_area_id) = 0 THEN 'slum_area' WHEN grouping(kel) = 0 THEN 'kelurahan'
                         WHEN grouping(kec) = 0 THEN 'kecamatan' ELSE 'kabkota' END AS scope,
                    CASE WHEN grouping(slum_area_id) = 0 THEN slum_area_id::text WHEN grouping(kel) = 0 THEN kel
                         WHEN grouping(kec) = 0 THEN kec ELSE kab END AS code,
                    round, min(round_order) AS round_order, level,
-                   count(*) AS units, count(total) AS units_scored, sum(ha) AS ha,
+                   count(unit_id) AS units, count(total) FILTER (WHERE unit_id IS NOT NULL) AS units_scored,
+                   count(*) FILTER (WHERE unit_id IS NULL) AS sk_areas, sum(ha) AS ha,
                    sum(ha) FILTER (WHERE total IS NOT NULL) AS scored_ha,
                    sum(total * ha) FILTER (WHERE total IS NOT NULL) AS total_ha,
                    sum(avg_overall * ha) FILTER (WHERE avg_overall IS NOT NULL) AS avg_ha,
@@ -70,18 +92,43 @@ def _rollup_query(rows: pd.DataFrame) -> Query:
     )
     params = arrays(rows, {"unit": "unit_id", "round": "round", "ord": "round_order", "total": "total",
                            "level": "level", "avg": "avg_overall", "ha": "weight_ha", "base": "baseline_slum"})
-    return Query(text, {**params, "tk": NOT_SLUM})
+    sk = arrays(stated, {"sk_area": "slum_area_id", "sk_round": "round", "sk_ord": "round_order", "sk_total": "total",
+                         "sk_level": "level", "sk_ha": "ha", "sk_base": "baseline_slum"})
+    return Query(text, {**params, **sk, "tk": NOT_SLUM})
+
+
+def _stated_rows(stated: pd.DataFrame, scored: pd.DataFrame, rounds: pd.DataFrame,
+                 baseline: str | None) -> tuple[pd.DataFrame, pd.Series]:
+    """(SK rows: each area with a decree level in round SK and in every survey round before its first scored
+    survey, SK_COLUMNS; per slum area id: carried by a slum SK level at the baseline round)."""
+    stated = stated[stated["level"].notna()]
+    if stated.empty:
+        return pd.DataFrame(columns=SK_COLUMNS), pd.Series(dtype=bool)
+    surveyed = scored[scored["level"].notna()].groupby("slum_area_id")["round_order"].min()
+    first = stated["slum_area_id"].map(surveyed).astype("Float64").fillna(float("inf"))
+    base = stated.assign(total=pd.to_numeric(stated["total"], errors="coerce").astype(float),
+                         ha=pd.to_numeric(stated["sk_ha"], errors="coerce").astype(float), first=first.to_numpy(),
+                         baseline_slum=False)[["slum_area_id", "total", "level", "ha", "first", "baseline_slum"]]
+    pieces = [base.assign(round="SK", round_order=-1)]
+    for rnd, order in zip(rounds["round"], rounds["round_order"], strict=True):
+        pieces.append(base[base["first"] > order].assign(round=rnd, round_order=int(order)))
+    rows = pd.concat(pieces, ignore_index=True)
+    border = rounds.loc[rounds["round"] == baseline, "round_order"]
+    carried = base[(base["first"] > border.iloc[0]) if len(border) else base["first"] < 0]
+    slum = carried.set_index("slum_area_id")["level"].astype("string") != NOT_SLUM
+    return rows[SK_COLUMNS], slum[slum]
 
 
 def _summarise(groups: pd.DataFrame) -> pd.DataFrame:
     """Per scope/code/round: sums over levels, hectares per level, area-weighted averages."""
     keys = ["scope", "code", "name", "round", "round_order"]
     if groups.empty:
-        return pd.DataFrame(columns=[*keys, "units", "units_scored", "area_ha", "slum_ha", "left_slum_ha",
+        return pd.DataFrame(columns=[*keys, "units", "units_scored", "sk_areas", "area_ha", "slum_ha", "left_slum_ha",
                                      "weighted_total", "weighted_average"])
     g = groups.copy()
     g["name"] = g["name"].fillna("")
-    num = ["units", "units_scored", "ha", "scored_ha", "total_ha", "avg_ha", "avg_weight_ha", "left_slum_ha"]
+    num = ["units", "units_scored", "sk_areas", "ha", "scored_ha", "total_ha", "avg_ha", "avg_weight_ha",
+           "left_slum_ha"]
     g[num] = g[num].apply(pd.to_numeric, errors="coerce").astype(float)
     g["slum"] = g["ha"].where(g["level"].notna() & (g["level"] != NOT_SLUM), 0.0)
     sums = g.groupby(keys, dropna=False)[[*num, "slum"]].sum(min_count=1).reset_index()
@@ -92,14 +139,14 @@ def _summarise(groups: pd.DataFrame) -> pd.DataFrame:
     out["weighted_average"] = out["avg_ha"] / out["avg_weight_ha"].where(out["avg_weight_ha"] > 0)
     out = out.rename(columns={"ha": "area_ha", "slum": "slum_ha"})
     out["left_slum_ha"] = out["left_slum_ha"].fillna(0.0)
-    out[["units", "units_scored"]] = out[["units", "units_scored"]].astype(int)
+    out[["units", "units_scored", "sk_areas"]] = out[["units", "units_scored", "sk_areas"]].fillna(0).astype(int)
     order = {s: i for i, s in enumerate(SCOPES)}
     out = out.sort_values(["scope", "code", "round_order"], key=lambda c: c.map(order) if c.name == "scope" else c)
     level_cols = sorted(c for c in out.columns if c.startswith("ha_"))
     out[["area_ha", "slum_ha", *level_cols, "left_slum_ha"]] = out[["area_ha", "slum_ha", *level_cols,
                                                                     "left_slum_ha"]].round(4)
     out[["weighted_total", "weighted_average"]] = out[["weighted_total", "weighted_average"]].round(4)
-    return out[[*keys, "units", "units_scored", "area_ha", "slum_ha", *level_cols, "left_slum_ha",
+    return out[[*keys, "units", "units_scored", "sk_areas", "area_ha", "slum_ha", *level_cols, "left_slum_ha",
                 "weighted_total", "weighted_average"]].reset_index(drop=True)
 
 
@@ -118,22 +165,30 @@ def time_series_op(tenant: str, principal: Principal, *, baseline: str | None = 
     if baseline is not None and baseline not in set(rounds["round"]):
         raise InvalidInput(f"round {baseline!r} has no surveys in {tenant}; rounds: {list(rounds['round'])}")
     scored = yield from unit_scores_op(tenant, principal)
-    if scored.empty:
+    stated = decree_scores((yield _decree_scores_query(tenant, principal)))
+    sk_rows, sk_slum = _stated_rows(stated, scored, rounds, baseline)
+    if scored.empty and sk_rows.empty:
         return {"tenant": tenant, "baseline": baseline, "rounds": [], "series": _summarise(pd.DataFrame()),
                 "units": scored}
-    scored["baseline_slum"] = _baseline_flags(scored, baseline)
-    groups = yield _rollup_query(scored)
+    scored["baseline_slum"] = _baseline_flags(scored, baseline) if len(scored) else pd.Series(dtype=bool)
+    if len(scored) and len(sk_slum):
+        scored["baseline_slum"] |= scored["slum_area_id"].isin(sk_slum.index).to_numpy()
+    groups = yield _rollup_query(scored, sk_rows)
     series = _summarise(groups)
     areas = yield from slum_area_scores_op(tenant, principal)
     own = areas.assign(scope="slum_area", code=areas["slum_area_id"].astype(str))[
         ["scope", "code", "round", "total", "level", "coverage"]].rename(
         columns={"total": "area_total", "level": "area_level"})
+    told = sk_rows.assign(scope="slum_area", code=sk_rows["slum_area_id"].astype(str), coverage=None)[
+        ["scope", "code", "round", "total", "level", "coverage"]].rename(
+        columns={"total": "area_total", "level": "area_level"})
+    own = pd.concat([told, own], ignore_index=True).drop_duplicates(["scope", "code", "round"]) if len(own) else told
     series = series.merge(own, on=["scope", "code", "round"], how="left")
     units = scored.assign(left_slum=scored["baseline_slum"] & (scored["level"] == NOT_SLUM))[
         ["unit_id", "label", "kelurahan_code", "kelurahan", "slum_area_id", "round", "round_order", "total",
          "level", "avg_overall", "weight_ha", "left_slum", "note"]]
-    return {"tenant": tenant, "baseline": baseline, "rounds": rounds["round"].tolist(), "series": series,
-            "units": units}
+    names = (["SK"] if len(sk_rows) else []) + rounds["round"].tolist()
+    return {"tenant": tenant, "baseline": baseline, "rounds": names, "series": series, "units": units}
 
 
 def _completed_query(tenant: str, from_year: int | None, until: int | None) -> Query:

@@ -36,6 +36,10 @@ from layers.values.fields import field_key
 SYSTEM = Principal(role="admin", username="kotaku-scoring")  # internal reads for the status cache
 PERCENT_DECIMALS = 6
 DECREE_SCORE_FIELDS = ("skor_kumuh", "skor", "total_skor", "nilai_kekumuhan", "nilai", "score")
+# where a slum area's current level comes from, as users see it (items' `level_source`, keterpaduan and priority
+# `score_source`, exports SUMBR_SKOR): the scoring cache stores `decree`/`surveys` (slum_area_scores.source)
+SK, SURVEI = "SK", "survei"
+LEVEL_SOURCE = {"decree": SK, "surveys": SURVEI}
 
 
 # -- unit scores -----------------------------------------------------------------------------------
@@ -202,7 +206,7 @@ def _decree_scores_query(tenant: str, principal: Principal) -> Query:
     keys = [field_key(k) for k in DECREE_SCORE_FIELDS]
     return Query(sql.SQL(
         """
-        SELECT s.id AS slum_area_id, d.scheme, d.number AS decree, s.stated_level, s.stated_score,
+        SELECT s.id AS slum_area_id, d.scheme, d.number AS decree, s.stated_level, s.stated_score, s.area_ha AS sk_ha,
                (SELECT e.value FROM jsonb_each_text(s.attributes) e
                 WHERE lower(regexp_replace(e.key, '[^A-Za-z0-9]', '', 'g')) = ANY(%(keys)s)
                 ORDER BY array_position(%(keys)s, lower(regexp_replace(e.key, '[^A-Za-z0-9]', '', 'g')))

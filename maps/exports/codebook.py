@@ -35,7 +35,7 @@ _FIELDS = (
     Field("total_score", "SKOR", "Skor", "Total skor kekumuhan terkini (Permen PUPR 14/2018: 0-80)"),
     Field("scheme", "SKEMA", "Skema", "Skema penilaian (permen14_2018 atau permen02_2016)"),
     Field("round", "PUTARAN", "Putaran survei", "Putaran survei terakhir yang dinilai ('SK' = skor dari SK kumuh)"),
-    Field("score_source", "SUMBR_SKOR", "Sumber skor", "surveys = dihitung dari volume survei; decree = skor SK"),
+    Field("score_source", "SUMBR_SKOR", "Sumber skor", "survei = dari volume survei; SK = tingkat/skor dalam SK"),
     Field("projected_level", "PROY_TKT", "Tingkat proyeksi",
           "Tingkat proyeksi setelah kegiatan hidup dan selesai (kumuh akhir rencana)"),
     Field("projected_total", "PROY_SKOR", "Skor proyeksi", "Skor proyeksi setelah kegiatan hidup dan selesai"),

@@ -52,7 +52,7 @@ def test_histories_of_a_unit_a_slum_area_and_a_region(client, medan):
     assert {u["unit_id"] for u in body["units"]} >= {unit}
     kecamatan = scalar(medan, "SELECT left(kelurahan_code, 8) FROM survey_units WHERE id = %s", unit)
     region = client.get(f"/regions/{kecamatan}/scores").json()
-    assert region["scope"] == "kecamatan" and [h["round"] for h in region["history"]] == ["baseline", "2023"]
+    assert region["scope"] == "kecamatan" and [h["round"] for h in region["history"]] == ["SK", "baseline", "2023"]
     assert region["history"][0]["slum_ha"] >= region["history"][1]["slum_ha"]
     assert str(area) in {s["code"] for s in region["slum_areas"]}
     assert client.get("/regions/12.71.99/scores").status_code == 404
@@ -64,9 +64,9 @@ def test_priorities_and_progress_of_a_tenant(client):
     assert body["count"] == 60 and [r["position"] for r in body["rows"]] == list(range(1, 61))
     assert all("basis" in r and "missing" in r and r["kewenangan"] for r in body["rows"])
     progress = client.get("/tenants/12.71/progress").json()
-    assert progress["baseline"] == "baseline" and progress["rounds"] == ["baseline", "2023"]
+    assert progress["baseline"] == "baseline" and progress["rounds"] == ["SK", "baseline", "2023"]
     city = [s for s in progress["series"] if s["scope"] == "kabkota"]
-    assert [c["round"] for c in city] == ["baseline", "2023"] and city[1]["left_slum_ha"] > 0
+    assert [c["round"] for c in city] == ["SK", "baseline", "2023"] and city[2]["left_slum_ha"] > 0
     akhir = progress["kumuh_akhir"]
     assert akhir["summary"]["units"] == 192 and akhir["regions"][0]["scope"] == "kabkota"
 

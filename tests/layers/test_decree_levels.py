@@ -80,10 +80,10 @@ def test_sk_levels_in_every_spelling_show_everywhere_then_a_survey_supersedes(me
         summary = client.get("/tenants/12.71/keterpaduan").json()
     by_label = {a["unit_label"]: a for a in summary["slum_areas"]}
     assert {label: a["level"] for label, a in by_label.items()} == expected
-    assert {a["score_source"] for a in by_label.values()} == {"decree"}
+    assert {a["score_source"] for a in by_label.values()} == {"SK"}
     ranked = run(medan, priorities_op("12.71", SYSTEM))
     assert dict(zip(ranked["unit_label"], ranked["level"], strict=True)) == expected
-    assert set(ranked["score_source"]) == {"decree"}
+    assert set(ranked["score_source"]) == {"SK"}
     assert not ranked["missing"].fillna("").str.contains(MISSING_LABELS["level"]).any()  # the level is not missing
 
     # a survey of RT 01 (volumes: nothing bad) supersedes the SK's "Kumuh Berat" for that area only

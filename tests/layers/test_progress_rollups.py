@@ -22,12 +22,16 @@ def medan(demo_conn):
 def test_region_series_are_area_weighted_unit_scores(medan):
     result = run(medan, time_series_op(TENANT, SYSTEM))
     series, units = result["series"], run(medan, unit_scores_op(TENANT, SYSTEM))
-    assert result["baseline"] == "baseline" and result["rounds"] == ["baseline", "2023"]
-    for rnd in result["rounds"]:
+    # the demo decree states a score per area (round SK); every area is surveyed at the baseline, so from there on
+    # only surveys count
+    assert result["baseline"] == "baseline" and result["rounds"] == ["SK", "baseline", "2023"]
+    sk = series[(series["scope"] == "kabkota") & (series["round"] == "SK")].iloc[0]
+    assert (sk["units"], sk["sk_areas"]) == (0, 60)
+    for rnd in result["rounds"][1:]:
         u = units[units["round"] == rnd]
         w = u["weight_ha"].astype(float)
         city = series[(series["scope"] == "kabkota") & (series["round"] == rnd)].iloc[0]
-        assert city["units"] == 192 and city["name"] == "Kota Medan"
+        assert city["units"] == 192 and city["sk_areas"] == 0 and city["name"] == "Kota Medan"
         assert city["weighted_total"] == pytest.approx((u["total"].astype(float) * w).sum() / w.sum(), abs=1e-3)
         assert city["slum_ha"] == pytest.approx(w[u["level"] != "TK"].sum(), abs=1e-3)
         assert city["area_ha"] == pytest.approx(w.sum(), abs=1e-3)
