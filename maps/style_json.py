@@ -74,7 +74,6 @@ def _basemap_layers() -> list[dict]:
     c = BASEMAP_COLOURS
     road_width = ["interpolate", ["linear"], ["zoom"], 10, 0.5, 14, 2, 18, 14]
     casing_width = ["interpolate", ["linear"], ["zoom"], 10, 1, 14, 3.5, 18, 16]
-    major = ["match", ["get", "class"], MAJOR_ROADS, True, False]
     halo = {"text-color": c["label"], "text-halo-color": c["label_halo"], "text-halo-width": 1.5}
     return [
         {"id": "basemap-landuse", "type": "fill", "source": "basemap", "source-layer": "landuse",
@@ -90,7 +89,8 @@ def _basemap_layers() -> list[dict]:
          "paint": {"line-color": c["road_casing"], "line-width": casing_width}},
         {"id": "basemap-roads", "type": "line", "source": "basemap", "source-layer": "roads",
          "layout": {"line-cap": "round", "line-join": "round"},
-         "paint": {"line-color": ["case", major, c["major_road"], c["road"]], "line-width": road_width}},
+         "paint": {"line-color": ["match", ["get", "class"], MAJOR_ROADS, c["major_road"], c["road"]],
+                   "line-width": road_width}},
         {"id": "basemap-road-names", "type": "symbol", "source": "basemap", "source-layer": "roads", "minzoom": 13,
          "layout": {"symbol-placement": "line", "text-field": ["get", "name"], "text-font": FONT, "text-size": 11},
          "paint": halo},
@@ -111,11 +111,12 @@ def _region_layers() -> list[dict]:
 
 def colour_expression(style: Style) -> list:
     """The style's classes as a MapLibre expression over its property (no data: the grey of the PNG tiles)."""
-    if style.numeric:
-        steps: list = ["step", ["coalesce", ["get", style.property], -1], NO_DATA_COLOUR]
-        for c in style.classes:
-            steps += [c.value, c.colour]
-        return steps
+    if style.numeric:  # integer ranges [value, next value) as "match" (QGIS converts match, not step over data)
+        ranges: list = ["match", ["get", style.property]]
+        bounds = [int(c.value) for c in style.classes]
+        for c, low, high in zip(style.classes[:-1], bounds, bounds[1:], strict=False):
+            ranges += [list(range(low, high)), c.colour]
+        return [*ranges, style.classes[-1].colour]  # the last class is open-ended; no value: the no-data layer
     match: list = ["match", ["to-string", ["get", style.property]]]
     for c in style.classes:
         match += [str(c.value), c.colour]
@@ -124,7 +125,10 @@ def colour_expression(style: Style) -> list:
 
 def _thematic_layers(style: Style) -> list[dict]:
     return [
+        {"id": f"{style.id}-no-data", "type": "fill", "source": style.collection, "source-layer": style.collection,
+         "filter": ["!has", style.property], "paint": {"fill-color": NO_DATA_COLOUR, "fill-opacity": 0.4}},
         {"id": f"{style.id}-fill", "type": "fill", "source": style.collection, "source-layer": style.collection,
+         "filter": ["has", style.property],
          "paint": {"fill-color": colour_expression(style), "fill-opacity": 0.6}},
         {"id": f"{style.id}-outline", "type": "line", "source": style.collection, "source-layer": style.collection,
          "paint": {"line-color": OUTLINE_COLOUR, "line-width": 0.8}},
