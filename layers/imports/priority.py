@@ -26,7 +26,7 @@ from indicators.priority import load_priority_tables
 from layers.accounts import audit
 from layers.accounts.access import Principal, cli_principal
 from layers.imports.report import ImportFailed, ImportReport, read_and_check, require_features
-from layers.imports.surveys import _blank, _numbers, read_table
+from layers.imports.surveys import _blank, _quantities, read_table
 from layers.scoring.priority import save_priority_matrix
 from layers.scoring.scores import arrays
 from layers.scoring.status import refresh_status
@@ -158,9 +158,14 @@ def import_priority_inputs(
             report.errors.append(Problem(reason, feature=int(row), field=field))
 
     t = pd.DataFrame({"source_row": rows})
-    for target in ("mbr_share_pct", "population"):
-        t[target] = _numbers(col(target))
-        error(t[target].isna() & ~_blank(col(target)), "not a number", fields.get(target))
+    for target, unit in (("mbr_share_pct", "%"), ("population", "unit")):  # "45 %", "45,5%", "1.234 jiwa"
+        numbers, problems, notes = _quantities(col(target), unit)
+        t[target] = numbers.to_numpy()
+        for row, problem, note in zip(rows, problems, notes, strict=True):
+            if problem:
+                report.errors.append(Problem(problem, feature=int(row), field=fields.get(target)))
+            elif note:
+                report.warnings.append(Problem(note, feature=int(row), field=fields.get(target), severity="warning"))
     error((t["mbr_share_pct"] < 0) | (t["mbr_share_pct"] > 100), "MBR share must be a percentage 0-100",
           fields.get("mbr_share_pct"))
     error(t["population"] < 0, "population cannot be negative", fields.get("population"))

@@ -32,6 +32,7 @@ from layers.scoring.status import refresh_status
 from layers.values.codes import join_code_parts, normalise_code, tenant_code
 from layers.values.fields import json_safe, number_or_none, parse_field_map, resolve_fields, text_or_none
 from layers.values.progress import Progress, no_progress
+from layers.values.quantities import read_quantities
 
 STATED_AREA_TOLERANCE = 0.01  # report a stated area that differs from the geodesic one by more than 1 %
 STRADDLE_MIN_SHARE = 0.01  # shares below 1 % of an area are digitising slivers, not straddling
@@ -85,8 +86,8 @@ def import_slum_areas(
     fields = resolve_fields(frame.columns, FIELD_CANDIDATES, parse_field_map(field_map))
     report.fields = fields
 
-    rows = _attribute_rows(frame, fields, tenant, report)
     areas = geodesic_area_ha(frame.geometry.values)
+    rows = _attribute_rows(frame, fields, tenant, report, areas)
     _compare_stated_areas(rows, areas, fields, report)
     decree_number = decree or _decree_from_file(rows) or f"impor {Path(path).name}"
     if report.errors:
@@ -181,8 +182,12 @@ def import_slum_areas(
     return report.finish()
 
 
-def _attribute_rows(frame, fields: dict[str, str], tenant: str, report: ImportReport) -> list[tuple]:
-    """(n, kawasan, unit_label, declared kelurahan code, stated ha, legality, typology, attributes json)."""
+def _attribute_rows(frame, fields: dict[str, str], tenant: str, report: ImportReport,
+                    areas: np.ndarray) -> list[tuple]:
+    """(n, kawasan, unit_label, declared kelurahan code, stated ha, legality, typology, attributes json).
+
+    The stated area is read with its unit ("7.067 ha", "14340 m2", "0,5 hektar": layers/values/quantities.py),
+    an ambiguous "7.067" by the reading nearer to the feature's geodesic area `areas` (hectares)."""
     def column(target: str) -> list:
         return frame[fields[target]].tolist() if target in fields else [None] * len(frame)
 
@@ -192,6 +197,7 @@ def _attribute_rows(frame, fields: dict[str, str], tenant: str, report: ImportRe
     kel, kec, kab, prov = column("kelurahan_code"), column("kecamatan_code"), column("kabkota_code"), column(
         "province_code")
     legality, typology = column("legality"), column("typology")
+    stated_ha = read_quantities(stated, "ha", references=[float(a) for a in areas])
     rows = []
     for i, record in enumerate(records):
         number = i + 1
@@ -201,10 +207,11 @@ def _attribute_rows(frame, fields: dict[str, str], tenant: str, report: ImportRe
                 f"kelurahan code {declared} lies in kab/kota {declared[:5]}, not in tenant {tenant}",
                 feature=number, field=fields.get("kelurahan_code"),
             ))
-        area = number_or_none(stated[i])
-        if stated[i] is not None and text_or_none(stated[i]) and area is None:
-            report.errors.append(Problem(f"'{stated[i]}' is not a number", feature=number,
-                                         field=fields["stated_area_ha"]))
+        area, problem, note = stated_ha[i].value, stated_ha[i].problem, stated_ha[i].note
+        if problem:
+            report.errors.append(Problem(problem, feature=number, field=fields["stated_area_ha"]))
+        elif note:
+            report.warnings.append(Problem(note, feature=number, field=fields["stated_area_ha"], severity="warning"))
         legal = text_or_none(legality[i])
         legal_value = LEGAL_WORDS.get(legal.lower()) if legal else None
         if legal and legal_value is None:

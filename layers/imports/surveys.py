@@ -46,6 +46,7 @@ from layers.scoring.surveys import HEADER_COLUMNS, link_survey_units, normalise_
 from layers.values.codes import normalise_code, tenant_code
 from layers.values.fields import parse_field_map, resolve_fields
 from layers.values.progress import Progress, no_progress
+from layers.values.quantities import read_quantities
 
 WORKBOOK_SHEETS = ("kumuhRT", "rtrw", "kawasan")
 FIELD_CANDIDATES = {
@@ -210,6 +211,25 @@ def _numbers(values: pd.Series) -> pd.Series:
     return direct.fillna(parsed)
 
 
+# the unit a header count or a criterion's volume is read in (layers/values/quantities.py): "1.234 KK", "12,5 m"
+HEADER_UNITS = {"area_ha": "ha", "buildings": "unit", "households": "unit", "population": "unit",
+                "road_length_m": "m", "drainage_length_m": "m"}
+CRITERION_UNITS = {"KK": "unit", "unit": "unit", "m": "m", "ha": "ha", "m2": "m2", "km": "km", "%": "%"}
+
+
+def _quantities(values: pd.Series, expected: str) -> tuple[pd.Series, list[str | None], list[str | None]]:
+    """Numbers with their unit as people type them ("1.234" households, "12,5 m", "0,5 ha") in `expected`;
+    blank -> NaN. Also, per cell, why it cannot be read (a message naming the value) and how an ambiguous
+    value was read. Cells that already hold numbers keep their exact value."""
+    values = values.reset_index(drop=True)
+    if pd.api.types.is_numeric_dtype(values):
+        return values.astype(float), [None] * len(values), [None] * len(values)
+    cells = values.astype(object).where(values.notna(), None)
+    readings = read_quantities(cells.tolist(), expected)
+    numbers = pd.Series([np.nan if r.value is None else r.value for r in readings], dtype=float)
+    return numbers, [r.problem for r in readings], [r.note for r in readings]
+
+
 def _dates(values: pd.Series) -> pd.Series:
     """ISO dates (2019-07-09), else day first as Indonesian forms write them (09/07/2019)."""
     values = values.reset_index(drop=True)
@@ -322,6 +342,11 @@ def normalise_table(raw: pd.DataFrame, explicit: dict[str, str], scheme: str, ro
     # numbers: header counts, volumes, stored values
     for target in (*HEADER_COLUMNS, "total", "avg_overall", "avg_overall_fraction"):
         values = col(target)
+        if target in HEADER_UNITS:  # a count or a measure, perhaps with its unit
+            numbers, problems, notes = _quantities(values, HEADER_UNITS[target])
+            t[target] = numbers.to_numpy()
+            _cell_problems(t, problems, notes, where(target), report)
+            continue
         t[target] = _numbers(values).to_numpy()
         unreadable = t[target].isna() & ~_blank(values)
         if target in HEADER_COLUMNS:
@@ -337,10 +362,19 @@ def normalise_table(raw: pd.DataFrame, explicit: dict[str, str], scheme: str, ro
     # check_stored decides whether the row is flagged (its stored values tell it is broken) or rejected
     cells: dict[str, np.ndarray] = {}
     sources: dict[str, str] = {}
+    cell_problems: dict[tuple[str, str, int], str] = {}  # (column, sheet, row) -> why a volume cannot be read
+    volume_units = {c.volume_column: CRITERION_UNITS.get(c.unit, "unit") for name in schemes
+                    for c in load_scheme(name).criteria}
     for key, source in crit_fields.items():
         values = raw[source]
-        numbers = _numbers(values)
         kind, _, ident = key.partition("_")
+        if key in volume_units:  # a volume in its criterion's unit ("12,5 m", "1.234 KK")
+            numbers, problems, notes = _quantities(values, volume_units[key])
+            cell_problems.update({(key, str(sh), int(row)): p for sh, row, p
+                                  in zip(t["sheet"], t["source_row"], problems, strict=True) if p})
+            _cell_problems(t, [None] * len(notes), notes, where(key, source), report)
+        else:
+            numbers = _numbers(values)
         std = {"pf": f"p_{ident}", "avgf": f"avg_{ident}"}.get(kind, key)
         factor = 100.0 if kind in ("pf", "avgf") else 1.0
         cells[std] = (numbers * factor).to_numpy()
@@ -348,6 +382,7 @@ def normalise_table(raw: pd.DataFrame, explicit: dict[str, str], scheme: str, ro
         sources[std] = where(key, source)
     t = pd.concat([t, pd.DataFrame(cells, index=t.index)], axis=1)
     t.attrs["sources"] = sources
+    t.attrs["cell_problems"] = cell_problems
     for name in schemes:
         s = load_scheme(name)
         rows = (t["scheme"] == name).to_numpy()
@@ -364,7 +399,18 @@ def normalise_table(raw: pd.DataFrame, explicit: dict[str, str], scheme: str, ro
                                                field=where(c.volume_column, source), severity="warning"))
     out = t.copy()
     out.attrs["sources"] = sources
+    out.attrs["cell_problems"] = cell_problems
     return out
+
+
+def _cell_problems(t: pd.DataFrame, problems: list[str | None], notes: list[str | None], field: str,
+                   report: ImportReport) -> None:
+    """Errors for cells that cannot be read, warnings for ambiguous ones read one way; each names its row."""
+    for row, problem, note in zip(t["source_row"], problems, notes, strict=True):
+        if problem:
+            report.errors.append(Problem(problem, feature=int(row), field=field))
+        elif note:
+            report.warnings.append(Problem(note, feature=int(row), field=field, severity="warning"))
 
 
 # -- matching units --------------------------------------------------------------------------------
@@ -510,6 +556,7 @@ def check_stored(t: pd.DataFrame, strict: bool, report: ImportReport) -> None:
     t["stored"] = None
     flagged: dict[int, list[dict]] = {}
     sources = t.attrs.get("sources", {})
+    cell_problems = t.attrs.get("cell_problems", {})
     for name, group in t.groupby("scheme", sort=False):
         s = load_scheme(name)
         vcols = [c.volume_column for c in s.criteria if c.volume_column in group]
@@ -524,8 +571,10 @@ def check_stored(t: pd.DataFrame, strict: bool, report: ImportReport) -> None:
             pd.Series(False, index=group.index))
         for i in group.index[(volume_issue & ~has_stored).to_numpy()]:
             for c in unreadable.columns[unreadable.loc[i].to_numpy()]:
-                report.errors.append(Problem("volume missing or not a number", feature=int(t.at[i, "source_row"]),
-                                             field=sources.get(c, c)))
+                at = (c, str(t.at[i, "sheet"]), int(t.at[i, "source_row"]))
+                reason = f"volume {cell_problems[at]}" if at in cell_problems else "volume missing or not a number"
+                report.errors.append(Problem(reason,
+                                             feature=int(t.at[i, "source_row"]), field=sources.get(c, c)))
         if not stored_cols:
             continue
         ours = score_units(group, s)

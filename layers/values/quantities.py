@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from geo.errors import InvalidInput
@@ -99,8 +100,11 @@ def _groups_ok(text: str, mark: str) -> bool:
     return 1 <= len(parts[0]) <= 3 and all(len(p) == 3 for p in parts[1:])
 
 
-def parse_quantity(value: object, expected: str, *, reference: float | None = None) -> Quantity | None:
-    """A value (number or text) in the `expected` unit (a key of EXPECTED); None when blank.
+def parse_quantity(value: object, expected: str, *, reference: float | None = None,
+                   decimal: str | None = None) -> Quantity | None:
+    """A value (number or text) in the `expected` unit (a key of EXPECTED); None when blank. `decimal`: the
+    decimal mark the value's column evidently uses ('.' or ','; `column_decimal`), which reads an ambiguous
+    "7.067" when no `reference` does.
 
     Raises InvalidInput naming the value when it is not a number, its unit is unknown or of another kind
     (e.g. "12 m" where hectares are expected), or it is not finite.
@@ -142,6 +146,8 @@ def parse_quantity(value: object, expected: str, *, reference: float | None = No
             chosen = min(readings, key=lambda r: abs(math.log(max(abs(r), 1e-9) / ref)))
             note = (f"'{text}' is ambiguous ('.' as decimal point or thousands); read as {chosen:g}, "
                     "the reading nearer to the geometry")
+        elif decimal in (".", ","):  # the column's other values tell how it writes decimals
+            chosen = decimal_reading if decimal == "." else thousands_reading
         else:
             chosen = decimal_reading
             note = (f"'{text}' is ambiguous ('.' as decimal point or thousands); read as {chosen:g} "
@@ -157,3 +163,63 @@ def parse_amount(value: object, expected: str, *, reference: float | None = None
     """parse_quantity's value only (ambiguity notes dropped); for callers without a report."""
     quantity = parse_quantity(value, expected, reference=reference)
     return None if quantity is None else quantity.value
+
+
+_DOT_DECIMAL = re.compile(r"\d\.(\d{1,2}|\d{4,})(?!\d)(?![.,]\d)|\d,\d{3}\.\d")
+_COMMA_DECIMAL = re.compile(r"\d,(\d{1,2}|\d{4,})(?!\d)(?![.,]\d)|\d\.\d{3},\d")
+
+
+def column_decimal(values: Iterable[object]) -> str | None:
+    """The decimal mark a column's texts evidently use: '.' when some value can only be read with a decimal point
+    ("1.09", "508.1", "1,234.5") and none with a decimal comma ("12,5", "1.234,5"), ',' the other way round;
+    None when the column gives no evidence or both."""
+    dot = comma = False
+    for value in values:
+        if not isinstance(value, str):
+            continue
+        dot = dot or bool(_DOT_DECIMAL.search(value))
+        comma = comma or bool(_COMMA_DECIMAL.search(value))
+        if dot and comma:
+            return None
+    return "." if dot else "," if comma else None
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One value of a column read by `read_quantities`: the value (None when blank or unreadable), why it could
+    not be read (a message naming the value) and how an ambiguous value was read."""
+    value: float | None
+    problem: str | None = None
+    note: str | None = None
+
+
+def read_quantities(values: Iterable[object], expected: str, *,
+                    references: Sequence[float | None] | None = None) -> list[Reading]:
+    """parse_quantity over a column of a file: one Reading per value, problems as messages instead of raising
+    (the caller adds the row and field). An ambiguous "7.067" is read by `references` (a plausible value per row:
+    the geometry's own area), else by the decimal mark the column's other values use (`column_decimal`), else as
+    a decimal point with a note. Tables repeat values: without references each distinct value is parsed once."""
+    values = list(values)
+    decimal = column_decimal(values)
+    out: list[Reading] = []
+    seen: dict[tuple[type, object], Reading] = {}
+    for i, value in enumerate(values):
+        reference = references[i] if references is not None else None
+        try:
+            key = (type(value), value)
+            hash(key)
+        except TypeError:
+            key = None
+        if references is None and key is not None and key in seen:
+            out.append(seen[key])
+            continue
+        try:
+            quantity = parse_quantity(value, expected, reference=reference, decimal=decimal)
+            reading = Reading(None if quantity is None else quantity.value, None,
+                              None if quantity is None else quantity.note)
+        except InvalidInput as error:
+            reading = Reading(None, error.message)
+        if references is None and key is not None:
+            seen[key] = reading
+        out.append(reading)
+    return out

@@ -175,7 +175,7 @@ def test_bad_cells_and_missing_rounds_name_row_and_field(medan, tmp_path):
     with pytest.raises(ImportFailed) as failed:
         import_surveys(medan, path, tenant=TENANT)
     found = {(p.feature, p.field): p.reason for p in failed.value.report.errors}
-    assert "volume missing or not a number" in found[(2, "v_2b")]
+    assert found[(2, "v_2b")] == "volume 'banyak' is not a number"
     assert "outside tenant 12.71" in found[(3, "kelurahan_code")]
     assert "no kelurahan named Tidak Ada" in found[(4, "kelurahan")]
     assert "earlier row" in found[(5, None)]
