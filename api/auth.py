@@ -19,6 +19,7 @@ import hmac
 
 from fastapi import Request
 
+from api.read_routing import primary_of
 from geo.errors import Forbidden, Unauthorized
 from layers.accounts.access import PUBLIC, Principal
 from layers.accounts.users import resolve
@@ -63,7 +64,7 @@ async def _authenticate(request: Request, *, check_csrf: bool = True) -> Princip
         scheme, _, credential = header.strip().partition(" ")
         if scheme.lower() != "bearer" or not credential.strip():
             raise Unauthorized("the Authorization header must read 'Bearer TOKEN' (a token from 'kotaku user token')")
-        async with request.app.state.pool.connection() as conn:
+        async with primary_of(request.app.state.pool).connection() as conn:  # a revocation counts at once
             found = await resolve(conn, credential.strip(), "token")
         if found is None:
             raise Unauthorized("the bearer token is unknown, revoked or expired, or its user is disabled")
@@ -71,7 +72,7 @@ async def _authenticate(request: Request, *, check_csrf: bool = True) -> Princip
     session = request.cookies.get(SESSION_COOKIE)
     if not session:
         return PUBLIC
-    async with request.app.state.pool.connection() as conn:
+    async with primary_of(request.app.state.pool).connection() as conn:
         found = await resolve(conn, session, "session")
     if found is None:
         return PUBLIC  # an ended session: the visitor is anonymous again

@@ -150,6 +150,12 @@ class Monitor:
             replica.lag_s = 0.0 if caught_up else (since_last if since_last is not None else None)
 
 
+def primary_of(pool):
+    """The primary's pool behind `app.state.pool`: credentials are checked there, so a token revoked or a session
+    ended on the primary is refused at once, never accepted by a replica that has not replayed it yet."""
+    return pool.primary if isinstance(pool, RoutedPool) else pool
+
+
 def _caller_lsn(scope: Scope) -> int | None:
     found = None
     for name, value in scope.get("headers", []):

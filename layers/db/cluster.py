@@ -317,6 +317,9 @@ class Cluster:
         """Stop and delete the cluster's files (used by tests and `make clean`)."""
         self.down()
         data_root = self.data_dir.parent
+        for replica in data_root.glob("*-pgdata"):  # streaming replicas (start_replica)
+            self.stop_replica(replica.name.removesuffix("-pgdata"), mode="immediate")
+            shutil.rmtree(replica, ignore_errors=True)
         shutil.rmtree(data_root / "pgdata", ignore_errors=True)
         shutil.rmtree(data_root / "run", ignore_errors=True)
         self.log_file.unlink(missing_ok=True)
@@ -344,7 +347,8 @@ class Cluster:
     def start_replica(self, name: str = "replica") -> str:
         """A hot standby of this (running) cluster, streaming from it: made once by `pg_basebackup -R` (the owner
         replicates: the initdb pg_hba allows replication from 127.0.0.1, wal_level is `replica` by default), started
-        on a free loopback port if not running. Returns its URL (the owner's login, this cluster's database)."""
+        on a loopback port if not running (the one of its last start while free). Returns its URL (the owner's
+        login, this cluster's database)."""
         bindir = find_pg_bindir(self.pg_bin)
         with self._locked():
             state = self._state()
@@ -364,7 +368,11 @@ class Cluster:
                            "-c", "fast"])
             port = _live_port(target)
             if port is None:
-                port = _free_port()
+                remembered = target.parent / f"{name}.port"  # the same port on every start, while it is free
+                port = int(remembered.read_text()) if remembered.exists() else 0
+                if not port or _port_taken(port):
+                    port = _free_port()
+                    remembered.write_text(str(port))
                 log = target.parent / f"{name}.log"
                 if _is_root():
                     log.touch()
