@@ -160,3 +160,18 @@ def test_a_ban_names_layers_only(site):
     refused = httpx.request("BAN", site["cache"] + "/", headers={"X-Kotaku-Ban": ".*"})
     assert refused.status_code == 400  # no regular expression reaches the ban list
     assert httpx.request("BAN", site["cache"] + "/", headers={"X-Kotaku-Ban": "regions"}).status_code == 200
+
+
+def test_a_command_line_write_bans_what_it_changed_before_it_ends(site):
+    tile = site["tile"]
+    path = f"/tiles/slum-areas/14/{tile.x}/{tile.y}.pbf"
+    httpx.get(site["cache"] + path)
+    before = httpx.get(site["cache"] + path)
+    assert before.headers["x-cache"] == "HIT"
+    # a real writing command (it rewrites slum_area_regions): compares the layer versions at its start and end
+    done = subprocess.run([KOTAKU, "batch", "join", "--single"], capture_output=True, text=True,
+                          env={**os.environ, **site["purge"], "DATABASE_URL": site["url"]})
+    assert done.returncode == 0, done.stderr
+    after = httpx.get(site["cache"] + path)
+    assert after.headers["x-cache"] == "MISS"
+    assert after.headers["etag"] == httpx.get(site["origin"] + path).headers["etag"] != before.headers["etag"]
