@@ -8,7 +8,8 @@ read without personal data (no proposer, no user names, group members never).
 
 Slum hectares per year: the decree's year (when it has a date) with the areas its level (stated, else assumed
 slum) counts as slum, then each survey round's year with the level that round scored (areas not surveyed keep their
-previous level), then this year's status (`slum_area_status`) when newer. Hectares are the area's share in the kelurahan when one is chosen.
+previous level), then this year's status (`slum_area_status`) when newer. Hectares are the area's share in the
+kelurahan when one is chosen.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Keterpaduan figures: per slum area every programme and funding source, money (proposed, budgeted, realised),
-criteria addressed against those still scoring 3 or 5, projected level after the planned work, collaborations; roll-ups per kelurahan,
-kecamatan and kab/kota; only what the caller may see. Real PostGIS, the demo and a small hand-made kab/kota whose
-every figure is worked out by hand below."""
+criteria addressed against those still scoring 3 or 5, projected level after the planned work, collaborations;
+roll-ups per kelurahan, kecamatan and kab/kota; only what the caller may see. Real PostGIS, the demo and a small
+hand-made kab/kota whose every figure is worked out by hand below."""
 
 from __future__ import annotations
 
