@@ -174,7 +174,7 @@ class ReadRoutingMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        pool = scope["app"].state.pool if scope["type"] == "http" else None
+        pool = getattr(scope["app"].state, "pool", None) if scope["type"] == "http" else None
         if not isinstance(pool, RoutedPool) or not pool.replicas:
             await self.app(scope, receive, send)
             return
