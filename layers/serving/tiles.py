@@ -89,7 +89,7 @@ SLUM_AREA_FIELDS = (
 )
 ACTIVITY_FIELDS = (
     AggregateField("activities", "integer", "Jumlah kegiatan"),
-    AggregateField("total_cost", "number", "Total biaya (Rp)"),
+    AggregateField("total_cost", "number", "Perkiraan biaya kegiatan (Rp): usulan, bukan pagu atau realisasi"),
     AggregateField("program_count", "integer", "Jumlah program"),
     AggregateField("funding_source_count", "integer", "Jumlah sumber dana"),
     AggregateField("year_min", "integer", "Tahun pertama"),

@@ -1,8 +1,8 @@
 """/peta/keterpaduan: the programme integration map. Slum areas filled by how many programmes work in them and
 outlined by their level, the live activities of every programme and funding source, and a side panel fed by
-GET /tenants/{tenant}/keterpaduan: per slum area the activities per programme, investment per funding source,
-criteria addressed against criteria still scoring 3 or 5, the projected level after the planned work and the
-collaboration links; summaries per kelurahan, kecamatan and kab/kota."""
+GET /tenants/{tenant}/keterpaduan: per slum area the activities per programme, money per funding source
+(proposed, budgeted and realised apart), criteria addressed against criteria still scoring 3 or 5, the projected
+level after the planned work and the collaboration links; summaries per kelurahan, kecamatan and kab/kota."""
 
 from __future__ import annotations
 
