@@ -29,7 +29,8 @@ from layers.db.frames import Query, RowOp, arun, run
 # proposals, works and assets with the years each covers), or `incoming_candidates(...)` of an import's own rows.
 CANDIDATES_SQL = sql.SQL("""
     JOIN activity_kinds k ON k.code = n.kind
-    JOIN {existing} b ON b.geom && ST_Expand(n.geom, greatest(k.line_noise_m, k.point_radius_m) / 100000.0)
+    CROSS JOIN LATERAL (SELECT ST_Expand(n.geom, greatest(k.line_noise_m, k.point_radius_m) / 100000.0) AS box) r
+    JOIN {existing} b ON b.geom && r.box
     CROSS JOIN LATERAL kotaku_overlap(n.geom, b.geom, k.line_noise_m, k.line_min_shared_share,
                                       k.polygon_min_shared_share, k.point_radius_m) m
     WHERE b.status NOT IN ('ditolak', 'dibatalkan')
@@ -37,7 +38,9 @@ CANDIDATES_SQL = sql.SQL("""
       AND b.cover_start <= n.year_end AND n.year_start <= b.cover_end
       AND m.relation IS NOT NULL
 """)
-EXISTING = sql.Identifier("overlap_candidates")
+# The live candidates near each new geometry: overlap_candidates(box) (layers/db/sql/overlap_candidates.sql) puts
+# `geom && box` inside each branch, so every check is GiST index scans, for one geometry or a whole import.
+EXISTING = sql.SQL("LATERAL overlap_candidates(r.box)")
 WORK_STAGES = ("pelaksanaan", "selesai", "serah_terima")
 REPORT_COLUMNS = sql.SQL("""
     b.id, b.title, b.tenant, b.kind, b.program, b.funding_source, b.year_start, b.year_end, b.stage, b.status,

@@ -135,6 +135,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DROP VIEW IF EXISTS overlap_candidates")
+    op.execute("DROP FUNCTION IF EXISTS overlap_candidates(geometry)")  # what its file makes since 0014
     op.execute("DROP FUNCTION IF EXISTS kotaku_continues(geometry, geometry, float8)")
     op.execute("DELETE FROM activity_links WHERE relation = 'rehabilitasi'")
     op.execute("ALTER TABLE activity_links DROP CONSTRAINT activity_links_relation_check")
