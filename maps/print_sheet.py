@@ -151,8 +151,8 @@ def _ha(value) -> str:
 def summary_rows(bundle: Bundle) -> tuple[list[str], list[list[str]]]:
     """The table on the sheet: per kecamatan (the largest budgets when there are many) and the total; money in
     its three states (proposed, budgeted, realised), never added up."""
-    header = ["Kecamatan", "Kawasan", "Kumuh (ha)", "Proyeksi (ha)", "Kegiatan", "Program", "Usulan (Rp jt)",
-              "Pagu (Rp jt)", "Realisasi (Rp jt)"]
+    header = ["Kecamatan", "Kawasan", "Kumuh (ha)", "Proyeksi (ha)", "Kegiatan", "Program", "Usulan", "Pagu",
+              "Realisasi"]
     kec = bundle.layers["ringkasan_kecamatan"]
     rows = []
     if len(kec):
@@ -178,12 +178,12 @@ def summary_rows(bundle: Bundle) -> tuple[list[str], list[list[str]]]:
 def _table(ax, bundle: Bundle) -> None:
     ax.axis("off")
     header, rows = summary_rows(bundle)
-    ax.set_title("Ringkasan keterpaduan per kecamatan", fontsize=9.5, loc="left", fontweight="bold")
+    ax.set_title("Ringkasan keterpaduan per kecamatan (Rp juta)", fontsize=9.5, loc="left", fontweight="bold")
     if not rows:
         ax.text(0, 0.9, "Belum ada kawasan atau kegiatan.", fontsize=8)
         return
     table = ax.table(cellText=rows, colLabels=header, loc="upper left", cellLoc="right", colLoc="center",
-                     colWidths=[0.2, 0.07, 0.1, 0.11, 0.08, 0.07, 0.12, 0.12, 0.13])
+                     colWidths=[0.19, 0.08, 0.1, 0.11, 0.08, 0.08, 0.11, 0.1, 0.11])
     table.auto_set_font_size(False)
     table.set_fontsize(6.2)
     table.scale(1, 1.12)
