@@ -16,7 +16,7 @@ Varnish to a host. Phases of PHASE_SECONDS each, every loop bounded by count and
   2 replica killed (pg_ctl stop -m immediate at the start of the phase)
   3 primary restarted (-m immediate: a crash, then start) at the start of the phase
   4 one API host stopped at the start of the phase
-  5 after the faults (replica still down, one host)
+  5 the replica started again (it catches up by streaming), still one host
 Prints per phase: requests, statuses, p50/p99, Varnish hits/misses, replica lag; then checks that every
 acknowledged proposal (201) is in the primary, and that no answer was a 5xx other than 503.
 """
@@ -51,7 +51,7 @@ from tests.e2e.varnish import varnish, varnishstat  # noqa: E402
 
 KOTAKU = str(Path(sys.executable).with_name("kotaku"))
 MAX_REQUESTS_PER_THREAD_PHASE = 20_000  # a bound besides the time
-PHASES = ("1 steady", "2 replica killed", "3 primary restarted", "4 one API host stopped", "5 after the faults")
+PHASES = ("1 steady", "2 replica killed", "3 primary restarted", "4 one API host stopped", "5 replica back")
 
 
 def run(command: list[str], env: dict[str, str], stdin: str | None = None) -> str:
@@ -216,6 +216,8 @@ def main() -> None:
                         threading.Thread(target=cluster.restart, kwargs={"mode": "immediate"}).start()
                     elif name.startswith("4"):
                         stop(processes[1])
+                    elif name.startswith("5"):
+                        cluster.start_replica()  # same port: the hosts' replica pools reconnect to it
                     before = varnishstat(cache)
                     load.phase(name, args.phase_seconds, args.threads)
                     after = varnishstat(cache)
