@@ -55,7 +55,7 @@ venv: $(BIN)/.installed
 
 # The virtualenv is rebuilt only when pyproject.toml changes.
 $(BIN)/.installed: pyproject.toml
-	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	[ -x $(BIN)/pip ] || $(PYTHON) -m venv --clear $(VENV)  # a venv cut short (no pip) is made again
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
