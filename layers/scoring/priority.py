@@ -137,8 +137,10 @@ def assemble_inputs(areas: pd.DataFrame, current: pd.DataFrame, tables: Priority
     given = u["population_input"].notna()
     from_raster = ~given & raster_ok & u["raster_population"].notna()
     from_survey = ~given & ~from_raster & survey_population.notna() & (survey_area > 0)
-    u["population"] = (u["population_input"].where(given)
-                       .fillna(u["raster_population"].where(from_raster))
+    given_population = pd.to_numeric(u["population_input"], errors="coerce")  # numeric columns may arrive as objects
+    raster_population = pd.to_numeric(u["raster_population"], errors="coerce")
+    u["population"] = (given_population.where(given)
+                       .fillna(raster_population.where(from_raster))
                        .fillna(survey_population.where(from_survey)))
     u["density_area_ha"] = area.where(~from_survey, survey_area)
     u["density_source"] = pd.Series(pd.NA, index=u.index, dtype="string")
