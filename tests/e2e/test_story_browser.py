@@ -24,7 +24,16 @@ from layers.accounts.access import cli_principal
 from layers.accounts.users import add_user, issue_token
 from tests.e2e.conftest import ARTIFACTS, PASSWORD, Watched
 from tests.e2e.servers import running_server
-from tests.e2e.test_pages_browser import ITEMS, assert_clean, draw_line, fill_proposal, go_to, submit, tiles_loaded
+from tests.e2e.test_pages_browser import (
+    ITEMS,
+    PAINTED,
+    assert_clean,
+    draw_line,
+    fill_proposal,
+    go_to,
+    submit,
+    tiles_loaded,
+)
 
 TITLE = "Paving gang cerita lengkap"
 BERITA_ACARA = "BA-017/KOTAKU/2027"
@@ -157,6 +166,17 @@ def test_from_proposal_to_asset_to_the_public_record(browser, story_site):
                         files={"document": ("berita-acara.pdf", PDF, "application/pdf")})
     assert handed.status_code == 200, handed.text
     assert http.get(f"/assets/{asset['id']}/document").content == PDF  # public: no login
+
+    # 5b. the asset on the map: a visitor's /peta draws it in the "Aset menurut kondisi" layer
+    viewer = Watched(browser, base)
+    page = viewer.page
+    page.goto(f"{base}/peta")
+    tiles_loaded(page, "wilayah")
+    page.check(".leaflet-control-layers-overlays label:has-text('Aset') input")
+    go_to(page, lon, lat, 17, "aset")
+    assert page.evaluate(PAINTED, "aset") > 0, "the handed-over asset is not drawn on /peta"
+    assert_clean(viewer)
+    viewer.close()
 
     # 6. next year a new paving over it is blocked, and pokja accepts it as rehabilitation (/peta/usulan)
     pokja = Watched(browser, base)
