@@ -3,10 +3,11 @@
 kepling draws and sends a proposal on /peta/usulan (browser) and adds a photo (HTTP, the page has no upload) ->
 lurah -> camat -> OPD -> bappeda puts it in the RKPD (plan, item, budget line) -> OPD reports 0/50/100 % with a
 photo each, taken at the work and just now -> selesai, realisation booked -> serah terima, the asset handed to a KPP
-with its berita acara -> the asset is in /collections/assets/items -> next year a new paving over it is blocked
-(409) on /peta/usulan and pokja accepts it there as rehabilitation with a reason -> /publik (no login, desktop and
-a 390 px phone) shows the work's stage, money and photos, the berita acara and the rehabilitation reason, draws its
-charts with the vendored Chart.js, and shows nobody's name. Screenshots go to tests/artifacts/."""
+with its berita acara -> the asset is in /collections/assets/items and drawn on a visitor's /peta -> next year
+a new paving over it is blocked (409) on /peta/usulan and pokja accepts it there as rehabilitation with a
+reason -> /publik (no login, desktop and a 390 px phone) shows the work's stage, money and photos, the berita
+acara and the rehabilitation reason, draws its charts with the vendored Chart.js, and shows nobody's name.
+Screenshots go to tests/artifacts/."""
 
 from __future__ import annotations
 
