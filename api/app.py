@@ -18,13 +18,14 @@ from api.limits import ExportSlots, LimitsMiddleware
 from api.logs import RequestIdMiddleware
 from api.models.errors import ERROR_STATUSES, ErrorBody
 from api.pools import APPLICATION_NAME, RequestAsyncPool, RequestPool
-from api.read_routing import ReadRoutingMiddleware, open_replicas, read_urls
+from api.read_routing import ReadRoutingMiddleware, RoutedPool, open_replicas, read_urls, route_sync
 from api.routes import (
     activities,
     assets,
     auth,
     basemap,
     catalogue,
+    decrees,
     exports,
     features,
     health,
@@ -124,12 +125,16 @@ def create_app(database_url: str, settings: Settings | None = None, *, access_lo
                                                           settings.app_role, settings.replica_max_lag_s,
                                                           replica_pool)
         # Writes (proposals, workflow) call the same sync functions as the CLI, from FastAPI's thread pool.
-        sync_pool = RequestPool(login.url, min_size=1, max_size=SYNC_POOL_MAX, open=False,
-                                check=ConnectionPool.check_connection, timeout=settings.pool_timeout_s,
-                                max_lifetime=MAX_LIFETIME_S, max_idle=MAX_IDLE_S,
-                                reconnect_timeout=RECONNECT_TIMEOUT_S, kwargs=connection_kwargs)
+        def sync_pool_on(url: str) -> RequestPool:
+            return RequestPool(url, min_size=1, max_size=SYNC_POOL_MAX, open=False,
+                               check=ConnectionPool.check_connection, timeout=settings.pool_timeout_s,
+                               max_lifetime=MAX_LIFETIME_S, max_idle=MAX_IDLE_S,
+                               reconnect_timeout=RECONNECT_TIMEOUT_S, kwargs=connection_kwargs)
+        sync_pool = sync_pool_on(login.url)
         sync_pool.open()
         app.state.sync_pool = sync_pool
+        if isinstance(app.state.pool, RoutedPool):  # exports and other sync reads follow the request's choice
+            app.state.sync_pool = route_sync(sync_pool, app.state.pool, sync_pool_on)
         try:
             yield
         finally:
@@ -138,7 +143,7 @@ def create_app(database_url: str, settings: Settings | None = None, *, access_lo
                 for replica in app.state.pool.replicas:
                     await replica.pool.close()
             await pool.close()
-            sync_pool.close()
+            app.state.sync_pool.close()
 
     app = KotakuAPI(
         title="kotaku-gis",
@@ -164,6 +169,7 @@ def create_app(database_url: str, settings: Settings | None = None, *, access_lo
     app.include_router(activities.router)
     app.include_router(assets.router)
     app.include_router(plans.router)
+    app.include_router(decrees.router)
     app.include_router(auth.router)
     app.include_router(users.router)
     app.include_router(scores.router)

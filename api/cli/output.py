@@ -15,17 +15,28 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from api.errors import exit_code
 from geo.errors import KotakuError
+from geo.messages import describe, message
 from layers.imports.report import ImportFailed
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 log = logging.getLogger("kotaku.cli")
+_language: dict[str, str] = {}  # the command's --lang / KOTAKU_LANG, set by the root callback (api/cli/root.py)
+
+
+def set_language(lang: str) -> None:
+    """Remember the command's language for an error that ends it after its context has closed."""
+    _language["lang"] = lang
+
+
+def language() -> str:
+    return _language.get("lang", "en")
 
 
 def exit_with_error(error: BaseException) -> NoReturn:
     """Print a project error (or an unavailable database) to stderr and exit with its code."""
     if isinstance(error, KotakuError):
-        err.print(f"[bold red]Error:[/] {error.message}", highlight=False)
+        err.print(f"[bold red]{message('cli.error', language())}:[/] {describe(error, language())}", highlight=False)
         if error.details and not isinstance(error, ImportFailed):
             err.print(json.dumps(error.details, indent=2, ensure_ascii=False, default=str), highlight=False)
     else:

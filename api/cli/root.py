@@ -7,6 +7,7 @@ import sys
 
 import typer
 
+from api.cli.output import set_language
 from api.logs import configure_logging
 from geo.errors import KotakuError
 from layers.db.connection import database_url
@@ -28,6 +29,7 @@ def startup(ctx: typer.Context, lang: str = typer.Option(
             raise typer.BadParameter(f"'{lang}' is not a language: give id or en", param_hint="--lang")
         settings = settings.model_copy(update={"lang": lang})
     configure_logging(settings, sys.stderr)
+    set_language(settings.lang)
     ctx.obj = settings
     purge_urls = parse_urls(settings.cache_purge_urls)
     if purge_urls and ctx.invoked_subcommand not in ("serve", None):  # serve bans per write (api/cache_purge.py)

@@ -21,6 +21,7 @@ import psycopg
 from geo.errors import InvalidInput, NotFound
 from layers.accounts import audit
 from layers.accounts.access import Principal, cli_principal
+from layers.accounts.permissions import Target, require, require_role
 from layers.db.rows import one
 from layers.scoring.status import refresh_status
 from layers.values.codes import tenant_code
@@ -139,19 +140,27 @@ def _decree(cur: psycopg.Cursor, tenant: str, decree: str | None) -> tuple[int, 
         if len(rows) == 1:
             return int(rows[0][0]), str(rows[0][1])
         if not rows:
-            raise NotFound(f"kab/kota {tenant} has no replaced decree versions")
-        raise InvalidInput(f"kab/kota {tenant} has versions of several decrees ({', '.join(r[1] for r in rows)}): "
-                           "name one with --decree")
+            raise NotFound.of("decree.no_versions", tenant=tenant)
+        raise InvalidInput.of("decree.several", tenant=tenant, decrees=[r[1] for r in rows])
     cur.execute("SELECT id, number FROM decrees WHERE tenant = %s AND number = %s", [tenant, decree])
     row = cur.fetchone()
     if row is None:
-        raise NotFound(f"kab/kota {tenant} has no decree {decree!r}")
+        raise NotFound.of("decree.unknown", tenant=tenant, decree=decree)
     return int(row[0]), str(row[1])
 
 
-def decree_history(conn: psycopg.Connection, tenant: str, decree: str | None = None) -> dict[str, Any]:
-    """The current areas of a decree and every archived version, newest first."""
+def _allowed(principal: Principal, tenant: str) -> None:
+    """decree.manage in the tenant (admin, bappeda, pokja): checked before the decree is looked up."""
+    require_role(principal, "decree.manage")
+    require(principal, "decree.manage", Target(tenant=tenant))
+
+
+def decree_history(conn: psycopg.Connection, tenant: str, decree: str | None = None, *,
+                   principal: Principal | None = None) -> dict[str, Any]:
+    """The current areas of a decree and every archived version, newest first (what each replacement removed:
+    areas, hectares, kawasan). Archived rows may be unpublished ones: the caller needs decree.manage."""
     tenant = tenant_code(tenant)
+    _allowed(principal or cli_principal(), tenant)
     with conn.cursor() as cur:
         decree_id, number = _decree(cur, tenant, decree)
         current = areas_summary(cur, decree_id)
@@ -171,6 +180,7 @@ def restore_version(conn: psycopg.Connection, tenant: str, version: int, *, decr
     linked again."""
     tenant = tenant_code(tenant)
     principal = principal or cli_principal()
+    _allowed(principal, tenant)
     with conn.transaction(), conn.cursor() as cur:
         decree_id, number = _decree(cur, tenant, decree)
         cur.execute("SELECT id, areas, area_ha, kawasan FROM decree_versions WHERE decree_id = %s AND version = %s "
@@ -180,8 +190,8 @@ def restore_version(conn: psycopg.Connection, tenant: str, version: int, *, decr
             cur.execute("SELECT array_agg(version ORDER BY version) FROM decree_versions WHERE decree_id = %s",
                         [decree_id])
             known = one(cur.fetchone(), "SELECT versions")[0] or []
-            raise NotFound(f"decree {number!r} of {tenant} has no version {version}; versions: "
-                           f"{', '.join(map(str, known)) or 'none'} (see 'kotaku decree history')")
+            raise NotFound.of("decree.version_unknown", decree=number, tenant=tenant, version=version,
+                              versions=list(known))
         version_id = int(row[0])
         replaced = archive_and_remove(cur, tenant, decree_id, reason="restore",
                                       replaced_by=f"restore of version {version}", actor=principal.username)

@@ -119,6 +119,21 @@ class World:
                          "(%s, 0, %s, 'perlu_verifikasi', 'pelapor.lain')", [activity, photo])
         return activity
 
+    def decree_version(self, place: str) -> str:
+        """A fresh decree of the place's tenant whose one area was replaced away: version 1, ready to restore."""
+        from layers.imports.decree_versions import archive_and_remove
+
+        tenant, n = TENANT[place], next(self.counter)
+        lon, lat = ORIGIN[tenant]
+        with self.owner() as conn, conn.cursor() as cur:
+            decree = cur.execute("INSERT INTO decrees (tenant, number) VALUES (%s, %s) RETURNING id",
+                                 [tenant, f"SK uji/{n}"]).fetchone()[0]
+            cur.execute("INSERT INTO slum_areas (tenant, decree_id, kawasan, kelurahan_code, area_ha, geom) VALUES "
+                        "(%s, %s, 'Kawasan uji', %s, 1, ST_Multi(ST_Buffer(ST_SetSRID(ST_MakePoint(%s, %s), 4326), "
+                        "0.0003)))", [tenant, decree, f"{tenant}.01.1001", lon + 0.04, lat + 0.04])
+            archive_and_remove(cur, tenant, decree, reason="replace", replaced_by="uji.geojson", actor="uji")
+        return f"SK uji/{n}"
+
     def user(self, place: str) -> str:
         """A fresh user of the place's tenant (written straight to the table: no password needed here)."""
         name = f"target{next(self.counter)}"
@@ -293,6 +308,11 @@ ENDPOINTS = {
         f"/activities/{w.activity(p)}/budget-lines", headers=w.headers(r),
         json={"year": 2026, "account_code": "5.1.02.01", "funding_source": "APBN", "allocated": 1000000}),
         {**{role: ("own",) for role in ("opd", "bappeda", "pokja")}, "admin": EVERYWHERE}, 201),
+    # decree versions (issue 11): restoring what a --replace removed needs decree.manage in the kab/kota
+    "decree.restore": Endpoint("post", "/tenants/{tenant}/decree-versions/{version}/restore", lambda w, r, p: (
+        w.client.post(f"/tenants/{TENANT[p]}/decree-versions/1/restore", params={"decree": w.decree_version(p)},
+                      headers=w.headers(r))),
+        {"bappeda": ("own",), "pokja": ("own",), "admin": EVERYWHERE}, 200),
 }
 CASES = [(name, role, place) for name, endpoint in ENDPOINTS.items() for role in ROLES for place in endpoint.places]
 
