@@ -12,6 +12,9 @@ to a replica only once that replica's `pg_last_wal_replay_lsn()` has reached it,
 that cannot give a connection within REPLICA_CONNECT_S is marked down and the request uses the primary: no error.
 
 The whole request reads from one target (its layer versions and its rows), so an ETag never mixes two servers.
+`RoutedSyncPool` stands where the sync pool stood (`app.state.sync_pool`) and honours the same choice: exports,
+proposal histories, asset and plan pages read the replica the request was given (same skip-when-down rule); a
+write's sync work stays on the primary, since writes are never routed.
 """
 
 from __future__ import annotations
@@ -19,13 +22,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
 
 import psycopg
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from layers.db.connection import app_login_url, normalise_url
@@ -58,14 +61,17 @@ class Replica:
     up: bool = False
     replay_lsn: int | None = None
     lag_s: float | None = None
-    served: int = 0
+    served: int = 0  # connections given to requests, async and sync
+    sync_pool: ConnectionPool | None = None
 
 
 class RoutedPool:
-    def __init__(self, primary: AsyncConnectionPool, replicas: list[Replica], max_lag_s: float):
+    def __init__(self, primary: AsyncConnectionPool, replicas: list[Replica], max_lag_s: float,
+                 app_role: str | None = None):
         self.primary = primary
         self.replicas = replicas
         self.max_lag_s = max_lag_s
+        self.app_role = app_role
 
     def choose(self, min_lsn: int | None) -> int:
         """The index of the first qualifying replica, or PRIMARY."""
@@ -103,6 +109,55 @@ class RoutedPool:
             yield conn
         finally:
             await replica.pool.putconn(conn)
+
+
+class RoutedSyncPool:
+    """The sync pool's counterpart of RoutedPool (same replicas, same per-request choice). Sync routes run in the
+    thread pool, which copies the request's context, so `_target` is the choice ReadRoutingMiddleware made."""
+
+    def __init__(self, primary: ConnectionPool, replicas: list[Replica]):
+        self.primary = primary
+        self.replicas = replicas
+
+    @contextlib.contextmanager
+    def connection(self, timeout: float | None = None) -> Iterator[psycopg.Connection]:
+        index = _target.get()
+        replica = self.replicas[index] if index != PRIMARY else None
+        if replica is None or replica.sync_pool is None:
+            with self.primary.connection(timeout) as conn:
+                yield conn
+            return
+        pool = replica.sync_pool
+        try:
+            conn = pool.getconn(timeout=REPLICA_CONNECT_S)
+        except psycopg.OperationalError as error:  # down or full: the primary answers instead, no error
+            replica.up = False
+            log.warning("replica %s skipped: %s", index, error)
+            with self.primary.connection(timeout) as conn:
+                yield conn
+            return
+        replica.served += 1
+        try:
+            with conn:  # like ConnectionPool.connection(): commit, or roll back on an error
+                yield conn
+        finally:
+            pool.putconn(conn)
+
+    def close(self) -> None:
+        for replica in self.replicas:
+            if replica.sync_pool is not None:
+                replica.sync_pool.close()
+        self.primary.close()
+
+
+def route_sync(primary: ConnectionPool, routed: RoutedPool,
+               make_pool: Callable[[str], ConnectionPool]) -> RoutedSyncPool:
+    """A RoutedSyncPool over `primary` and one sync pool per replica of `routed` (the app's login there, as for the
+    async pools), opened without waiting: a replica may be down."""
+    for replica in routed.replicas:
+        replica.sync_pool = make_pool(replica_login(replica.url, routed.app_role))
+        replica.sync_pool.open(wait=False)
+    return RoutedSyncPool(primary, routed.replicas)
 
 
 class Monitor:
@@ -218,6 +273,10 @@ def read_urls(text: str | None) -> list[str]:
     return [part.strip() for part in (text or "").split(",") if part.strip()]
 
 
+def replica_login(url: str, app_role: str | None) -> str:
+    return (app_login_url(url, app_role) if app_role else None) or normalise_url(url)
+
+
 async def open_replicas(primary: AsyncConnectionPool, urls: list[str], app_role: str, max_lag_s: float,
                         make_pool: Callable[[str], AsyncConnectionPool]) -> tuple[RoutedPool, Monitor]:
     """A RoutedPool over `primary` and one pool per replica URL (the app's own login, derived like the primary's:
@@ -225,11 +284,10 @@ async def open_replicas(primary: AsyncConnectionPool, urls: list[str], app_role:
     after a first check."""
     replicas = []
     for url in urls:
-        login = app_login_url(url, app_role) or normalise_url(url)
-        pool = make_pool(login)
+        pool = make_pool(replica_login(url, app_role))
         await pool.open(wait=False)
         replicas.append(Replica(url, pool))
-    routed = RoutedPool(primary, replicas, max_lag_s)
+    routed = RoutedPool(primary, replicas, max_lag_s, app_role)
     monitor = Monitor(routed)
     await monitor.check()
     monitor.start()

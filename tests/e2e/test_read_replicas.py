@@ -2,10 +2,11 @@
 `start_replica`: pg_basebackup -R), the app with KOTAKU_DATABASE_READ_URL on it. Reads go to the replica, a writer
 reads its own write at once (from the primary while the replica has not replayed it; another caller does not see
 it yet, so the reads really come from the replica), and a stopped replica is skipped: reads answer from the primary
-with no error."""
+with no error. Exports and the other reads of the sync pool follow the same choice."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -26,13 +27,15 @@ KOTAKU = str(Path(sys.executable).with_name("kotaku"))
 ITEMS = "/collections/activities/items"
 KEPLING = Principal(role="kepling", username="kepling1", tenant="12.71", area_code="12.71.01.1001/RT 03")
 ROAD = {"type": "LineString", "coordinates": [[98.6850, 3.5832], [98.6868, 3.5832]]}
+OTHER_ROAD = {"type": "LineString", "coordinates": [[98.6850, 3.5838], [98.6868, 3.5838]]}  # 65 m north
+EXPORT = "/exports/keterpaduan.geojson"
 
 
-def feature(title: str) -> dict:
+def feature(title: str, road: dict = ROAD) -> dict:
     properties = {"title": title, "kind": "jalan_paving", "year_start": 2025, "program": "REGULER",
                   "funding_source": "APBD_KABKOTA", "proposer_area": "RT 03", "proposer_name": "Budi",
                   "proposer_phone": "0812000000", "target_agency": "Dinas Perkim"}
-    return {"type": "Feature", "geometry": ROAD, "properties": properties}
+    return {"type": "Feature", "geometry": road, "properties": properties}
 
 
 @pytest.fixture(scope="module")
@@ -96,6 +99,47 @@ def test_reads_go_to_the_replica_and_a_writer_reads_its_own_write_at_once(replic
         assert wait_for(lambda: client.get(f"{ITEMS}/{new}").status_code == 200)  # replayed: everyone sees it
 
 
+def kawasan(answer) -> dict[int, str]:
+    """slum area id -> name, from a GeoJSON export."""
+    assert answer.status_code == 200, answer.text
+    features = json.loads(answer.content)["features"]
+    return {f["properties"]["slum_area_id"]: f["properties"]["kawasan"] for f in features
+            if f["properties"]["layer"] == "kawasan_kumuh"}
+
+
+def test_exports_read_the_replica_and_a_writer_exports_its_own_write(replicated, tmp_path):
+    cluster, primary, replica = replicated
+    with TestClient(app_on(primary, replica, tmp_path, replica_max_lag_s=3600)) as client:
+        routed = client.app.state.pool
+        assert wait_for(lambda: routed.replicas[0].up)
+        before = routed.replicas[0].served
+        names = kawasan(client.get(EXPORT, params={"tenant": "12.71"}))
+        assert names and routed.replicas[0].served == before + 1  # the export's one connection: the replica's
+        first = min(names)
+        with psycopg.connect(replica) as on_replica:
+            on_replica.execute("SELECT pg_wal_replay_pause()")
+        try:
+            with psycopg.connect(primary) as conn:  # renamed on the primary only (the replica does not replay it)
+                conn.execute("UPDATE slum_areas SET kawasan = 'Kawasan penanda primer' WHERE id = %s", [first])
+            # a caller who wrote nothing exports from the replica: the old name, so the export was read there
+            assert kawasan(client.get(EXPORT, params={"tenant": "12.71"}))[first] == names[first]
+            created = client.post(ITEMS, json=feature("Usulan lalu ekspor", OTHER_ROAD))
+            assert created.status_code == 201, created.text
+            new = created.json()["id"]
+            # the writer (its LSN cookie, past the rename) exports from the primary: the new name; its proposal's
+            # history (a sync read too) is there
+            assert kawasan(client.get(EXPORT, params={"tenant": "12.71"}))[first] == "Kawasan penanda primer"
+            assert client.get(f"/activities/{new}/history").status_code == 200
+            client.cookies.clear()  # anyone else: the replica, which has neither yet
+            assert client.get(f"/activities/{new}/history").status_code == 404
+            assert kawasan(client.get(EXPORT, params={"tenant": "12.71"}))[first] == names[first]
+        finally:
+            with psycopg.connect(replica) as on_replica:
+                on_replica.execute("SELECT pg_wal_replay_resume()")
+        assert wait_for(lambda: client.get(f"/activities/{new}/history").status_code == 200)
+        assert kawasan(client.get(EXPORT, params={"tenant": "12.71"}))[first] == "Kawasan penanda primer"
+
+
 def test_a_stopped_replica_is_skipped_without_errors(replicated, tmp_path):
     cluster, primary, replica = replicated
     with TestClient(app_on(primary, replica, tmp_path)) as client:
@@ -104,12 +148,15 @@ def test_a_stopped_replica_is_skipped_without_errors(replicated, tmp_path):
         assert client.get(ITEMS, params={"limit": 5}).status_code == 200
         cluster.stop_replica(mode="immediate")
         try:
+            # an export at once (the replica may still be marked up: its sync pool finds no connection)
+            assert kawasan(client.get(EXPORT, params={"tenant": "12.71"}))
             for _ in range(5):  # at once (the pool finds no connection) and after the monitor marked it down
                 answer = client.get(ITEMS, params={"limit": 5})
                 assert answer.status_code == 200 and len(answer.json()["features"]) == 5
             assert not routed.replicas[0].up
             tile = client.get("/tiles/slum-areas/12/3206/2037.pbf")
             assert tile.status_code in (200, 204)
+            assert kawasan(client.get(EXPORT, params={"tenant": "12.71"}))  # and once it is marked down
         finally:
             cluster.start_replica()
 
