@@ -81,6 +81,12 @@ def _first(frame: pd.DataFrame, names: tuple[str, ...]) -> pd.Series:
     return out
 
 
+def _optional(value: object) -> str | None:
+    """Text of a cell, None when missing: pandas 3 keeps a missing text as NaN (a float), never as None, so a
+    road without a name would otherwise be stored, and labelled on the map, as 'nan'."""
+    return None if value is None or pd.isna(value) else str(value)
+
+
 def _guess(layer_name: str) -> str | None:
     lowered = layer_name.lower()
     return next((kind for kind, hints in LAYER_HINTS if any(h in lowered for h in hints)), None)
@@ -176,8 +182,8 @@ def import_basemap(conn: Connection, path: str | Path, *, tenant: str | None = N
             for row_layer, row_class, name, osm_id, geom in zip(
                     features["layer"], features["class"], features["name"], features["osm_id"], wkb, strict=True):
                 stored, min_zoom, rank = zoom_and_rank(row_layer, row_class)
-                writer.write_row((code, row_layer, stored, None if name is None else str(name), min_zoom, rank,
-                                  None if osm_id is None else str(osm_id), path.name, geom))
+                writer.write_row((code, row_layer, stored, _optional(name), min_zoom, rank, _optional(osm_id),
+                                  path.name, geom))
                 report.layers[row_layer] += 1
     report.seconds = time.perf_counter() - started
     logger.info("basemap import %s: tenant %s, %s, %d skipped, %.1f s", path.name, code or "-", report.layers,

@@ -29,6 +29,9 @@ def test_jakarta_pusat_loads_and_draws(empty_db):
         assert summary["basemap"]["layers"]["roads"] == 2008 and summary["basemap"]["layers"]["buildings"] == 2596
         levels = dict(conn.execute("SELECT level, count(*) FROM regions WHERE tenant = '31.71' GROUP BY level"))
         assert levels == {"kabkota": 1, "kecamatan": 8, "desa_kelurahan": 44}
+        unnamed = conn.execute("SELECT count(*) FILTER (WHERE name IS NULL), count(*) FILTER (WHERE name = 'nan') "
+                               "FROM basemap_features WHERE layer = 'roads'").fetchone()
+        assert unnamed == (901, 0)  # the file's roads without a name stay without one (never labelled 'nan')
         assert load_demo_basemap(conn, if_empty=True)["skipped"]
         conn.commit()
     assert (BASEMAP_DIR / "jakarta_pusat_osm.gpkg").exists()
