@@ -26,6 +26,7 @@ from api.routes import (
     basemap,
     catalogue,
     decrees,
+    drawing,
     exports,
     features,
     health,
@@ -167,6 +168,7 @@ def create_app(database_url: str, settings: Settings | None = None, *, access_lo
     app.include_router(catalogue.router)  # before features: /collections/programs... are explicit paths
     app.include_router(features.router)
     app.include_router(activities.router)
+    app.include_router(drawing.router)
     app.include_router(assets.router)
     app.include_router(plans.router)
     app.include_router(decrees.router)

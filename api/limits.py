@@ -40,9 +40,10 @@ from layers.accounts.access import Principal
 from layers.settings import Settings
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-PUBLIC_WRITES = frozenset({"/auth/login", "/auth/logout", "/overlap-check"})
-# Uploads: proposal photos/videos; an asset's berita acara or as-built file and inspection photos (issue 12).
-UPLOAD_PATH = re.compile(r"^/(activities/[^/]+/attachments|assets/[^/]+(/inspections)?)/?$")
+PUBLIC_WRITES = frozenset({"/auth/login", "/auth/logout", "/overlap-check", "/drawing/snap"})
+# Uploads: proposal photos/videos; an asset's berita acara or as-built file and inspection photos (issue 12); a
+# track to draw a proposal with (issue 13).
+UPLOAD_PATH = re.compile(r"^/(activities/[^/]+/attachments|assets/[^/]+(/inspections)?|drawing/track)/?$")
 LOGIN_PATH = "/auth/login"
 # room for the multipart framing around the largest file
 MULTIPART_OVERHEAD = 64 * 1024
