@@ -3,14 +3,15 @@
 What it computes is what the imports compute one upload at a time in SQL (layers/imports/slum_areas.py
 `_join_kelurahan`): for each slum area, every desa it overlaps with the overlap in hectares and its share of the
 area (`slum_area_regions`), and the desa of the largest share (`slum_areas.kelurahan_code`); for each activity,
-the desa holding a point on it (`activities.kelurahan_code`). Areas are measured in the equal-area EPSG:6933
-(PostGIS measures on the spheroid: the two differ by well under 1 %).
+the desa holding a point on it (`activities.kelurahan_code`; a point on a border between two desa: the smaller
+code). Areas are measured in the equal-area EPSG:6933 (PostGIS measures on the spheroid: the two differ by well
+under 1 %).
 
-The same functions run in one process (`join_single`: geopandas) or on a Dask cluster (`join_dask`:
-dask-geopandas partitions in Hilbert order, each joined on a worker with the desa, sent once to every worker): a
-`distributed.LocalCluster` on this machine, or any cluster given by its scheduler address
-(`KOTAKU_DASK_SCHEDULER`, `kotaku batch join --scheduler tcp://host:8786`): the workers need kotaku installed (the
-partition functions are this module's). dask, distributed and dask-geopandas are the `batch` extra.
+This module holds the join itself (`overlaps_of`, `regions_of_points`: the same functions run on one whole input
+or on one spatial piece), the one-process path (`read_inputs` + `join_single` + `write_results`: geopandas) and the
+set-based statements that apply a result to the kotaku tables (`apply_rows`). The Dask path, where each worker
+reads its own piece from PostGIS and writes its rows back, is batch_dask.py. dask, distributed and dask-geopandas
+are the `batch` extra.
 """
 
 from __future__ import annotations
@@ -18,16 +19,26 @@ from __future__ import annotations
 import io
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import psycopg
 import shapely
+from psycopg import sql
 
 AREA_CRS = "EPSG:6933"  # World Cylindrical Equal Area: hectares anywhere in Indonesia
-OVERLAP_COLUMNS = {"slum_area_id": "int64", "region_code": "object", "overlap_ha": "float64", "share": "float64"}
-POINT_COLUMNS = {"activity_id": "int64", "region_code": "object"}
+OVERLAP_COLUMNS = {"slum_area_id": "int64", "region_code": "str", "overlap_ha": "float64", "share": "float64"}
+POINT_COLUMNS = {"activity_id": "int64", "region_code": "str"}
+
+
+@dataclass(frozen=True)
+class Source:
+    """The three inputs as queries (`code, geom` / `id, geom`, EPSG:4326): the kotaku tables, or the bench's."""
+    desa: str = "SELECT code, geom FROM regions WHERE level = 'desa_kelurahan'"
+    areas: str = "SELECT id, geom FROM slum_areas"
+    activities: str = "SELECT id, geom FROM activities"
 
 
 @dataclass
@@ -57,21 +68,12 @@ def regions_of_points(points: gpd.GeoDataFrame, desa: gpd.GeoDataFrame) -> pd.Da
     if points.empty:
         return pd.DataFrame({k: pd.Series(dtype=v) for k, v in POINT_COLUMNS.items()})
     pairs = gpd.sjoin(points[["id", "geometry"]], desa[["code", "geometry"]], predicate="within", how="inner")
-    pairs = pairs[~pairs["id"].duplicated()]  # a point on a shared border: one desa
+    pairs = pairs.sort_values(["id", "code"], kind="stable")
+    pairs = pairs[~pairs["id"].duplicated()]  # a point on a shared border: the smaller code
     return pd.DataFrame({"activity_id": pairs["id"].to_numpy(dtype="int64"), "region_code": pairs["code"].to_numpy()})
 
 
-def areas_task(part: gpd.GeoDataFrame, desa: gpd.GeoDataFrame) -> pd.DataFrame:
-    """One partition of slum areas (EPSG:4326) against the desa (EPSG:6933): projected on the worker."""
-    return overlaps_of(part.to_crs(AREA_CRS), desa)
-
-
-def points_task(part: gpd.GeoDataFrame, desa: gpd.GeoDataFrame) -> pd.DataFrame:
-    """One partition of activities (EPSG:4326): a point on each, projected on the worker, then its desa."""
-    return regions_of_points(part.set_geometry(part.geometry.representative_point()).to_crs(AREA_CRS), desa)
-
-
-def _prepare(areas: gpd.GeoDataFrame, activities: gpd.GeoDataFrame,
+def prepare(areas: gpd.GeoDataFrame, activities: gpd.GeoDataFrame,
              desa: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
     areas = areas.to_crs(AREA_CRS)
     points = activities.set_geometry(activities.geometry.representative_point()).to_crs(AREA_CRS)
@@ -81,101 +83,71 @@ def _prepare(areas: gpd.GeoDataFrame, activities: gpd.GeoDataFrame,
 # -- one process --------------------------------------------------------------------------------------------------
 def join_single(areas: gpd.GeoDataFrame, activities: gpd.GeoDataFrame, desa: gpd.GeoDataFrame) -> BatchResult:
     started = time.perf_counter()
-    areas, points, desa = _prepare(areas, activities, desa)
+    areas, points, desa = prepare(areas, activities, desa)
     overlaps = overlaps_of(areas, desa)
     regions = regions_of_points(points, desa)
     return BatchResult(overlaps, regions, {"compute": time.perf_counter() - started})
 
 
-# -- Dask ---------------------------------------------------------------------------------------------------------
-def join_dask(areas: gpd.GeoDataFrame, activities: gpd.GeoDataFrame, desa: gpd.GeoDataFrame, client,
-              partitions: int | None = None) -> BatchResult:
-    """The same join on the Dask cluster of `client` (a distributed.Client): the inputs are split into
-    `partitions` (default 4 per worker) spatially compact pieces (Hilbert order), the desa are sent to every
-    worker once, and each piece is joined with them there."""
-    import dask.dataframe as dd
-    import dask_geopandas
-
-    started = time.perf_counter()
-    bounds = desa.total_bounds
-    desa = desa.to_crs(AREA_CRS).reset_index(drop=True)  # small: projected here; the features on the workers
-    workers = max(1, len(client.scheduler_info().get("workers", {})))
-    parts = partitions or 4 * workers
-    on_workers = client.scatter(desa, broadcast=True)
-    results = []
-    for frame, function, columns in ((areas, areas_task, OVERLAP_COLUMNS), (activities, points_task,
-                                                                            POINT_COLUMNS)):
-        # Hilbert order, then contiguous pieces: each piece is spatially compact (cheaper than spatial_shuffle)
-        ordered = frame.iloc[np.argsort(frame.hilbert_distance(total_bounds=bounds).to_numpy())]
-        pieces = dask_geopandas.from_geopandas(ordered, npartitions=max(1, min(parts, len(frame))), sort=False)
-        meta = pd.DataFrame({k: pd.Series(dtype=v) for k, v in columns.items()})
-        joined: dd.DataFrame = pieces.map_partitions(function, on_workers, meta=meta)
-        results.append(joined)
-    overlaps, regions = client.compute(results, sync=True)
-    return BatchResult(overlaps.reset_index(drop=True), regions.reset_index(drop=True),
-                       {"compute": time.perf_counter() - started})
-
-
-def dask_client(scheduler: str | None, workers: int = 2):
-    """A distributed.Client: of the cluster at `scheduler` (tcp://host:8786), else of a LocalCluster of `workers`
-    processes (one thread each) on loopback. Close it (and its cluster) with `close_client`."""
-    from distributed import Client, LocalCluster
-
-    if scheduler:
-        return Client(scheduler)
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
-                           processes=True)
-    return Client(cluster)
-
-
-def close_client(client) -> None:
-    cluster = getattr(client, "cluster", None)
-    client.close()
-    if cluster is not None:
-        cluster.close()
-
-
 # -- PostGIS in and out -----------------------------------------------------------------------------------------
-def read_inputs(conn: psycopg.Connection) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """Slum areas, activities and desa/kelurahan of the database (WKB through psycopg, EPSG:4326)."""
-    def frame(query: str) -> gpd.GeoDataFrame:
-        rows = conn.execute(query).fetchall()
-        ids = [row[0] for row in rows]
-        geometry = shapely.from_wkb([bytes(row[1]) for row in rows]) if rows else []
-        column = "code" if "regions" in query else "id"
-        return gpd.GeoDataFrame({column: ids}, geometry=geometry, crs="EPSG:4326")
+def read_frame(conn: psycopg.Connection, query: sql.Composed, params: Any = None,
+               key: str = "id") -> gpd.GeoDataFrame:
+    """`key` and geometry of a query answering (key, WKB), binary (no hex to parse), EPSG:4326."""
+    with conn.cursor(binary=True) as cur:
+        rows = cur.execute(query, params).fetchall()
+    geometry = shapely.from_wkb([bytes(row[1]) for row in rows]) if rows else []
+    return gpd.GeoDataFrame({key: [row[0] for row in rows]}, geometry=geometry, crs="EPSG:4326")
 
-    areas = frame("SELECT id, ST_AsBinary(geom) FROM slum_areas ORDER BY id")
-    activities = frame("SELECT id, ST_AsBinary(geom) FROM activities ORDER BY id")
-    desa = frame("SELECT code, ST_AsBinary(geom) FROM regions WHERE level = 'desa_kelurahan' ORDER BY code")
-    return areas, activities, desa
+
+def read_inputs(conn: psycopg.Connection, source: Source | None = None,
+                ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Slum areas, activities and desa/kelurahan of the database, whole (the one-process path)."""
+    source = source or Source()
+
+    def query(inner: str, key: str) -> sql.Composed:
+        return sql.SQL("SELECT {key}, ST_AsBinary(geom) FROM ({inner}) x ORDER BY {key}").format(
+            key=sql.Identifier(key), inner=sql.SQL(inner))
+
+    return (read_frame(conn, query(source.areas, "id")), read_frame(conn, query(source.activities, "id")),
+            read_frame(conn, query(source.desa, "code"), key="code"))
 
 
 def write_results(conn: psycopg.Connection, result: BatchResult) -> dict[str, int]:
-    """Replace every slum area's desa overlaps and set the desa of slum areas (largest share) and activities, in
-    one transaction (COPY into temporary tables, then set-based statements). Counts of rows written."""
+    """Apply a result computed here (the one-process path): COPY into temporary tables, then `apply_rows`, in one
+    transaction. Counts of rows written."""
     with conn.transaction():
         conn.execute("CREATE TEMP TABLE batch_overlaps (slum_area_id bigint, region_code text, overlap_ha float8, "
                      "share float8) ON COMMIT DROP")
         conn.execute("CREATE TEMP TABLE batch_points (activity_id bigint, region_code text) ON COMMIT DROP")
-        _copy(conn, "COPY batch_overlaps FROM STDIN", result.overlaps[list(OVERLAP_COLUMNS)])
-        _copy(conn, "COPY batch_points FROM STDIN", result.activity_regions[list(POINT_COLUMNS)])
-        conn.execute("DELETE FROM slum_area_regions WHERE slum_area_id IN (SELECT id FROM slum_areas)")
-        overlaps = conn.execute(
-            "INSERT INTO slum_area_regions (slum_area_id, region_code, overlap_ha, share) "
-            "SELECT b.slum_area_id, b.region_code, b.overlap_ha, b.share FROM batch_overlaps b "
-            "JOIN regions r ON r.code = b.region_code JOIN slum_areas s ON s.id = b.slum_area_id").rowcount
-        areas = conn.execute(
-            "UPDATE slum_areas s SET kelurahan_code = best.region_code FROM (SELECT DISTINCT ON (slum_area_id) "
-            "slum_area_id, region_code FROM batch_overlaps ORDER BY slum_area_id, share DESC, region_code) best "
-            "WHERE best.slum_area_id = s.id AND s.kelurahan_code IS DISTINCT FROM best.region_code").rowcount
-        activities = conn.execute(
-            "UPDATE activities a SET kelurahan_code = b.region_code FROM batch_points b "
-            "WHERE b.activity_id = a.id AND a.kelurahan_code IS DISTINCT FROM b.region_code").rowcount
-    return {"slum_area_regions": overlaps, "slum_areas_moved": areas, "activities_moved": activities}
+        copy_rows(conn, "COPY batch_overlaps FROM STDIN", result.overlaps[list(OVERLAP_COLUMNS)])
+        copy_rows(conn, "COPY batch_points FROM STDIN", result.activity_regions[list(POINT_COLUMNS)])
+        return apply_rows(conn, sql.Identifier("batch_overlaps"), sql.Identifier("batch_points"))
 
 
-def _copy(conn: psycopg.Connection, statement: str, frame: pd.DataFrame) -> None:
+def apply_rows(conn: psycopg.Connection, overlaps: sql.Composable, points: sql.Composable) -> dict[str, int]:
+    """Replace every slum area's desa overlaps with the rows of table `overlaps` and set the desa of slum areas
+    (largest share) and activities (table `points`; an activity found in two pieces, on a border: the smaller
+    code), in the caller's transaction, set-based. Counts of rows written."""
+    conn.execute("DELETE FROM slum_area_regions WHERE slum_area_id IN (SELECT id FROM slum_areas)")
+    written = conn.execute(sql.SQL(
+        "INSERT INTO slum_area_regions (slum_area_id, region_code, overlap_ha, share) "
+        "SELECT b.slum_area_id, b.region_code, b.overlap_ha, b.share FROM {} b "
+        "JOIN regions r ON r.code = b.region_code JOIN slum_areas s ON s.id = b.slum_area_id").format(overlaps)
+    ).rowcount
+    areas = conn.execute(sql.SQL(
+        "UPDATE slum_areas s SET kelurahan_code = best.region_code FROM (SELECT DISTINCT ON (slum_area_id) "
+        "slum_area_id, region_code FROM {} ORDER BY slum_area_id, share DESC, region_code) best "
+        "WHERE best.slum_area_id = s.id AND s.kelurahan_code IS DISTINCT FROM best.region_code").format(overlaps)
+    ).rowcount
+    activities = conn.execute(sql.SQL(
+        "UPDATE activities a SET kelurahan_code = b.region_code FROM (SELECT DISTINCT ON (activity_id) "
+        "activity_id, region_code FROM {} ORDER BY activity_id, region_code) b "
+        "WHERE b.activity_id = a.id AND a.kelurahan_code IS DISTINCT FROM b.region_code").format(points)).rowcount
+    return {"slum_area_regions": written, "slum_areas_moved": areas, "activities_moved": activities}
+
+
+def copy_rows(conn: psycopg.Connection, statement: str | sql.Composed, frame: pd.DataFrame) -> None:
+    """COPY a frame's rows as text (floats in their shortest exact form: read back, they are the same doubles)."""
     buffer = io.StringIO()
     frame.to_csv(buffer, sep="\t", header=False, index=False)
     with conn.cursor().copy(statement) as copy:
