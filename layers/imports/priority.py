@@ -159,13 +159,12 @@ def import_priority_inputs(
 
     t = pd.DataFrame({"source_row": rows})
     for target, unit in (("mbr_share_pct", "%"), ("population", "unit")):  # "45 %", "45,5%", "1.234 jiwa"
-        numbers, problems, notes = _quantities(col(target), unit)
+        numbers, readings = _quantities(col(target), unit)
         t[target] = numbers.to_numpy()
-        for row, problem, note in zip(rows, problems, notes, strict=True):
-            if problem:
-                report.errors.append(Problem(problem, feature=int(row), field=fields.get(target)))
-            elif note:
-                report.warnings.append(Problem(note, feature=int(row), field=fields.get(target), severity="warning"))
+        for row, reading in zip(rows, readings, strict=True):
+            found = reading.problem_at(int(row), fields.get(target))
+            if found is not None:
+                (report.errors if found.severity == "error" else report.warnings).append(found)
     error((t["mbr_share_pct"] < 0) | (t["mbr_share_pct"] > 100), "MBR share must be a percentage 0-100",
           fields.get("mbr_share_pct"))
     error(t["population"] < 0, "population cannot be negative", fields.get("population"))

@@ -207,11 +207,10 @@ def _attribute_rows(frame, fields: dict[str, str], tenant: str, report: ImportRe
                 f"kelurahan code {declared} lies in kab/kota {declared[:5]}, not in tenant {tenant}",
                 feature=number, field=fields.get("kelurahan_code"),
             ))
-        area, problem, note = stated_ha[i].value, stated_ha[i].problem, stated_ha[i].note
-        if problem:
-            report.errors.append(Problem(problem, feature=number, field=fields["stated_area_ha"]))
-        elif note:
-            report.warnings.append(Problem(note, feature=number, field=fields["stated_area_ha"], severity="warning"))
+        area = stated_ha[i].value
+        found = stated_ha[i].problem_at(number, fields.get("stated_area_ha"))
+        if found is not None:
+            (report.errors if found.severity == "error" else report.warnings).append(found)
         legal = text_or_none(legality[i])
         legal_value = LEGAL_WORDS.get(legal.lower()) if legal else None
         if legal and legal_value is None:

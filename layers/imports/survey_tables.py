@@ -4,7 +4,10 @@ KOTAKU.md §11: "Baseline tables list RT rows by kecamatan/desa/kampung name wit
 criterion." Such a table (CSV, or XLSX: every sheet, or --sheet) has per row a place (kelurahan/desa code or name,
 optionally its kecamatan, and an RT/kampung/lingkungan label), a level (KB, Kumuh Berat, Berat, ... read by
 indicators/level_text.py) and/or a total score (decimal commas allowed), optionally a weight (bobot), an area and
-needs (kebutuhan_1a ...) and costs (biaya_1a ...) per criterion, and no volumes.
+needs (kebutuhan_1a ...) and costs (biaya_1a ...) per criterion, and no volumes. Areas, needs and costs are read
+with their unit (layers/values/quantities.py): an area in hectares ("7.067 ha", "1.250 m2", "0,5 hektar"), a need in
+its criterion's unit ("1,2 km" of road = 1200 m, "35 KK"), a cost in rupiah ("Rp 1.500.000,-"); a value that cannot
+be read is an error naming row, field and value. They are stored with the survey and totalled in the report.
 
 Layout quirks handled: the header on any of the first rows (title rows above it), a two-row header (a merged
 "Kebutuhan" over 1a, 1b ...; "Tingkat Kekumuhan" over "Tingkat"/"Skor"), a column-number row under the header,
@@ -50,6 +53,7 @@ from layers.values.codes import normalise_code, tenant_code
 from layers.values.fields import field_key, parse_field_map, resolve_fields
 from layers.values.names import name_key
 from layers.values.progress import Progress, no_progress
+from layers.values.quantities import CRITERION_UNITS, column_decimal, parse_quantity
 
 FIELDS: dict[str, tuple[str, ...]] = {
     "kelurahan_code": ("kelurahan_code", "kode_kel", "kode_kelurahan", "kd_kel", "kode_desa", "kd_desa", "kdepum",
@@ -205,6 +209,30 @@ def read_baseline(path: str | Path, sheet: str | None = None) -> tuple[pd.DataFr
 
 
 # -- normalising -----------------------------------------------------------------------------------
+def _quantity(value: object, expected: str, decimal: str | None, row: int, field: str,
+              report: ImportReport) -> float | None:
+    """A cell with its unit ("7.067 ha", "12,5 m2", "Rp 1.500.000", "120 m") in `expected` (a key of
+    layers/values/quantities.EXPECTED); None when blank or unreadable (an error naming row, field and value)."""
+    try:
+        quantity = parse_quantity(None if _text(value) == "" else value, expected, decimal=decimal)
+    except InvalidInput as error:
+        report.errors.append(Problem.of(error.key, feature=row, field=field, **(error.params or {})) if error.key
+                             else Problem(error.message, feature=row, field=field))
+        return None
+    if quantity is None:
+        return None
+    if quantity.note_problem is not None:
+        note = quantity.note_problem
+        report.warnings.append(Problem.of(note.key or "", feature=row, field=field, severity="warning",
+                                          **(note.params or {})))
+    return quantity.value
+
+
+def _need_units(scheme) -> dict[str, str]:
+    """criterion id -> the unit its needs are read in: the criterion's own (m, KK, unit, ha, %)."""
+    return {c.id: CRITERION_UNITS.get(c.unit, "unit") for c in scheme.criteria}
+
+
 def _number(value: object) -> float | None:
     """'45', '45,0', '1.234,5', 45.0 -> float; blank -> None; text -> NaN."""
     if value is None or (isinstance(value, float) and value != value):
@@ -264,6 +292,8 @@ def normalise(raw: pd.DataFrame, explicit: dict[str, str], scheme: str, round: s
     last_kawasan = ""
     if "round" not in fields and round is None:
         report.errors.append(Problem.of("survey.no_round", field="round"))
+    measured = [t for t in fields if t == "area_ha" or t.startswith(("need_", "cost_"))]
+    decimals = {t: column_decimal(col(t).tolist()) for t in measured}  # how each column writes decimals
     for i in raw.index:
         r: dict[str, Any] = {k: _text(col(k)[i]) for k in ("kelurahan_code", "kelurahan", "kecamatan", "label",
                                                              "kawasan")}
@@ -338,26 +368,31 @@ def normalise(raw: pd.DataFrame, explicit: dict[str, str], scheme: str, round: s
             continue
         r["level"], r["total"] = level or expected, total
         extra: dict[str, object] = {}
-        for target in ("weight", "area_ha"):
-            value = _number(col(target)[i])
-            if value is not None and value != value:
-                report.errors.append(Problem.of("field.not_number", feature=row, field=where(target),
-                                                value=_text(col(target)[i])))
-            elif value is not None:
-                extra[target] = value
-        for kind in ("need", "cost"):
+        weight = _number(col("weight")[i])
+        if weight is not None and weight != weight:
+            report.errors.append(Problem.of("field.not_number", feature=row, field=where("weight"),
+                                            value=_text(col("weight")[i])))
+        elif weight is not None:
+            extra["weight"] = weight
+        errors_before = len(report.errors)
+        if "area_ha" in fields:  # "7.067 ha", "14.340 m2", "0,5 hektar": hectares
+            area = _quantity(col("area_ha")[i], "ha", decimals["area_ha"], row, where("area_ha"), report)
+            if area is not None:
+                extra["area_ha"] = area
+        units = _need_units(s)
+        for kind in ("need", "cost"):  # needs in the criterion's unit ("120 m", "35 KK"), costs in rupiah
             per = {}
             for cid in _criterion_ids():
-                if f"{kind}_{cid}" not in fields:
-                    continue
-                value = _number(col(f"{kind}_{cid}")[i])
-                if value is not None and value != value:
-                    report.errors.append(Problem.of("field.not_number", feature=row, field=where(f"{kind}_{cid}"),
-                                                    value=_text(col(f"{kind}_{cid}")[i])))
-                elif value is not None:
-                    per[cid] = value
+                target = f"{kind}_{cid}"
+                if target in fields:
+                    value = _quantity(col(target)[i], "rp" if kind == "cost" else units.get(cid, "unit"),
+                                      decimals[target], row, where(target), report)
+                    if value is not None:
+                        per[cid] = value
             if per:
                 extra[f"{kind}s"] = per
+        if len(report.errors) > errors_before:
+            continue
         r.update(source_row=row, sheet=sheet, extra=extra, where_kelurahan=where(
             "kelurahan" if "kelurahan" in fields or "kelurahan_code" not in fields else "kelurahan_code"),
                  where_label=where("label"), original={c: _text(raw.at[i, c]) for c in columns})
@@ -579,8 +614,27 @@ def import_baseline_table(
         "surveys_replaced": replaced,
         "rows_skipped": len(skipped),
         "slum_areas_scored": status["current"],
+        **_stated_figures(table["extra"].tolist()),
     })
     return report.finish()
+
+
+def _stated_figures(extras: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the report says of the areas, needs and costs it read: stored with each survey (`stored`)."""
+    out: dict[str, Any] = {}
+    areas = [e["area_ha"] for e in extras if "area_ha" in e]
+    if areas:
+        out["area_ha_stated"] = {"rows": len(areas), "total_ha": round(sum(areas), 4)}
+    for kind, unit in (("needs", "volume"), ("costs", "rp")):
+        rows = [e[kind] for e in extras if e.get(kind)]
+        if rows:
+            per: dict[str, float] = {}
+            for figures in rows:
+                for cid, value in figures.items():
+                    per[cid] = per.get(cid, 0.0) + value
+            out[f"{kind}_stored"] = {"rows": len(rows), f"total_{unit}_per_criterion": {
+                cid: round(v, 4) for cid, v in sorted(per.items())}}
+    return out
 
 
 def _write_skipped(target: Path, skipped: pd.DataFrame) -> None:

@@ -46,7 +46,7 @@ from layers.scoring.surveys import HEADER_COLUMNS, link_survey_units, normalise_
 from layers.values.codes import normalise_code, tenant_code
 from layers.values.fields import parse_field_map, resolve_fields
 from layers.values.progress import Progress, no_progress
-from layers.values.quantities import read_quantities
+from layers.values.quantities import CRITERION_UNITS, Reading, read_quantities
 
 WORKBOOK_SHEETS = ("kumuhRT", "rtrw", "kawasan")
 FIELD_CANDIDATES = {
@@ -214,20 +214,19 @@ def _numbers(values: pd.Series) -> pd.Series:
 # the unit a header count or a criterion's volume is read in (layers/values/quantities.py): "1.234 KK", "12,5 m"
 HEADER_UNITS = {"area_ha": "ha", "buildings": "unit", "households": "unit", "population": "unit",
                 "road_length_m": "m", "drainage_length_m": "m"}
-CRITERION_UNITS = {"KK": "unit", "unit": "unit", "m": "m", "ha": "ha", "m2": "m2", "km": "km", "%": "%"}
 
 
-def _quantities(values: pd.Series, expected: str) -> tuple[pd.Series, list[str | None], list[str | None]]:
+def _quantities(values: pd.Series, expected: str) -> tuple[pd.Series, list[Reading]]:
     """Numbers with their unit as people type them ("1.234" households, "12,5 m", "0,5 ha") in `expected`;
-    blank -> NaN. Also, per cell, why it cannot be read (a message naming the value) and how an ambiguous
-    value was read. Cells that already hold numbers keep their exact value."""
+    blank -> NaN. Also, per cell, its Reading: why it cannot be read (a message naming the value) and how an
+    ambiguous value was read. Cells that already hold numbers keep their exact value."""
     values = values.reset_index(drop=True)
     if pd.api.types.is_numeric_dtype(values):
-        return values.astype(float), [None] * len(values), [None] * len(values)
+        return values.astype(float), [Reading(None if pd.isna(v) else float(v)) for v in values]
     cells = values.astype(object).where(values.notna(), None)
     readings = read_quantities(cells.tolist(), expected)
     numbers = pd.Series([np.nan if r.value is None else r.value for r in readings], dtype=float)
-    return numbers, [r.problem for r in readings], [r.note for r in readings]
+    return numbers, readings
 
 
 def _dates(values: pd.Series) -> pd.Series:
@@ -343,9 +342,9 @@ def normalise_table(raw: pd.DataFrame, explicit: dict[str, str], scheme: str, ro
     for target in (*HEADER_COLUMNS, "total", "avg_overall", "avg_overall_fraction"):
         values = col(target)
         if target in HEADER_UNITS:  # a count or a measure, perhaps with its unit
-            numbers, problems, notes = _quantities(values, HEADER_UNITS[target])
+            numbers, readings = _quantities(values, HEADER_UNITS[target])
             t[target] = numbers.to_numpy()
-            _cell_problems(t, problems, notes, where(target), report)
+            _cell_problems(t, readings, where(target), report)
             continue
         t[target] = _numbers(values).to_numpy()
         unreadable = t[target].isna() & ~_blank(values)
@@ -369,10 +368,10 @@ def normalise_table(raw: pd.DataFrame, explicit: dict[str, str], scheme: str, ro
         values = raw[source]
         kind, _, ident = key.partition("_")
         if key in volume_units:  # a volume in its criterion's unit ("12,5 m", "1.234 KK")
-            numbers, problems, notes = _quantities(values, volume_units[key])
-            cell_problems.update({(key, str(sh), int(row)): p for sh, row, p
-                                  in zip(t["sheet"], t["source_row"], problems, strict=True) if p})
-            _cell_problems(t, [None] * len(notes), notes, where(key, source), report)
+            numbers, readings = _quantities(values, volume_units[key])
+            cell_problems.update({(key, str(sh), int(row)): r.problem for sh, row, r
+                                  in zip(t["sheet"], t["source_row"], readings, strict=True) if r.problem})
+            _cell_problems(t, readings, where(key, source), report, notes_only=True)
         else:
             numbers = _numbers(values)
         std = {"pf": f"p_{ident}", "avgf": f"avg_{ident}"}.get(kind, key)
@@ -403,14 +402,16 @@ def normalise_table(raw: pd.DataFrame, explicit: dict[str, str], scheme: str, ro
     return out
 
 
-def _cell_problems(t: pd.DataFrame, problems: list[str | None], notes: list[str | None], field: str,
-                   report: ImportReport) -> None:
-    """Errors for cells that cannot be read, warnings for ambiguous ones read one way; each names its row."""
-    for row, problem, note in zip(t["source_row"], problems, notes, strict=True):
-        if problem:
-            report.errors.append(Problem(problem, feature=int(row), field=field))
-        elif note:
-            report.warnings.append(Problem(note, feature=int(row), field=field, severity="warning"))
+def _cell_problems(t: pd.DataFrame, readings: list[Reading], field: str, report: ImportReport, *,
+                   notes_only: bool = False) -> None:
+    """Errors for cells that cannot be read (unless `notes_only`: the caller judges those), warnings for ambiguous
+    ones read one way; each names its row, in the catalogue's two languages."""
+    for row, reading in zip(t["source_row"], readings, strict=True):
+        if notes_only and reading.problem:
+            continue
+        found = reading.problem_at(int(row), field)
+        if found is not None:
+            (report.errors if found.severity == "error" else report.warnings).append(found)
 
 
 # -- matching units --------------------------------------------------------------------------------

@@ -22,8 +22,10 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from geo.errors import InvalidInput
+from geo.errors import InvalidInput, KotakuError
+from geo.problems import Problem
 
 # unit written in a file -> (dimension, factor to the dimension's base unit: m2, m, rupiah, percent, count)
 UNITS: dict[str, tuple[str, float]] = {
@@ -41,6 +43,8 @@ UNITS: dict[str, tuple[str, float]] = {
 # The unit a caller expects -> its dimension and factor (values are returned in this unit).
 EXPECTED = {"ha": ("area", 10_000.0), "m2": ("area", 1.0), "m": ("length", 1.0), "km": ("length", 1000.0),
             "rp": ("money", 1.0), "%": ("percent", 1.0), "unit": ("count", 1.0)}
+# a scheme criterion's unit (indicators/schemes) -> the unit its volumes, needs are read in
+CRITERION_UNITS = {"KK": "unit", "unit": "unit", "m": "m", "ha": "ha", "m2": "m2", "km": "km", "%": "%"}
 _NUMBER = re.compile(r"^[+-]?[0-9][0-9.,]*$|^[+-]?[.,][0-9]+$")
 _SPLIT = re.compile(r"^(?P<pre>[^\d+\-.,]*)\s*(?P<num>[+-]?[\d.,]+)\s*(?P<post>.*)$")
 
@@ -49,7 +53,8 @@ _SPLIT = re.compile(r"^(?P<pre>[^\d+\-.,]*)\s*(?P<num>[+-]?[\d.,]+)\s*(?P<post>.
 class Quantity:
     value: float
     unit: str | None  # the unit as written (normalised key of UNITS), None when the file gave a bare number
-    note: str | None = None  # a warning: how an ambiguous value was read
+    note: str | None = None  # a warning: how an ambiguous value was read (English)
+    note_problem: Problem | None = None  # the same warning with its catalogue key (Indonesian too)
 
 
 def _unit_key(text: str) -> str:
@@ -95,6 +100,15 @@ def split_number(text: str, *, integral: bool) -> tuple[list[float], str | None]
     return [decimal_reading, thousands_reading], None
 
 
+def _unreadable(text: str, reason: str | None) -> KotakuError:
+    """split_number's reason as an error of the message catalogue (id and en)."""
+    if reason and "thousands groups" in reason:
+        return InvalidInput.of("quantity.bad_groups", value=text, mark=reason.split("'")[1])
+    if reason and "two decimal marks" in reason:
+        return InvalidInput.of("quantity.two_marks", value=text)
+    return InvalidInput.of("field.not_number", value=text)
+
+
 def _groups_ok(text: str, mark: str) -> bool:
     parts = text.split(mark)
     return 1 <= len(parts[0]) <= 3 and all(len(p) == 3 for p in parts[1:])
@@ -129,13 +143,13 @@ def parse_quantity(value: object, expected: str, *, reference: float | None = No
     unit_text = " ".join(part for part in (pre, post) if part)
     unit = _unit_key(unit_text) if unit_text else None
     if unit is not None and unit not in UNITS:
-        raise InvalidInput(f"'{text}': unknown unit '{unit_text}' (known: ha, m2, km2, m, km, Rp, %, unit, KK)")
+        raise InvalidInput.of("quantity.unknown_unit", value=text, unit=unit_text)
     written_dimension, written_factor = UNITS[unit] if unit else (dimension, factor)
     if written_dimension != dimension:
-        raise InvalidInput(f"'{text}' is in {unit_text}, but this field is in {expected}")
+        raise InvalidInput.of("quantity.other_unit", value=text, unit=unit_text, expected=expected)
     readings, reason = split_number(number.replace(" ", ""), integral=dimension in ("money", "count"))
     if reason or not readings:
-        raise InvalidInput(f"'{text}' {reason or 'is not a number'}")
+        raise _unreadable(text, reason)
     note = None
     if len(readings) == 2:
         decimal_reading, thousands_reading = readings
@@ -144,19 +158,18 @@ def parse_quantity(value: object, expected: str, *, reference: float | None = No
         elif reference is not None and reference > 0:
             ref = reference * factor / written_factor  # the reference in the written unit
             chosen = min(readings, key=lambda r: abs(math.log(max(abs(r), 1e-9) / ref)))
-            note = (f"'{text}' is ambiguous ('.' as decimal point or thousands); read as {chosen:g}, "
-                    "the reading nearer to the geometry")
+            note = Problem.of("quantity.ambiguous_geometry", severity="warning", value=text, chosen=f"{chosen:g}")
         elif decimal in (".", ","):  # the column's other values tell how it writes decimals
             chosen = decimal_reading if decimal == "." else thousands_reading
         else:
             chosen = decimal_reading
-            note = (f"'{text}' is ambiguous ('.' as decimal point or thousands); read as {chosen:g} "
-                    f"(decimal point); write {number.replace('.', ',')} or {number.replace('.', '')} to be sure")
+            note = Problem.of("quantity.ambiguous", severity="warning", value=text, chosen=f"{chosen:g}",
+                              comma=number.replace(".", ","), plain=number.replace(".", ""))
         readings = [chosen]
     result = readings[0] * written_factor / factor
     if not math.isfinite(result):
-        raise InvalidInput(f"'{text}' is not a finite number")
-    return Quantity(result, unit, note)
+        raise InvalidInput.of("field.not_finite", value=text)
+    return Quantity(result, unit, note.reason if note else None, note)
 
 
 def parse_amount(value: object, expected: str, *, reference: float | None = None) -> float | None:
@@ -191,6 +204,22 @@ class Reading:
     value: float | None
     problem: str | None = None
     note: str | None = None
+    problem_key: str | None = None  # the problem's catalogue message (geo/messages.py), when it has one
+    problem_params: dict[str, Any] | None = None
+    note_problem: Problem | None = None
+
+    def problem_at(self, feature: int | None, field: str | None) -> Problem | None:
+        """The error (or else the warning) of this value at a row and field, in the catalogue's two languages."""
+        if self.problem:
+            if self.problem_key:
+                return Problem.of(self.problem_key, feature=feature, field=field, **(self.problem_params or {}))
+            return Problem(self.problem, feature=feature, field=field)
+        if self.note_problem is not None:
+            return Problem.of(self.note_problem.key or "", feature=feature, field=field, severity="warning",
+                              **(self.note_problem.params or {}))
+        if self.note:
+            return Problem(self.note, feature=feature, field=field, severity="warning")
+        return None
 
 
 def read_quantities(values: Iterable[object], expected: str, *,
@@ -216,9 +245,10 @@ def read_quantities(values: Iterable[object], expected: str, *,
         try:
             quantity = parse_quantity(value, expected, reference=reference, decimal=decimal)
             reading = Reading(None if quantity is None else quantity.value, None,
-                              None if quantity is None else quantity.note)
+                              None if quantity is None else quantity.note,
+                              note_problem=None if quantity is None else quantity.note_problem)
         except InvalidInput as error:
-            reading = Reading(None, error.message)
+            reading = Reading(None, error.message, problem_key=error.key, problem_params=error.params)
         if references is None and key is not None:
             seen[key] = reading
         out.append(reading)

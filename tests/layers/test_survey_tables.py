@@ -273,3 +273,72 @@ def test_the_sinjai_decree_appendix_is_read_as_a_baseline_table(shared_data, emp
         first = conn.execute("SELECT u.label, u.attributes->>'geometry_source', sv.stored->>'total' FROM surveys sv "
                              "JOIN survey_units u ON u.id = sv.unit_id WHERE sv.source_row = 4").fetchone()
         assert first == ("RT001-RW001", "kelurahan", "39")
+
+
+# -- areas, needs and costs with their units (issue 11 items 4 and 5) -----------------------------------
+def with_units(tmp_path: Path, first: dict, second: dict) -> Path:
+    base = [{"Kelurahan": "Bagan Deli", "Lingkungan": "Lingkungan 01", "Tingkat": "KB", "Skor": "62"},
+            {"Kelurahan": "Belawan II", "Lingkungan": "Lingkungan 01", "Tingkat": "KS", "Skor": "45"}]
+    return write_csv(tmp_path / "satuan.csv", [{**base[0], **first}, {**base[1], **second}])
+
+
+@pytest.mark.writes_demo
+def test_areas_needs_and_costs_are_read_with_their_units_and_reported(demo_conn, tmp_path):
+    path = with_units(
+        tmp_path,
+        {"Luas": "1.250 m2", "Kebutuhan 2b": "1,2 km", "Kebutuhan 3a": "35 KK", "Biaya 2b": "Rp 1.500.000",
+         "Biaya 3a": "Rp 250.000.000,-"},
+        {"Luas": "0,25 ha", "Kebutuhan 2b": "120,5 m", "Kebutuhan 3a": "", "Biaya 2b": "Rp 45.500.000",
+         "Biaya 3a": ""})
+    report = import_surveys(demo_conn, path, tenant=TENANT, round="2024")
+    assert report.ok and not report.warnings, [str(p) for p in report.errors + report.warnings]
+    first, second = stored(demo_conn, BAGAN_DELI, "Lingkungan 01"), stored(demo_conn, BELAWAN_II, "Lingkungan 01")
+    # the column writes decimal commas ('0,25'), so '1.250 m2' groups thousands: 1250 m2 = 0.125 ha
+    assert (first["area_ha"], second["area_ha"]) == (0.125, 0.25)
+    assert first["needs"] == {"2b": 1200.0, "3a": 35.0} and second["needs"] == {"2b": 120.5}  # metres, KK
+    assert first["costs"] == {"2b": 1_500_000.0, "3a": 250_000_000.0} and second["costs"] == {"2b": 45_500_000.0}
+    areas = demo_conn.execute(
+        "SELECT sv.area_ha FROM surveys sv JOIN survey_units u ON u.id = sv.unit_id WHERE sv.round = '2024' "
+        "AND u.label = 'Lingkungan 01' AND u.kelurahan_code IN (%s, %s) ORDER BY u.kelurahan_code DESC",
+        [BAGAN_DELI, BELAWAN_II]).fetchall()
+    assert areas == [(0.125,), (0.25,)]
+    assert report.fields["cost_3a"] == "Biaya 3a" and report.fields["need_2b"] == "Kebutuhan 2b"
+    assert report.summary["area_ha_stated"] == {"rows": 2, "total_ha": 0.375}
+    assert report.summary["needs_stored"] == {"rows": 2, "total_volume_per_criterion": {"2b": 1320.5, "3a": 35.0}}
+    assert report.summary["costs_stored"] == {"rows": 2, "total_rp_per_criterion": {"2b": 47_000_000.0,
+                                                                                     "3a": 250_000_000.0}}
+
+    alone = with_units(tmp_path, {"Luas": "7.067 ha"}, {"Luas": ""})  # no other value tells the decimal mark
+    report = import_surveys(demo_conn, alone, tenant=TENANT, round="2025")
+    assert stored(demo_conn, BAGAN_DELI, "Lingkungan 01", "2025")["area_ha"] == 7.067
+    [warning] = report.warnings
+    assert (warning.feature, warning.field) == (2, "Luas")
+    assert warning.text("en").endswith("read as 7.067 (decimal point); write 7,067 or 7067 to be sure")
+    assert warning.text("id") == ("fitur/baris 2, kolom Luas: '7.067 ha' bermakna ganda ('.' sebagai tanda desimal "
+                                  "atau ribuan); dibaca 7.067 (titik desimal); tulis 7,067 atau 7067 agar pasti")
+
+
+def test_a_value_in_a_wrong_or_unknown_unit_names_row_field_and_value(demo_conn, tmp_path):
+    before = demo_conn.execute("SELECT count(*), md5(string_agg(s::text, '|' ORDER BY s.id)) FROM surveys s"
+                               ).fetchone()
+    path = with_units(tmp_path, {"Luas": "dua hektar", "Kebutuhan 2b": "12 KK", "Biaya 2b": "Rp 1,5 juta"},
+                      {"Luas": "120 m", "Kebutuhan 2b": "1.2.3 m", "Biaya 2b": "Rp 1.500.000"})
+    with pytest.raises(ImportFailed) as failed:
+        import_surveys(demo_conn, path, tenant=TENANT, round="2024")
+    report = failed.value.report
+    english = {(p.feature, p.field): p.reason_in("en") for p in report.errors}
+    indonesian = {(p.feature, p.field): p.reason_in("id") for p in report.errors}
+    assert english == {
+        (2, "Luas"): "'dua hektar' is not a number",
+        (2, "Kebutuhan 2b"): "'12 KK' is in KK, but this field is in m",
+        (2, "Biaya 2b"): "'Rp 1,5 juta': unknown unit 'Rp juta' (known: ha, m2, km2, m, km, Rp, %, unit, KK)",
+        (3, "Luas"): "'120 m' is in m, but this field is in ha",
+        (3, "Kebutuhan 2b"): "'1.2.3 m' has '.' thousands groups that are not three digits"}
+    assert indonesian[(2, "Luas")] == "'dua hektar' bukan angka"
+    assert indonesian[(3, "Luas")] == "'120 m' dalam satuan m, padahal kolom ini dalam ha"
+    assert indonesian[(2, "Biaya 2b")].startswith("'Rp 1,5 juta': satuan 'Rp juta' tidak dikenal")
+    assert report.features_written == 0
+    demo_conn.rollback()
+    after = demo_conn.execute("SELECT count(*), md5(string_agg(s::text, '|' ORDER BY s.id)) FROM surveys s"
+                              ).fetchone()
+    assert after == before
