@@ -10,6 +10,7 @@ from pathlib import Path
 import geopandas as gpd
 import matplotlib
 import pandas as pd
+from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -17,6 +18,7 @@ from matplotlib.patches import FancyArrow, Patch, Rectangle
 
 from layers.values.progress import Progress, no_progress
 from maps.exports.bundle import Bundle
+from maps.exports.labels import Label, place_labels
 from maps.exports.symbology import (
     BOUNDARY_COLOUR,
     NO_PROGRAMME_COLOUR,
@@ -50,27 +52,31 @@ def _nice_length(span_m: float) -> float:
     return max(m * power for m in (1, 2, 5) if m * power <= target)
 
 
-def _scale_bar(ax, extent: tuple[float, float, float, float]) -> None:
+def scale_bar(ax, extent: tuple[float, float, float, float]) -> list[Artist]:
+    """A metric scale bar (4 alternating segments) at the lower left; returns its texts (obstacles for labels)."""
     minx, miny, maxx, maxy = extent
     length = _nice_length(maxx - minx)
     x0, y0 = minx + (maxx - minx) * 0.04, miny + (maxy - miny) * 0.04
     height = (maxy - miny) * 0.008
-    for i in range(4):
+    parts: list[Artist] = [
         ax.add_patch(Rectangle((x0 + i * length / 4, y0), length / 4, height, facecolor="black" if i % 2 == 0
-                               else "white", edgecolor="black", linewidth=0.8, zorder=10))
+                               else "white", edgecolor="black", linewidth=0.8, zorder=10)) for i in range(4)]
     label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
-    for x, text in ((x0, "0"), (x0 + length, label)):
-        ax.text(x, y0 + height * 2.2, text, ha="center", va="bottom", fontsize=8, zorder=10, bbox=BOX)
+    return parts + [ax.text(x, y0 + height * 2.2, text, ha="center", va="bottom", fontsize=8, zorder=10, bbox=BOX)
+                    for x, text in ((x0, "0"), (x0 + length, label))]
 
 
-def _north_arrow(ax, extent: tuple[float, float, float, float]) -> None:
+def north_arrow(ax, extent: tuple[float, float, float, float]) -> list[Artist]:
+    """An arrow with "U" (utara) at the upper right (the map is in UTM: north is up); returns the arrow and its
+    text (obstacles for labels)."""
     minx, miny, maxx, maxy = extent
     x, y = maxx - (maxx - minx) * 0.05, maxy - (maxy - miny) * 0.13
     length = (maxy - miny) * 0.07
-    ax.add_patch(FancyArrow(x, y, 0, length, width=length * 0.12, head_width=length * 0.45, head_length=length * 0.45,
-                            length_includes_head=True, color="black", zorder=10))
-    ax.text(x, y + length * 1.08, "U", ha="center", va="bottom", fontsize=14, fontweight="bold", zorder=10,
-            bbox=BOX)
+    arrow = ax.add_patch(FancyArrow(x, y, 0, length, width=length * 0.12, head_width=length * 0.45,
+                                    head_length=length * 0.45, length_includes_head=True, color="black", zorder=10))
+    letter = ax.text(x, y + length * 1.08, "U", ha="center", va="bottom", fontsize=14, fontweight="bold", zorder=10,
+                     bbox=BOX)
+    return [arrow, letter]
 
 
 def _activities(bundle: Bundle, crs: str) -> gpd.GeoDataFrame | None:
@@ -109,15 +115,22 @@ def _draw_map(ax, bundle: Bundle, regions: gpd.GeoDataFrame, crs: str) -> list[s
             acts[points].plot(ax=ax, color=list(colour[points]), markersize=9, edgecolor="white", linewidth=0.3,
                               zorder=4)
         drawn = [p for p in [*bundle.programs, ""] if (program == p).any()]
-    # kelurahan labels where there is something to see (slum areas or activities)
-    summary = bundle.layers["ringkasan_kelurahan"]
-    busy = set(summary.loc[(summary["slum_areas"] > 0) | (summary["activities"] > 0), "code"]) \
-        if len(summary) else set()
-    labelled = kelurahan[kelurahan["code"].isin(busy)]
-    for point, name in zip(labelled.geometry.representative_point(), labelled["name"], strict=True):
-        ax.text(point.x, point.y, str(name), fontsize=5.2, ha="center", va="center", color="#252525", zorder=6,
-                bbox=LABEL_BOX)
     return drawn
+
+
+def kelurahan_labels(bundle: Bundle, regions: gpd.GeoDataFrame) -> list[Label]:
+    """Names of the kelurahan where there is something to see (slum areas or activities), as written in the
+    data, the busiest first (they win where labels would collide)."""
+    summary = bundle.layers["ringkasan_kelurahan"]
+    if not len(summary):
+        return []
+    busy = summary.loc[(summary["slum_areas"] > 0) | (summary["activities"] > 0)]
+    weight = dict(zip(busy["code"], busy["slum_areas"] * 1000 + busy["activities"], strict=True))
+    kelurahan = regions[(regions["level"] == "desa_kelurahan") & regions["code"].isin(weight)]
+    return [Label(p.x, p.y, str(name), priority=-int(weight[code]), size=5.2,
+                  style={"color": "#252525", "zorder": 6, "bbox": LABEL_BOX})
+            for p, name, code in zip(kelurahan.geometry.representative_point(), kelurahan["name"],
+                                     kelurahan["code"], strict=True)]
 
 
 def _legend(ax, bundle: Bundle, programs: list[str]) -> None:
@@ -227,8 +240,9 @@ def render(bundle: Bundle, progress: Progress = no_progress) -> Figure:
         extent = (minx - pad, miny - pad, maxx + pad, maxy + pad)
         ax.set_xlim(extent[0], extent[2])
         ax.set_ylim(extent[1], extent[3])
-        _scale_bar(ax, extent)
-        _north_arrow(ax, extent)
+        obstacles = scale_bar(ax, extent) + north_arrow(ax, extent)
+        ax.apply_aspect()  # the frame as it will be drawn: labels are measured in it
+        place_labels(ax, kelurahan_labels(bundle, regions), obstacles)
     progress("peta: legenda dan tabel", 2, 4)
     _legend(fig.add_axes((0.645, 0.56, 0.34, 0.36)), bundle, programs)
     _table(fig.add_axes((0.645, 0.16, 0.34, 0.38)), bundle)
