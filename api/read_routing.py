@@ -165,6 +165,7 @@ class Monitor:
 
     def __init__(self, routed: RoutedPool):
         self.routed = routed
+        self.primary_lsn: int | None = None
         self._task: asyncio.Task | None = None
 
     def start(self) -> None:
@@ -182,11 +183,15 @@ class Monitor:
             await asyncio.sleep(CHECK_INTERVAL_S)
 
     async def check(self) -> None:
-        primary_lsn = None
+        # The primary's position; while it does not answer (a restart), the last one it gave: a replica that has
+        # replayed that much holds everything the primary acknowledged, however long ago its last transaction was,
+        # so reads go on there instead of waiting for the primary.
+        primary_lsn = self.primary_lsn
         with contextlib.suppress(psycopg.Error):
             async with self.routed.primary.connection(timeout=REPLICA_CONNECT_S) as conn:
                 row = await (await conn.execute("SELECT pg_current_wal_lsn()::text")).fetchone()  # written
                 primary_lsn = lsn_int(row[0]) if row else None
+        self.primary_lsn = primary_lsn
         for replica in self.routed.replicas:
             try:
                 async with replica.pool.connection(timeout=REPLICA_CONNECT_S) as conn:

@@ -28,16 +28,36 @@ acl purgers {
 }
 
 
-# One host; for several, one backend each and a round-robin director (import directors; see docs/scaling.md).
+# Is the host's process serving? A static file: no database. A database outage (a primary restart) must not mark
+# every host sick at once (Varnish would then answer every miss 503 without asking); the hosts answer it themselves
+# (from a replica, or 503, which the stale-if-error logic below covers). A stopped host fails 2 probes of 3: left
+# out within about 2 s, and requests sent to it in between are retried on another host (vcl_backend_error).
+probe alive {
+    .url = "/static/kotaku/favicon.svg";
+    .interval = 1s;
+    .timeout = 2s;
+    .window = 3;
+    .threshold = 2;
+    .initial = 2;  # healthy from the start
+}
+
+# One host; for several, one backend each (same probe) and a round-robin director (import directors; see
+# docs/scaling.md and tests/e2e/varnish.py `round_robin`).
 backend default {
     .host = "127.0.0.1";
     .port = "8000";
     .connect_timeout = 2s;
     .first_byte_timeout = 60s;
     .between_bytes_timeout = 30s;
+    .probe = alive;
 }
 
 sub vcl_recv {
+    if (req.restarts == 0) {
+        unset req.http.X-Kotaku-Stale;  # set only by vcl_synth below, never by a client
+        unset req.http.X-Kotaku-Lookup;
+        unset req.http.X-Kotaku-Grace;
+    }
     if (req.method == "BAN") {
         if (client.ip !~ purgers) {
             return (synth(405, "BAN not allowed from this address"));
@@ -62,12 +82,37 @@ sub vcl_recv {
     }
     # kotaku sets no other cookie and no answer depends on one: drop them so anonymous answers can be shared.
     unset req.http.Cookie;
+    # Grace: a stored copy past its ttl is served as is only while no host is healthy, or when the origin failed
+    # on this very request (X-Kotaku-Stale, vcl_synth); otherwise it is fetched or revalidated first.
+    if (req.http.X-Kotaku-Stale || !std.healthy(req.backend_hint)) {
+        set req.grace = 24h;
+    } else {
+        set req.grace = 0s;
+    }
+    set req.http.X-Kotaku-Lookup = "1";
     return (hash);
+}
+
+sub vcl_hit {
+    if (obj.ttl <= 0s) {
+        set req.http.X-Kotaku-Grace = "1";  # past its ttl: a grace hit (req.grace allowed it)
+    }
+}
+
+sub vcl_miss {
+    if (req.http.X-Kotaku-Stale) {
+        return (synth(503, "Backend fetch failed"));  # no stale copy either: do not ask the failing origin again
+    }
 }
 
 sub vcl_backend_response {
     if (bereq.uncacheable) {
-        return (deliver);
+        return (deliver);  # passed (credentials, writes): the origin's answer, whatever it is
+    }
+    if (beresp.status >= 500 && (bereq.is_bgfetch || bereq.http.If-None-Match)) {
+        # The origin failed (its database is down) and a stale copy exists (a background fetch, or Varnish's own
+        # conditional fetch): keep the copy. The waiting client, if any, is restarted to it by vcl_synth.
+        return (abandon);
     }
     if (beresp.http.Set-Cookie || beresp.http.Cache-Control ~ "(?i)(private|no-store)") {
         # hit-for-miss: remember for 2 minutes that this URL is not shareable, do not store the answer
@@ -83,7 +128,7 @@ sub vcl_backend_response {
     if (beresp.http.ETag && beresp.http.X-Kotaku-Layers && beresp.http.Cache-Control ~ "(?i)no-cache") {
         # Served unasked until a BAN of one of its layers (a write) or SHARED_TTL; then revalidated (304).
         set beresp.ttl = 1h;  # SHARED_TTL
-        set beresp.grace = 0s;
+        set beresp.grace = 24h;  # served stale only while the origin fails (vcl_recv sets req.grace)
         set beresp.keep = 24h;
         return (deliver);
     }
@@ -91,7 +136,7 @@ sub vcl_backend_response {
         # 1ms = revalidate every request (edits show at once). Not 0s: Varnish's lookup skips objects whose ttl
         # is 0 (that is how it kills them), and then there is no stored copy to revalidate.
         set beresp.ttl = 1ms;
-        set beresp.grace = 0s;
+        set beresp.grace = 24h;  # as above: stale only while the origin fails
         set beresp.keep = 24h;  # kept for conditional fetches (If-None-Match) while nothing changed
         return (deliver);
     }
@@ -102,9 +147,30 @@ sub vcl_backend_response {
     }
 }
 
+sub vcl_backend_error {
+    # No answer at all (connection refused, timeout): a GET/HEAD is tried once more, on the next host of the
+    # director (a host stopped since its last probe). Writes are not repeated: the first may have arrived.
+    if (bereq.retries < 1 && (bereq.method == "GET" || bereq.method == "HEAD")) {
+        return (retry);
+    }
+    if (!bereq.uncacheable && (bereq.is_bgfetch || bereq.http.If-None-Match)) {
+        return (abandon);  # a stale copy exists: keep it (see vcl_backend_response)
+    }
+}
+
+sub vcl_synth {
+    # An abandoned fetch (the origin failed) of a shared answer: look again, accepting a stale copy (vcl_recv).
+    if (resp.status == 503 && req.restarts == 0 && req.http.X-Kotaku-Lookup && !req.http.X-Kotaku-Stale) {
+        set req.http.X-Kotaku-Stale = "1";
+        return (restart);
+    }
+}
+
 sub vcl_deliver {
     if (obj.uncacheable) {
         set resp.http.X-Cache = "PASS";
+    } elsif (req.http.X-Kotaku-Stale || req.http.X-Kotaku-Grace) {
+        set resp.http.X-Cache = "STALE";  # past its ttl, served because the origin failed or no host is healthy
     } elsif (obj.hits > 0) {
         set resp.http.X-Cache = "HIT";
     } elsif (resp.http.X-Kotaku-Revalidated) {

@@ -161,6 +161,22 @@ def test_a_stopped_replica_is_skipped_without_errors(replicated, tmp_path):
             cluster.start_replica()
 
 
+def test_reads_go_on_from_the_replica_while_the_primary_is_down(replicated, tmp_path):
+    cluster, primary, replica = replicated
+    with TestClient(app_on(primary, replica, tmp_path)) as client:  # the default lag limit, 5 s
+        routed = client.app.state.pool
+        assert wait_for(lambda: routed.replicas[0].up and routed.replicas[0].lag_s == 0)
+        cluster.down()  # the replica's last replayed transaction is older than 5 s, and the primary is gone
+        try:
+            time.sleep(1.5)  # the monitor has checked again, without the primary
+            answer = client.get(ITEMS, params={"limit": 5})
+            assert answer.status_code == 200 and len(answer.json()["features"]) == 5
+            assert kawasan(client.get(EXPORT, params={"tenant": "12.71"}))
+            assert routed.replicas[0].up and routed.replicas[0].lag_s == 0  # it holds all the primary gave
+        finally:
+            cluster.up()
+
+
 def test_a_revoked_token_is_refused_at_once_while_the_replica_lags(replicated, tmp_path):
     cluster, primary, replica = replicated
     import asyncio

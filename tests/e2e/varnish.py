@@ -40,14 +40,13 @@ def vcl_for(backend_port: int, shared_ttl_s: float | None = None) -> str:
 
 
 def round_robin(text: str, ports: list[int]) -> str:
-    """The VCL with one backend per API host (a /healthz probe each, so a stopped host is left out) and a
+    """The VCL with one backend per API host (the shipped `alive` probe each, so a stopped host is left out) and a
     round-robin director, as docs/scaling.md describes for several hosts."""
     start = text.index("backend default {")
     end = text.index("}\n", start) + 2
     backends = "".join(
         f'backend host{i} {{\n    .host = "127.0.0.1";\n    .port = "{port}";\n    .connect_timeout = 2s;\n'
-        f'    .first_byte_timeout = 60s;\n    .probe = {{ .url = "/healthz"; .interval = 1s; .timeout = 2s; '
-        f'.window = 3; .threshold = 2; }}\n}}\n' for i, port in enumerate(ports))
+        f'    .first_byte_timeout = 60s;\n    .probe = alive;\n}}\n' for i, port in enumerate(ports))
     init = ("import directors;\n\nsub vcl_init {\n    new hosts = directors.round_robin();\n"
             + "".join(f"    hosts.add_backend(host{i});\n" for i in range(len(ports))) + "}\n")
     text = text[:start] + backends + "\n" + init + text[end:]
