@@ -527,10 +527,11 @@ def _export_activities_query(tenant: str, principal: Principal, ids: list[int]) 
 
 
 def _memorandum_query(tenant: str, principal: Principal, ids: list[int]) -> Query:
-    """Memorandum keterpaduan: programme x location x year x funding source, with volume and money in three
-    columns that are never added up: proposed (activities without a budget line, at their year and source),
-    budgeted (allocated) and realised (budget lines, at the line's year and source). Volume and the counts are
-    an activity's once, on its first money row (a roll-up of the live activities in PostGIS)."""
+    """Memorandum keterpaduan: programme x location x year x funding source x implementing agency (OPD), with
+    volume and money in three columns that are never added up: proposed (activities without a budget line, at
+    their year and source), budgeted (allocated) and realised (budget lines, at the line's year and source).
+    Volume and the counts are an activity's once, on its first money row (a roll-up of the live activities in
+    PostGIS)."""
     return Query(sql.SQL(
         """
         WITH act AS (
@@ -545,7 +546,7 @@ def _memorandum_query(tenant: str, principal: Principal, ids: list[int]) -> Quer
                kec.name AS kecamatan, a.kelurahan_code, kel.name AS kelurahan,
                CASE WHEN a.slum_area_id = ANY(%(ids)s) THEN s.kawasan END AS kawasan,
                r.year, r.funding AS funding_source, coalesce(f.name, 'Tanpa sumber dana') AS funding_name,
-               sum(a.volume) FILTER (WHERE r.first)::float8 AS volume, a.unit, {money_sums},
+               sum(a.volume) FILTER (WHERE r.first)::float8 AS volume, a.unit, a.target_agency, {money_sums},
                count(*) FILTER (WHERE r.first) AS activities,
                count(*) FILTER (WHERE r.first AND (a.status = 'selesai' OR a.progress = 100)) AS activities_completed
         FROM rows r JOIN act a ON a.id = r.activity_id
@@ -555,8 +556,8 @@ def _memorandum_query(tenant: str, principal: Principal, ids: list[int]) -> Quer
         LEFT JOIN regions kel ON kel.code = a.kelurahan_code
         LEFT JOIN regions kec ON kec.code = left(a.kelurahan_code, 8)
         LEFT JOIN slum_areas s ON s.id = a.slum_area_id
-        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14
-        ORDER BY 1, 6 NULLS LAST, 8 NULLS LAST, 9 NULLS LAST, 10, 11, 3
+        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 15
+        ORDER BY 1, 6 NULLS LAST, 8 NULLS LAST, 9 NULLS LAST, 10, 11, 3, 15 NULLS LAST
         """).format(act_filter=row_filter(principal, "activities", "a"), money=_money_cte("x.id AS activity_id"),
                     money_sums=_money_sums()),
         {"t": tenant, "ids": ids, "dead": list(DEAD_STATUSES), "no_program": NO_PROGRAM, "no_funding": NO_FUNDING})

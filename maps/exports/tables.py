@@ -1,6 +1,7 @@
-"""The memorandum keterpaduan (programme x location x year x funding source x volume x cost) as CSV and as an
-XLSX workbook (openpyxl) that also holds the per-year costs, the slum-area and region summaries, the codebook
-and the sources."""
+"""The memorandum keterpaduan (programme x location x year x funding source x OPD x volume x cost) as CSV and as
+an XLSX workbook (openpyxl): first the memorandum in the Pokja's form (maps/exports/pokja.py), then the long
+memorandum, the per-year costs, the slum-area and region summaries, the codebook and the sources. Every sheet
+prints A4 landscape, one page wide, with its header rows repeated on each page and frozen on screen."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ MEMORANDUM_COLUMNS = (
     ("year", "Tahun"), ("funding_source", "Kode sumber dana"), ("funding_name", "Sumber dana"),
     ("volume", "Volume"), ("unit", "Satuan"), ("proposed_cost", "Usulan belum dianggarkan (Rp)"),
     ("budgeted", "Pagu anggaran (Rp)"), ("realised", "Realisasi (Rp)"), ("activities", "Jumlah kegiatan"),
-    ("activities_completed", "Kegiatan selesai"),
+    ("activities_completed", "Kegiatan selesai"), ("target_agency", "Pelaksana (OPD)"),
 )
 # Money in three states (KOTAKU brief 10) that are never added up: no cell of any sheet sums them.
 MONEY_STATES = {"proposed_cost": "Usulan belum dianggarkan", "budgeted": "Pagu anggaran", "realised": "Realisasi"}
@@ -66,6 +67,21 @@ def text_cell(ws: Worksheet, row: int, column: int, value: Any) -> Cell:
     return cell
 
 
+def print_setup(ws: Worksheet, first_header_row: int, last_header_row: int) -> None:
+    """Prints as people expect: A4 landscape, one page wide (as many pages long as needed), the header row(s)
+    repeated on every page, page numbers in the footer."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = f"{first_header_row}:{last_header_row}"
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.oddFooter.center.text = "Halaman &P dari &N"
+    ws.oddFooter.left.text = "&A"
+
+
 def _sheet(wb: Workbook, title: str, table: pd.DataFrame, heading: list[str], money: set[str]) -> None:
     ws = wb.create_sheet(title)
     for i, line in enumerate(heading, 1):
@@ -88,6 +104,7 @@ def _sheet(wb: Workbook, title: str, table: pd.DataFrame, heading: list[str], mo
         longest = max([len(str(col))] + [len(str(v)) for v in table.iloc[:200, j - 1].tolist()])
         ws.column_dimensions[letter].width = min(48, max(8, longest + 2))
     ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
+    print_setup(ws, header_row, header_row)
     if len(table):
         ws.auto_filter.ref = f"A{header_row}:{get_column_letter(len(table.columns))}{header_row + len(table)}"
 
@@ -151,5 +168,8 @@ def write_xlsx(bundle: Bundle, path: Path, progress: Progress = no_progress) -> 
         "meaning": "Arti"})
     _sheet(wb, "Kodebuku", codebook, ["Arti setiap kolom"], set())
     _sheet(wb, "Sumber", pd.DataFrame({"Sumber dan catatan": bundle.sources}), [], set())
+    from maps.exports.pokja import write_pokja_sheet  # the Pokja form first: what is printed and signed
+
+    write_pokja_sheet(wb, bundle, place)
     wb.save(path)
     progress("XLSX: selesai", 5, 5)

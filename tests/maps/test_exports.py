@@ -156,7 +156,7 @@ def test_geojson_is_one_collection_without_personal_fields(files, expected):
 def test_csv_and_xlsx_memorandum(files, expected):
     columns = ["Kode program", "Program", "Kegiatan", "Kecamatan", "Kode kelurahan", "Kelurahan", "Kawasan kumuh",
                "Tahun", "Kode sumber dana", "Sumber dana", "Volume", "Satuan", "Usulan belum dianggarkan (Rp)",
-               "Pagu anggaran (Rp)", "Realisasi (Rp)", "Jumlah kegiatan", "Kegiatan selesai"]
+               "Pagu anggaran (Rp)", "Realisasi (Rp)", "Jumlah kegiatan", "Kegiatan selesai", "Pelaksana (OPD)"]
     table = pd.read_csv(files["csv"], encoding="utf-8-sig", dtype={"Tahun": str, "Kode kelurahan": str})
     assert list(table.columns) == columns
     assert table["Usulan belum dianggarkan (Rp)"].sum() == pytest.approx(expected["cost"])  # the demo: no budget
