@@ -94,10 +94,33 @@ def _basemap_layers() -> list[dict]:
         {"id": "basemap-road-names", "type": "symbol", "source": "basemap", "source-layer": "roads", "minzoom": 13,
          "layout": {"symbol-placement": "line", "text-field": ["get", "name"], "text-font": FONT, "text-size": 11},
          "paint": halo},
+        *_place_name_layers(halo),
+    ]
+
+
+def _place_name_layers(halo: dict) -> list[dict]:
+    """Place names over street names, kecamatan over kelurahan, kab/kota over all: MapLibre places the labels of
+    the last layer first and drops any label that would overlap one already placed (its collision is left on).
+    Kecamatan and kab/kota names are capitals, so 'GAMBIR' (kecamatan) and 'Gambir' (kelurahan) read apart; the
+    kab/kota name leaves the map from zoom 12, where the page's title already says it. Constant properties per
+    layer (no data-driven text-transform), which QGIS's converter reads too."""
+    region = ["kabkota", "kecamatan"]
+    return [
         {"id": "basemap-place-names", "type": "symbol", "source": "basemap", "source-layer": "places",
-         "layout": {"text-field": ["get", "name"], "text-font": FONT,
-                    "text-size": ["match", ["get", "class"], ["city", "kabkota"], 15, ["town", "kecamatan"], 13, 11]},
+         "filter": ["match", ["get", "class"], region, False, True],
+         "layout": {"text-field": ["get", "name"], "text-font": FONT, "text-max-width": 7,
+                    "text-size": ["match", ["get", "class"], ["city"], 15, ["town"], 13, 11]},
          "paint": halo},
+        {"id": "basemap-kecamatan-names", "type": "symbol", "source": "basemap", "source-layer": "places",
+         "filter": ["==", ["get", "class"], "kecamatan"],
+         "layout": {"text-field": ["get", "name"], "text-font": FONT, "text-size": 12, "text-max-width": 8,
+                    "text-transform": "uppercase", "text-letter-spacing": 0.08},
+         "paint": {**halo, "text-color": BASEMAP_COLOURS["region_label"]}},
+        {"id": "basemap-kabkota-names", "type": "symbol", "source": "basemap", "source-layer": "places",
+         "maxzoom": 12, "filter": ["==", ["get", "class"], "kabkota"],
+         "layout": {"text-field": ["get", "name"], "text-font": FONT, "text-size": 14, "text-max-width": 10,
+                    "text-transform": "uppercase", "text-letter-spacing": 0.05},
+         "paint": {**halo, "text-color": BASEMAP_COLOURS["region_label"]}},
     ]
 
 

@@ -28,7 +28,7 @@ CONDITION_CLASSES = (("baik", "#1a9641", "Baik"), ("rusak_ringan", "#fdae61", "R
 # The basemap (issue 13) and the outlines drawn over it; the MapLibre styles (maps/style_json.py) use these only.
 BASEMAP_COLOURS = {"background": "#f2efe9", "water": "#aad3df", "landuse": "#e0e8d0", "building": "#d9d0c9",
                    "building_outline": "#bfb5ab", "road": "#ffffff", "road_casing": "#b5aea3", "major_road": "#fcd6a4",
-                   "label": "#333333", "label_halo": "#ffffff"}
+                   "label": "#333333", "label_halo": "#ffffff", "region_label": "#3f007d"}
 REGION_OUTLINE_COLOURS = {"kabkota": "#54278f", "kecamatan": "#756bb1", "desa_kelurahan": "#9e9ac8"}
 ACTIVITY_COLOUR = "#2171b5"
 

@@ -3,6 +3,8 @@ search the pages call. Thin: each handler reads the caller and hands over to map
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
@@ -15,6 +17,7 @@ from maps.pages.proposal import proposal_page
 from maps.pages.public import public_page
 from maps.pages.viewer import viewer_page
 from maps.static_files import STATIC_DIR
+from maps.style_json import online_basemaps
 
 router = APIRouter(tags=["halaman"])
 TENANT = Query(None, description="Kab/kota yang dibuka (kode Kemendagri, mis. 12.71)")
@@ -28,10 +31,28 @@ SECURITY_HEADERS = {
 }
 
 
+def map_headers(request: Request) -> dict[str, str]:
+    """The pages' headers; with online basemaps configured (KOTAKU_ONLINE_BASEMAPS), their hosts may serve images
+    and fetches too, so the layer control's online entries can draw. Without the setting: this server only."""
+    hosts = sorted({origin(b.url) for b in online_basemaps(request.app.state.settings.online_basemaps)})
+    if not hosts:
+        return SECURITY_HEADERS
+    extra = " ".join(hosts)
+    policy = SECURITY_HEADERS["Content-Security-Policy"].replace("img-src 'self'", f"img-src 'self' {extra}")
+    return {**SECURITY_HEADERS,
+            "Content-Security-Policy": policy.replace("connect-src 'self'", f"connect-src 'self' {extra}")}
+
+
+def origin(url: str) -> str:
+    """scheme://host[:port] of a tile URL template ('{s}.tile...' hosts become a wildcard)."""
+    parts = urlsplit(url.replace("{s}.", "*."))
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 async def _page(request: Request, build, principal: Principal, tenant: str | None) -> HTMLResponse:
     async with request.app.state.pool.connection() as conn:
         html = await build(conn, principal, tenant)
-    return HTMLResponse(html, headers=SECURITY_HEADERS)
+    return HTMLResponse(html, headers=map_headers(request))
 
 
 @router.get("/peta", response_class=HTMLResponse, summary="Peta kawasan kumuh (Pokja PKP)")

@@ -28,7 +28,7 @@ DEFAULT_ZOOM = {"roads": 14, "water": 12, "landuse": 12, "places": 13, "building
 DEFAULT_CLASS = {"roads": "road", "water": "water", "landuse": "landuse", "places": "locality",
                  "buildings": "building"}
 # Region levels shown as label points in `places` (class, from which zoom), read live from `regions`.
-REGION_LABELS = (("kabkota", "kabkota", 8), ("kecamatan", "kecamatan", 11), ("desa_kelurahan", "kelurahan", 13))
+REGION_LABELS = (("kabkota", "kabkota", 8), ("kecamatan", "kecamatan", 10), ("desa_kelurahan", "kelurahan", 12))
 
 
 def normalise_class(value: object) -> str | None:

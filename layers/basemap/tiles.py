@@ -5,8 +5,8 @@ layers/basemap/classes.py: primary roads from 10, residential from 14, paths fro
 generalised with ST_Simplify to about two tile units at that zoom (then clipped and snapped by ST_AsMVTGeom),
 at most MAX_FEATURES_PER_LAYER a layer, the most important first (`rank`). Roads carry `name` and `class` (line
 labels), places `name` and `class` (point labels); `places` also holds the kab/kota, kecamatan and
-kelurahan/desa names of `regions` as label points (ST_PointOnSurface; class kabkota from zoom 8, kecamatan 11,
-kelurahan/desa 13), read live so a boundary import shows at once. The tile box travels as bind parameters; the
+kelurahan/desa names of `regions` as label points (ST_PointOnSurface; class kabkota from zoom 8, kecamatan 10,
+kelurahan/desa 12), read live so a boundary import shows at once. The tile box travels as bind parameters; the
 statement text is constant (prepared once per connection).
 """
 

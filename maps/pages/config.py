@@ -11,6 +11,7 @@ import maps.pages.legend as legend
 from layers.accounts.access import Principal
 from layers.serving.tiles import FEATURE_MIN_ZOOM
 from maps.pages.base import PageScript, VectorTiles, new_map, panel, render
+from maps.pages.basemap import Basemap
 from maps.pages.context import chosen_tenant, reference_options, region_bounds, tenant_choices
 
 
@@ -62,8 +63,8 @@ def base_config(context: PageContext, specs: list[LayerSpec]) -> dict:
 
 def build_page(page: str, title: str, context: PageContext, specs: list[LayerSpec], config: dict, body: str,
                extra: dict[str, folium.Element] | None = None, tile_query: str = "") -> str:
-    """A folium map with the layers (in order, under a layer control), the extra folium elements (e.g. Draw),
-    then the page script, rendered to HTML."""
+    """A folium map with the layers (in order, under a layer control), the extra folium elements (e.g. Draw), the
+    basemap under them and its names over them (maps/pages/basemap.py), then the page script, rendered to HTML."""
     m = new_map(context.bounds)
     refs = {}
     for spec in specs:
@@ -73,6 +74,7 @@ def build_page(page: str, title: str, context: PageContext, specs: list[LayerSpe
     for key, element in (extra or {}).items():
         element.add_to(m)
         refs[key] = element.get_name()
-    folium.LayerControl(collapsed=False, position="topright", autoZIndex=False).add_to(m)
+    control = folium.LayerControl(collapsed=False, position="topright", autoZIndex=False).add_to(m)
+    Basemap(control.get_name(), context.tenant).add_to(m)
     PageScript(page, {**base_config(context, specs), **config}, panel(page, title, body), refs).add_to(m)
     return render(m, f"{title} - kotaku-gis")

@@ -91,7 +91,8 @@ def test_viewer_draws_vector_tiles_offline_with_legend_and_layer_control(watched
     assert [o.strip() for o in overlays] == ["Batas wilayah (kab/kota, kecamatan, kelurahan)",
                                              "Kawasan kumuh menurut tingkat", "Kawasan kumuh menurut prioritas",
                                              "Kegiatan menurut program", "Kegiatan menurut sumber dana",
-                                             "Aset menurut kondisi"]
+                                             "Aset menurut kondisi", "Peta dasar OpenStreetMap",
+                                             "Nama jalan dan wilayah"]
     legend = page.inner_text("#legenda")
     assert "Tingkat kekumuhan" in legend and "Kumuh berat" in legend
     page.check(".leaflet-control-layers-overlays label:has-text('prioritas') input")

@@ -1,0 +1,42 @@
+"""The basemap under every page's layers: our own OpenStreetMap vector tiles drawn by MapLibre GL JS inside Leaflet.
+
+MapLibre GL JS 5.24.1 and @maplibre/maplibre-gl-leaflet 0.1.4 are vendored in maps/static/vendor (BSD-3-Clause and
+ISC, each with its licence). maps/static/kotaku/basemap.js reads the MapLibre style `/styles/basemap.json` (the
+one the API publishes, `?tenant=` for the kab/kota's TileJSON) and draws it twice: the roads, buildings, water and
+landuse under the page's layers, and the names (streets, kelurahan, kecamatan, places) in a pane above the slum
+fills, so a filled slum area never hides the street names inside it. The style names glyph PBFs that kotaku does
+not ship; the page drops `glyphs` and MapLibre draws the letters itself with the browser's fonts (TinySDF), with
+its label collision on: no two names overlap. Online basemaps (KOTAKU_ONLINE_BASEMAPS) are raster layers of that
+style, offered in the layer control and off until chosen; without the setting the page asks no other host.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from folium.elements import JSCSSMixin
+from folium.template import Template
+
+from maps.pages.base import STATIC, VENDOR, script_json
+
+
+class Basemap(JSCSSMixin):
+    """Adds the basemap layers to the map and to the layer control `control` (the folium LayerControl's JS name).
+    Add it after the LayerControl, before the PageScript."""
+
+    default_js = [("maplibre_gl", f"{VENDOR}/maplibre-gl/maplibre-gl.js"),
+                  ("maplibre_gl_leaflet", f"{VENDOR}/maplibre-gl-leaflet/leaflet-maplibre-gl.js"),
+                  ("kotaku_basemap", f"{STATIC}/kotaku/basemap.js")]
+    default_css = [("maplibre_gl_css", f"{VENDOR}/maplibre-gl/maplibre-gl.css")]
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        kotakuBasemap.add({{ this._parent.get_name() }}, {{ this.control }}, {{ this.options_json }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, control: str, tenant: str | None):
+        super().__init__()
+        self._name = "Basemap"
+        self.control = control
+        query = f"?{urlencode({'tenant': tenant})}" if tenant else ""
+        self.options_json = script_json({"style": f"/styles/basemap.json{query}"})

@@ -1,0 +1,123 @@
+/* The basemap under the page's layers (maps/pages/basemap.py): our OpenStreetMap vector tiles drawn by MapLibre GL JS
+ * (vendored) inside Leaflet through @maplibre/maplibre-gl-leaflet.
+ *
+ * One MapLibre style (/styles/basemap.json, the one the API publishes) is drawn as two Leaflet layers: the
+ * geometry (landuse, water, buildings, roads, any online raster) in the tile pane under the slum areas and
+ * activities, and the names (symbol layers: streets, kelurahan, kecamatan, places) in a pane of their own above
+ * the fills, where they take no clicks. The style's `glyphs` URL is dropped: kotaku ships no glyph PBFs, and
+ * without it MapLibre draws the letters with the browser's own fonts (TinySDF). MapLibre's label collision stays
+ * on, so names never overlap. Online basemaps (raster layers `online-*`, present only when KOTAKU_ONLINE_BASEMAPS
+ * is set) are offered in the layer control, off until chosen. */
+(function () {
+  'use strict';
+
+  var NAMES = {base: 'Peta dasar OpenStreetMap', labels: 'Nama jalan dan wilayah'};
+  var LABEL_PANE = 'kotaku-nama';
+  var basemap = window.kotakuBasemap = {layers: {}, online: {}, failed: null};
+
+  function copy(value) { return JSON.parse(JSON.stringify(value)); }
+
+  /* The style split in two: everything but names (under the layers) and the names alone (over them). */
+  function split(style) {
+    delete style.glyphs;
+    var below = copy(style);
+    below.layers = style.layers.filter(function (l) { return l.type !== 'symbol'; });
+    var above = copy(style);
+    above.layers = style.layers.filter(function (l) { return l.type === 'symbol'; });
+    var used = {};
+    above.layers.forEach(function (l) { used[l.source] = true; });
+    Object.keys(above.sources).forEach(function (id) { if (!used[id]) delete above.sources[id]; });
+    return {below: below, above: above};
+  }
+
+  /* A layer-control entry that shows or hides one online raster layer inside the basemap's MapLibre map. */
+  var OnlineToggle = L.Layer.extend({
+    initialize: function (base, id) { this._base = base; this._id = id; },
+    _show: function (visible) {
+      var gl = this._base.getMaplibreMap && this._base._glMap;
+      if (gl && gl.getLayer(this._id)) gl.setLayoutProperty(this._id, 'visibility', visible ? 'visible' : 'none');
+    },
+    onAdd: function (map) {
+      if (!map.hasLayer(this._base)) this._base.addTo(map);
+      var gl = this._base._glMap;
+      if (gl.isStyleLoaded()) this._show(true);
+      else gl.once('load', function () { this._show(this._map !== undefined && this._map !== null); }, this);
+    },
+    onRemove: function () { this._show(false); }
+  });
+
+  function viewKey(zoom, lng, lat) {
+    return zoom.toFixed(3) + '/' + lng.toFixed(6) + '/' + lat.toFixed(6);
+  }
+
+  /* Remember the view each MapLibre map last finished drawing ('idle': every tile loaded and painted). */
+  function watch(layer) {
+    var gl = layer._glMap;
+    gl.on('idle', function () {
+      var c = gl.getCenter();
+      layer._kotakuDrawn = viewKey(gl.getZoom(), c.lng, c.lat);
+    });
+    gl.on('error', function (e) {
+      console.warn('Peta dasar: ' + (e && e.error && e.error.message ? e.error.message : 'galat tanpa keterangan'));
+    });
+  }
+
+  function addLayer(map, key, style, pane) {
+    var layer = L.maplibreGL({style: style, pane: pane, fadeDuration: 0, interactive: false,
+                              className: 'kotaku-peta-dasar kotaku-peta-dasar-' + key});
+    layer.on('add', function () {  // a new MapLibre map each time the layer is turned on
+      layer._kotakuDrawn = null;
+      layer.getContainer().style.zIndex = key === 'base' ? 1 : '';
+      watch(layer);
+    });
+    basemap.layers[key] = layer;
+    return layer;
+  }
+
+  /* True when every basemap layer on the map has drawn the map's current view (tests and bench/pages.py). */
+  basemap.ready = function () {
+    var map = basemap.map;
+    if (basemap.failed) return true;
+    if (!map || !basemap.layers.base) return false;
+    var c = map.getCenter();
+    var wanted = viewKey(map.getZoom() - 1, c.lng, c.lat);
+    return Object.keys(basemap.layers).every(function (key) {
+      var layer = basemap.layers[key];
+      return !map.hasLayer(layer) || (layer._glMap && layer._kotakuDrawn === wanted);
+    });
+  };
+
+  /* The MapLibre map of a layer ('base' or 'labels'), for tests. */
+  basemap.gl = function (key) {
+    var layer = basemap.layers[key];
+    return layer && layer._glMap;
+  };
+
+  basemap.add = function (map, control, options) {
+    basemap.map = map;
+    var pane = map.createPane(LABEL_PANE);
+    pane.style.zIndex = 450;  // over the overlay pane (400: fills, drawings), under markers and popups
+    pane.style.pointerEvents = 'none';
+    fetch(options.style, {credentials: 'same-origin', headers: {'Accept': 'application/json'}})
+      .then(function (response) {
+        if (!response.ok) throw new Error('gaya peta dasar tidak dapat dimuat (' + response.status + ')');
+        return response.json();
+      })
+      .then(function (style) {
+        var parts = split(style);
+        var base = addLayer(map, 'base', parts.below, 'tilePane').addTo(map);
+        var labels = addLayer(map, 'labels', parts.above, LABEL_PANE).addTo(map);
+        control.addOverlay(base, NAMES.base);
+        control.addOverlay(labels, NAMES.labels);
+        parts.below.layers.filter(function (l) { return l.id.indexOf('online-') === 0; }).forEach(function (l) {
+          var toggle = new OnlineToggle(base, l.id);
+          basemap.online[l.id.slice(7)] = toggle;
+          control.addOverlay(toggle, 'Peta daring: ' + l.id.slice(7) + ' (internet)');
+        });
+      })
+      .catch(function (error) {
+        basemap.failed = error.message;
+        console.warn('Peta dasar tidak ditampilkan: ' + error.message);
+      });
+  };
+})();
