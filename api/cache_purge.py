@@ -2,19 +2,23 @@
 
 Only when `KOTAKU_CACHE_PURGE_URLS` is set. A request that is not GET/HEAD/OPTIONS reads `layer_versions` on the
 primary before it runs and again when its answer starts (the handler has returned, its transaction committed);
-the layers whose version moved are banned (layers/serving/purge.py) and then the answer goes out. So the writer,
+the layers whose version moved are banned (layers/serving/purge.py) and then the answer goes out; banned again
+later (after KOTAKU_REPLICA_MAX_LAG_S and a margin with read replicas: an answer drawn meanwhile from a replica
+that had not replayed the write is dropped too). So the writer,
 and anyone after, gets the new data through the cache on the next request. Writes outside the HTTP app (the
 command line) purge in api/cli/root.py; a bare SQL edit does not purge (`kotaku cache purge` does).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 
 import anyio
 import psycopg
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.read_routing import reban_delay
 from layers.serving.purge import ban_twice, changed_layers, read_versions_async
 
 log = logging.getLogger(__name__)
@@ -38,7 +42,8 @@ class CachePurgeMiddleware:
                 after = await _versions(pool)
                 layers = changed_layers(before, after) if after is not None else []
                 if layers:
-                    await anyio.to_thread.run_sync(ban_twice, self.urls, layers)
+                    await anyio.to_thread.run_sync(functools.partial(ban_twice, self.urls, layers,
+                                                                     delay_s=reban_delay(pool)))
             await send(message)
 
         await self.app(scope, receive, send_after_ban)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from psycopg_pool import AsyncConnectionPool, ConnectionPool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from layers.db.connection import app_login_url, normalise_url
+from layers.serving.purge import REBAN_DELAY_S
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +168,7 @@ class Monitor:
     def __init__(self, routed: RoutedPool):
         self.routed = routed
         self.primary_lsn: int | None = None
+        self.primary_seen = time.monotonic()
         self._task: asyncio.Task | None = None
 
     def start(self) -> None:
@@ -183,15 +186,19 @@ class Monitor:
             await asyncio.sleep(CHECK_INTERVAL_S)
 
     async def check(self) -> None:
-        # The primary's position; while it does not answer (a restart), the last one it gave: a replica that has
-        # replayed that much holds everything the primary acknowledged, however long ago its last transaction was,
-        # so reads go on there instead of waiting for the primary.
-        primary_lsn = self.primary_lsn
-        with contextlib.suppress(psycopg.Error):
+        # The primary's position. While it does not answer (a restart), its last known position: a replica that has
+        # replayed that much held everything the primary had written when it was last seen, so its lag is the time
+        # since then. Reads go on there for up to KOTAKU_REPLICA_MAX_LAG_S into the outage (the same staleness bound
+        # as always, which the second cache ban covers: layers/serving/purge.py), then wait for the primary.
+        primary_lsn, down_s = None, 0.0
+        try:
             async with self.routed.primary.connection(timeout=REPLICA_CONNECT_S) as conn:
                 row = await (await conn.execute("SELECT pg_current_wal_lsn()::text")).fetchone()  # written
                 primary_lsn = lsn_int(row[0]) if row else None
-        self.primary_lsn = primary_lsn
+            self.primary_lsn, self.primary_seen = primary_lsn, time.monotonic()
+        except psycopg.Error:
+            primary_lsn = self.primary_lsn
+            down_s = time.monotonic() - self.primary_seen
         for replica in self.routed.replicas:
             try:
                 async with replica.pool.connection(timeout=REPLICA_CONNECT_S) as conn:
@@ -207,7 +214,17 @@ class Monitor:
             replica.up = replica.replay_lsn is not None  # None: not a standby (or not replaying)
             # caught up with the primary: no lag, however long ago the last transaction was
             caught_up = primary_lsn is not None and replica.replay_lsn is not None and replica.replay_lsn >= primary_lsn
-            replica.lag_s = 0.0 if caught_up else (since_last if since_last is not None else None)
+            replica.lag_s = down_s if caught_up else (since_last if since_last is not None else None)
+
+
+def reban_delay(pool) -> float:
+    """When to ban a write's layers the second time (layers/serving/purge.py). A replica that has not replayed a
+    write committed at T serves reads only until its lag passes the limit: by T + KOTAKU_REPLICA_MAX_LAG_S, plus
+    the monitor's interval and a check's time. An answer drawn from it before then and stored by a cache is
+    dropped by a second ban after that."""
+    if not isinstance(pool, RoutedPool) or not pool.replicas:
+        return REBAN_DELAY_S
+    return max(REBAN_DELAY_S, pool.max_lag_s + CHECK_INTERVAL_S + 2 * REPLICA_CONNECT_S)
 
 
 def primary_of(pool):

@@ -71,13 +71,15 @@ def ban(urls: Iterable[str], layers: list[str]) -> int:
     return done
 
 
-def ban_twice(urls: tuple[str, ...], layers: list[str], *, daemon: bool = True) -> int:
-    """BAN now, and once more REBAN_DELAY_S later (a timer) for answers drawn before the commit. A command line
-    passes daemon=False: the process then waits for the second ban before it exits."""
+def ban_twice(urls: tuple[str, ...], layers: list[str], *, daemon: bool = True,
+              delay_s: float = REBAN_DELAY_S) -> int:
+    """BAN now, and once more `delay_s` later (a timer) for answers drawn before the commit (or, with read
+    replicas, from a replica that had not replayed it yet: api/cache_purge.py passes a longer delay). A command
+    line passes daemon=False: the process then waits for the second ban before it exits."""
     if not urls or not layers:
         return 0
     done = ban(urls, layers)
-    timer = threading.Timer(REBAN_DELAY_S, ban, args=(urls, layers))
+    timer = threading.Timer(delay_s, ban, args=(urls, layers))
     timer.daemon = daemon
     timer.start()
     return done

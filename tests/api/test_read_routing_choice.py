@@ -3,8 +3,8 @@ a server: the choice rules on their own."""
 
 from __future__ import annotations
 
-from api.read_routing import PRIMARY, Replica, RoutedPool, lsn_int
-from layers.serving.purge import changed_layers, parse_urls
+from api.read_routing import CHECK_INTERVAL_S, PRIMARY, Replica, RoutedPool, lsn_int, reban_delay
+from layers.serving.purge import REBAN_DELAY_S, changed_layers, parse_urls
 
 
 def replica(up=True, lsn=100, lag=0.0) -> Replica:
@@ -33,3 +33,14 @@ def test_a_write_bans_the_layers_whose_version_moved():
     assert changed_layers(None, {"b": 1, "a": 1}) == ["a", "b"]  # nothing known before: everything
     assert parse_urls(" http://c1:6081/ ,, http://c2:6081") == ("http://c1:6081", "http://c2:6081")
     assert parse_urls(None) == ()
+
+
+def test_with_replicas_the_second_ban_comes_after_a_lagging_replica_is_left_out():
+    """A replica missing a write serves reads until its lag passes the limit (then the monitor's next check): an
+    answer it drew and a cache stored must meet the second ban, so that ban waits longer than all that."""
+    assert reban_delay(object()) == REBAN_DELAY_S  # no replicas: the plain delay
+    assert reban_delay(RoutedPool(None, [], 5)) == REBAN_DELAY_S  # type: ignore[arg-type]
+    routed = RoutedPool(None, [replica()], max_lag_s=5)  # type: ignore[arg-type]
+    assert reban_delay(routed) > 5 + CHECK_INTERVAL_S
+    routed.max_lag_s = 30
+    assert reban_delay(routed) > 30 + CHECK_INTERVAL_S
