@@ -132,3 +132,30 @@ def test_the_same_bad_activities_file_in_both_languages(conn, medan, tmp_path):
     assert indonesian[(4, "geometry")] == "geometri kosong"
     for text in [*english.values(), *indonesian.values()]:
         assert not LEAKS.search(text), text
+
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def test_a_browser_gets_error_pages_in_indonesian_unless_it_asks_for_english(client):
+    page = client.get("/tidak-ada", headers={"Accept": BROWSER})
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert page.headers["content-language"] == "id" and '<html lang="id">' in page.text
+    assert "404 &middot; Tidak ditemukan" in page.text and "Alamat tidak ada: /tidak-ada" in page.text
+    assert "Kembali ke peta" in page.text and "Kode kesalahan: <code>not_found</code>" in page.text
+    english = client.get("/tidak-ada", headers={"Accept": BROWSER, "Accept-Language": "en-US,en;q=0.9"})
+    assert english.headers["content-language"] == "en" and "404 &middot; Not found" in english.text
+    assert "No such path: /tidak-ada" in english.text and "Back to the map" in english.text
+    asked = client.get("/tidak-ada?lang=en", headers={"Accept": BROWSER, "Accept-Language": "id"})
+    assert "No such path" in asked.text
+    login = client.get("/users", headers={"Accept": BROWSER, "Accept-Language": "id-ID,id;q=0.9,en;q=0.8"})
+    assert login.status_code == 401 and "Perlu masuk" in login.text and "Silakan masuk" in login.text
+    bad = client.get("/collections/slum-areas/items?limit=banyak", headers={"Accept": BROWSER})
+    assert bad.status_code == 400 and "parameter limit tidak valid" in bad.text
+    for response in (page, english, login, bad):
+        assert not LEAKS.search(response.text) and "Traceback" not in response.text, response.text
+    # scripts keep the JSON shape: JSON asked first, ?f=json, or no HTML in Accept
+    for headers, path in (({"Accept": "application/json, text/html"}, "/tidak-ada"),
+                          ({"Accept": BROWSER}, "/tidak-ada?f=json"), ({"Accept": "*/*"}, "/tidak-ada")):
+        response = client.get(path, headers=headers)
+        assert response.status_code == 404 and set(response.json()) == {"code", "description", "details"}
