@@ -8,12 +8,18 @@ geodesic areas. Prints the median of N runs of each, and the ratio. Then the sam
 from it (83,762 desa: the Jawa Timur desa copied ten times with new province codes and shifted across the
 archipelago, cached in var/bench/). Goal: the CLI (`kotaku import regions FILE`, what a user runs, start-up
 included) within 1.5x of ogr2ogr on the national-size file.
+
+Beside the wall-clock seconds, each line gives the CPU seconds spent by the client (ogr2ogr, the CLI with its
+threads, or this process) and by the database server (every process of the cluster, the backends that served
+the import included): on a machine shared with other work, wall-clock times stretch with the load while CPU
+seconds hardly move. The server column needs the server on this machine (it reads /proc); else it shows "-".
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -73,6 +79,43 @@ def bench_database() -> str:
     return cluster.url()
 
 
+class ServerCpu:
+    """CPU seconds of a local cluster: its postmaster, live children and the children it has reaped (exited
+    backends count there once the postmaster has waited for them)."""
+
+    def __init__(self, url: str) -> None:
+        self.postmaster: int | None = None
+        try:
+            with psycopg.connect(url) as conn:
+                data = conn.execute("SHOW data_directory").fetchone()[0]
+            self.postmaster = int((Path(data) / "postmaster.pid").read_text().split()[0])
+        except (psycopg.Error, OSError, ValueError):  # not superuser, or not on this machine
+            self.postmaster = None
+
+    def seconds(self) -> float | None:
+        if self.postmaster is None:
+            return None
+        time.sleep(0.3)  # let the postmaster reap the backend that just closed
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            pid, ppid = int(stat.parent.name), int(fields[1])
+            if pid == self.postmaster:
+                total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+            elif ppid == self.postmaster:
+                total += int(fields[11]) + int(fields[12])
+        return total / tick
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def time_ogr2ogr(url: str, path: Path) -> float:
     parts = urlparse(url)
     env = {**os.environ, "PGPASSWORD": parts.password or ""}
@@ -106,20 +149,47 @@ def time_kotaku_cli(url: str, path: Path) -> float:
     return time.perf_counter() - started
 
 
+def _cpu(server: ServerCpu, timed, *args):
+    """(timed(*args), client CPU s, server CPU s or None): client = this process and its waited-for children."""
+    client, served = time.process_time() + _children_cpu(), server.seconds()
+    result = timed(*args)
+    after = server.seconds()
+    return result, time.process_time() + _children_cpu() - client, None if served is None else after - served
+
+
+def _cpu_text(client: list[float], server: list[float | None]) -> str:
+    served = "-" if None in server else f"{statistics.median(s for s in server if s is not None):5.2f}"
+    return f"cpu client {statistics.median(client):5.2f} s + server {served} s"
+
+
 def run(url: str, path: Path, repeat: int) -> float:
     """Times ogr2ogr, the import function and the CLI on one file; prints them; returns the CLI ratio."""
+    server = ServerCpu(url)
     ogr, function, cli, written = [], [], [], 0
+    cpu: dict[str, tuple[list[float], list[float | None]]] = {name: ([], []) for name in ("ogr", "fn", "cli")}
     for _ in range(repeat):
-        ogr.append(time_ogr2ogr(url, path))
-        seconds, written = time_kotaku_function(url, path)
+        seconds, client, served = _cpu(server, time_ogr2ogr, url, path)
+        ogr.append(seconds)
+        cpu["ogr"][0].append(client)
+        cpu["ogr"][1].append(served)
+        (seconds, written), client, served = _cpu(server, time_kotaku_function, url, path)
         function.append(seconds)
-        cli.append(time_kotaku_cli(url, path))
+        cpu["fn"][0].append(client)
+        cpu["fn"][1].append(served)
+        seconds, client, served = _cpu(server, time_kotaku_cli, url, path)
+        cli.append(seconds)
+        cpu["cli"][0].append(client)
+        cpu["cli"][1].append(served)
     ogr_s, fn_s, cli_s = (statistics.median(x) for x in (ogr, function, cli))
-    print(f"file: {path.name}  features written by kotaku: {written}  runs: {repeat} (median)")
-    print(f"  ogr2ogr -f PostgreSQL          {ogr_s:7.3f} s")
-    print(f"  kotaku import (in process)     {fn_s:7.3f} s   ratio {fn_s / ogr_s:5.2f}x ogr2ogr")
-    print(f"  kotaku import regions (CLI)    {cli_s:7.3f} s   ratio {cli_s / ogr_s:5.2f}x ogr2ogr "
-          "(includes Python start-up and migration check)")
+    print(f"file: {path.name}  features written by kotaku: {written}  runs: {repeat} (median)  "
+          f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(f"  ogr2ogr -f PostgreSQL          {ogr_s:7.3f} s                         {_cpu_text(*cpu['ogr'])}")
+    print(f"  kotaku import (in process)     {fn_s:7.3f} s   ratio {fn_s / ogr_s:5.2f}x ogr2ogr   "
+          f"{_cpu_text(*cpu['fn'])}")
+    print(f"  kotaku import regions (CLI)    {cli_s:7.3f} s   ratio {cli_s / ogr_s:5.2f}x ogr2ogr   "
+          f"{_cpu_text(*cpu['cli'])}")
+    print("  (the CLI includes Python start-up and the migration check; cpu: client process and threads, server: "
+          "the whole cluster)")
     return cli_s / ogr_s
 
 

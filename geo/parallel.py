@@ -1,16 +1,23 @@
 """Run a vectorised shapely function over an array in threads.
 
 Shapely 2 releases the GIL inside its vectorised functions, so splitting a large array over the machine's cores
-divides the time of the heavy steps (validity checks, reprojection, areas) on a province-sized file.
+divides the time of the heavy steps (validity checks, reprojection, areas) on a province-sized file. `ahead`
+computes chunks one step before their consumer (an import checks the next chunk while PostgreSQL takes this one),
+`background` starts one call and lets the caller carry on.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TypeVar
 
 import numpy as np
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 MIN_CHUNK = 2_000  # below this, thread start-up costs more than it saves
 _WORKERS = max(1, min(os.cpu_count() or 1, 8))
@@ -23,3 +30,25 @@ def threaded(func: Callable[[np.ndarray], np.ndarray], values: np.ndarray) -> np
     if chunks < 2:
         return func(values)
     return np.concatenate(list(_POOL.map(func, np.array_split(values, chunks))))
+
+
+def ahead(func: Callable[[T], R], items: Iterable[T], depth: int = 2) -> Iterator[R]:
+    """func(item) for each item, in order, computed in a thread of its own up to `depth` items before the caller
+    takes them: the caller's work on one result (e.g. sending it to PostgreSQL) overlaps the computing of the
+    next. Results not taken when the caller stops are cancelled."""
+    worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="geo-ahead")
+    pending: deque[Future[R]] = deque()
+    try:
+        for item in items:
+            pending.append(worker.submit(func, item))
+            if len(pending) >= depth:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        worker.shutdown(wait=False, cancel_futures=True)
+
+
+def background(func: Callable[..., R], *args: object) -> Future[R]:
+    """func(*args) started in a thread now; `.result()` waits for it (e.g. hashing a file while it is read)."""
+    return _POOL.submit(func, *args)

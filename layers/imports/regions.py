@@ -7,7 +7,9 @@ when the file has one (never derived: the two systems differ). Re-importing a co
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +18,7 @@ import shapely
 from psycopg.copy import QueuedLibpqWriter
 
 from geo.measure import geodesic_area_ha
+from geo.parallel import ahead, background
 from geo.problems import Problem
 from geo.read import read_vector
 from geo.validate import validate_array, validate_geometries
@@ -58,6 +61,7 @@ def import_regions(
     written_codes: list[str] | None = None,
 ) -> ImportReport:
     report = ImportReport(kind="regions", file=str(path))
+    fingerprint = background(audit.file_fingerprint, path)  # hashed while the file is read
     frame = _read(path, report, layer, progress)
     checked = np.zeros(len(frame), dtype=bool)  # rows whose geometry was validated (and repaired) already
 
@@ -87,14 +91,17 @@ def import_regions(
         raise ImportFailed(report)
 
     progress("memeriksa dan menulis ke PostGIS", 0, len(rows))
-    geoms = np.asarray(frame.geometry.values, dtype=object).copy()
     areas = np.zeros(len(rows))
     source = Path(path).name
+    failed = threading.Event()  # set at the first bad chunk: later chunks are only checked, not measured
+    prepare = partial(_prepare_chunk, np.asarray(frame.geometry.values, dtype=object), checked,
+                      frame.geometry.name, failed)
     with conn.transaction(), conn.cursor() as cur:
         # Replace, not merge: the file's codes are deleted and the rows copied straight into the table
-        # (binary COPY, no staging table). Geometries are checked chunk by chunk while PostgreSQL ingests the
-        # chunks before (a queued writer sends each from its own thread). The first bad geometry stops the
-        # writing, the rest is still checked for the report, and the transaction is rolled back: nothing changes.
+        # (binary COPY, no staging table). Three things run at once: a thread checks and measures the next chunk
+        # of geometries (GEOS and PROJ release the GIL), this one hands the current chunk to the COPY, and a
+        # queued writer sends the chunk before to PostgreSQL. The first bad geometry stops the writing, the rest
+        # is still checked for the report, and the transaction is rolled back: nothing changes.
         cur.execute("DELETE FROM regions WHERE code = ANY(%s)", [[row[0] for row in rows]])
         replaced = cur.rowcount
         with cur.copy(
@@ -103,20 +110,18 @@ def import_regions(
             writer=QueuedLibpqWriter(cur),
         ) as copy:
             copy.set_types(["text", "text", "text", "text", "text", "text", "float8", "text", "bytea"])
-            for start in range(0, len(rows), COPY_CHUNK):
+            starts = range(0, len(rows), COPY_CHUNK)
+            for start, (errors, repairs, chunk_areas, wkb) in zip(starts, ahead(prepare, starts), strict=True):
                 chunk = slice(start, start + COPY_CHUNK)
-                if not checked[chunk].all():
-                    geoms[chunk], errors, repairs = validate_array(geoms[chunk], kind="polygon",
-                                                                   column=frame.geometry.name)
-                    report.errors += [replace(p, feature=(p.feature or 0) + start) for p in errors]
-                    report.repairs += [replace(p, feature=(p.feature or 0) + start) for p in repairs]
+                report.errors += [replace(p, feature=(p.feature or 0) + start) for p in errors]
+                report.repairs += [replace(p, feature=(p.feature or 0) + start) for p in repairs]
                 if report.errors:
+                    failed.set()
                     progress("memeriksa geometri", min(start + COPY_CHUNK, len(rows)), len(rows))
                     continue
-                areas[chunk] = geodesic_area_ha(geoms[chunk])
-                wkb = shapely.to_wkb(shapely.set_srid(geoms[chunk], 4326), byte_order=1, include_srid=True)
-                for row, area, geom in zip(rows[chunk], areas[chunk], wkb, strict=True):
-                    copy.write_row((*row, float(area), source, geom))
+                areas[chunk] = chunk_areas
+                for row, area, geom in zip(rows[chunk], chunk_areas.tolist(), wkb, strict=True):
+                    copy.write_row((*row, area, source, geom))
                 progress("memeriksa dan menulis ke PostGIS", min(start + COPY_CHUNK, len(rows)), len(rows))
             if report.errors:
                 raise ImportFailed(report)  # leaves the COPY and rolls the transaction back
@@ -124,7 +129,7 @@ def import_regions(
         if written_codes is not None:  # kotaku regions replace: which codes the file holds
             written_codes.extend(row[0] for row in rows)
         audit.record(conn, principal or cli_principal(), "regions.import", "file", source, {"replaced": replaced},
-                     {"file": audit.file_fingerprint(path), "written": len(rows),
+                     {"file": fingerprint.result(), "written": len(rows),
                       "codes": [row[0] for row in rows[:AUDIT_CODES]]})
     progress("selesai", len(rows), len(rows))
     levels: dict[str, int] = {}
@@ -144,6 +149,21 @@ def _read(path: str | Path, report: ImportReport, layer: str | None, progress: P
     report.features_read = len(vector.frame)
     require_features(report)
     return vector.frame
+
+
+def _prepare_chunk(
+    geoms: np.ndarray, checked: np.ndarray, column: str, failed: threading.Event, start: int
+) -> tuple[list[Problem], list[Problem], np.ndarray, np.ndarray]:
+    """(errors, repairs, areas in ha, WKB) of the COPY_CHUNK geometries from `start`; areas and WKB are left
+    empty once the import has failed. Plain WKB, no SRID: PostGIS gives it the column's SRID 4326 (set_srid
+    copied every geometry first)."""
+    chunk = slice(start, start + COPY_CHUNK)
+    part, errors, repairs = geoms[chunk], list[Problem](), list[Problem]()
+    if not checked[chunk].all():
+        part, errors, repairs = validate_array(part, kind="polygon", column=column)
+    if errors or failed.is_set():
+        return errors, repairs, np.zeros(0), np.zeros(0, dtype=object)
+    return errors, repairs, geodesic_area_ha(part), shapely.to_wkb(part, byte_order=1)
 
 
 def _check_all(frame, report: ImportReport, progress: Progress):

@@ -45,6 +45,21 @@ def test_nan_coordinate() -> None:
     assert error.feature == 2 and "not numbers (NaN or infinity)" in error.reason
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered")
+@pytest.mark.parametrize("kind", ["polygon", "line", "point", "any"])
+def test_non_finite_coordinates_anywhere_are_named_in_every_kind(kind) -> None:
+    """Only geometries GEOS finds invalid are searched for NaN/infinity: every kind of geometry holding one is."""
+    inf_part = shapely.MultiPolygon([SINJAI, shapely.box(120.3, -5.2, np.inf, -5.1)])
+    nan_line = shapely.LineString([(120.25, -5.13), (120.26, np.nan)])
+    nan_point = shapely.Point(np.nan, -5.12)
+    nan_in_collection = shapely.GeometryCollection([SINJAI, shapely.Point(120.2, np.inf)])
+    fine = {"polygon": SINJAI, "line": shapely.LineString([(120.25, -5.13), (120.26, -5.12)]),
+            "point": shapely.Point(120.25, -5.13), "any": SINJAI}[kind]
+    result = validate_geometries(frame(fine, inf_part, nan_line, nan_point, nan_in_collection), kind=kind)
+    named = [p.feature for p in result.errors if "not numbers (NaN or infinity)" in p.reason]
+    assert named == [2, 3, 4, 5]
+
+
 def test_swapped_latitude_and_longitude_get_a_hint() -> None:
     swapped = shapely.transform(SINJAI, lambda xy: xy[:, ::-1])
     far = shapely.box(10, 50, 11, 51)  # Europe: outside, and not a swap either

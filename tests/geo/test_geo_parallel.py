@@ -1,0 +1,47 @@
+"""geo.parallel.ahead: results in the order of the items, the next one computed while the caller works on one,
+nothing more computed once the caller stops."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from geo.parallel import ahead, background
+
+
+def test_ahead_gives_every_result_in_order() -> None:
+    assert list(ahead(lambda n: n * n, range(50))) == [n * n for n in range(50)]
+
+
+def test_ahead_computes_the_next_item_while_the_caller_holds_one() -> None:
+    started = {n: threading.Event() for n in range(3)}
+
+    def work(n: int) -> int:
+        started[n].set()
+        return n
+
+    for n in ahead(work, range(3)):
+        if n < 2:  # while the caller still holds item n, item n + 1 starts without it asking
+            assert started[n + 1].wait(timeout=10)
+
+
+def test_ahead_stops_when_the_caller_stops() -> None:
+    done: list[int] = []
+    release = threading.Event()
+
+    def work(n: int) -> int:
+        if n >= 1:
+            release.wait(timeout=10)
+        done.append(n)
+        return n
+
+    results = ahead(work, range(100))
+    assert next(results) == 0
+    results.close()  # the caller stops after the first result
+    release.set()
+    time.sleep(0.5)  # time enough for a worker that went on to compute dozens more
+    assert len(done) <= 2  # the first, and the one already running when the caller stopped
+
+
+def test_background_returns_the_result_later() -> None:
+    assert background(sum, [1, 2, 3]).result(timeout=10) == 6
