@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-DEBIAN_PACKAGES := postgresql postgresql-15-postgis-3 gdal-bin chromium poppler-utils wrk varnish pgbouncer python3-qgis
+DEBIAN_PACKAGES := postgresql postgresql-15-postgis-3 gdal-bin chromium poppler-utils wrk varnish pgbouncer python3-qgis osmium-tool
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 8000

@@ -26,22 +26,33 @@ def is_osm_file(path: Path) -> bool:
 
 
 def read_osm(path: Path) -> dict[str, gpd.GeoDataFrame]:
-    """The points, lines and multipolygons of an OSM file, in EPSG:4326 (OSM's own CRS)."""
+    """The points, lines and multipolygons of an OSM file, in EPSG:4326 (OSM's own CRS). A missing, empty, cut or
+    non-OSM file is an InvalidInput with a catalogue message (Indonesian or English), read before anything is
+    written."""
+    name = path.name
     if not path.is_file():
-        raise InvalidInput(f"{path.name}: no such file")
+        raise InvalidInput.of("file.missing", file=name)
+    if path.stat().st_size == 0:
+        raise InvalidInput.of("osm.empty", file=name)
     try:
-        driver = pyogrio.read_info(path, layer="points")["driver"]
+        driver = pyogrio.read_info(path, layer=0)["driver"]  # layer 0: any format, no warning
     except (DataSourceError, DataLayerError) as exc:
-        raise UnsupportedFormat(f"{path.name} is not an OpenStreetMap file GDAL can read ({exc})") from exc
+        raise UnsupportedFormat.of("osm.not_osm", details=[_reason(path, exc)], file=name) from exc
     if driver != "OSM":
-        raise UnsupportedFormat(f"{path.name} is a {driver} file, not OpenStreetMap XML or PBF")
+        raise UnsupportedFormat.of("osm.other_format", file=name, driver=driver)
     out: dict[str, gpd.GeoDataFrame] = {}
     for layer in OSM_LAYERS:
         try:
             frame = pyogrio.read_dataframe(path, layer=layer)
         except (DataSourceError, DataLayerError) as exc:
-            raise InvalidInput(f"{path.name}: layer {layer} cannot be read ({exc})") from exc
+            raise InvalidInput.of("osm.broken", details=[_reason(path, exc)], file=name) from exc
         if not isinstance(frame, gpd.GeoDataFrame):
             continue
         out[layer] = frame.set_crs(4326, allow_override=True)
     return out
+
+
+def _reason(path: Path, what: object) -> dict[str, str]:
+    """GDAL's own words for the details: the first sentence (not its advice on driver prefixes), without the folder
+    the file was in."""
+    return {"file": path.name, "reason": str(what).replace(str(path), path.name).split(";")[0].strip()}

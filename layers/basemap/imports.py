@@ -140,7 +140,7 @@ def classify(frame: gpd.GeoDataFrame, layer_name: str, kind: str | None = None) 
 def read_basemap(path: Path, *, layer: str | None = None, kind: str | None = None) -> tuple[gpd.GeoDataFrame, int]:
     """(classified features, skipped count) of a whole file."""
     if kind is not None and kind not in LAYERS:
-        raise InvalidInput(f"--kind '{kind}' is not a basemap layer: {', '.join(LAYERS)}")
+        raise InvalidInput.of("basemap.kind", kind=kind, layers=", ".join(LAYERS))
     frames: list[gpd.GeoDataFrame] = []
     total = 0
     if is_osm_file(path):
@@ -157,8 +157,7 @@ def read_basemap(path: Path, *, layer: str | None = None, kind: str | None = Non
             frames.append(classify(data.frame, name or path.stem, kind))
     features = pd.concat(frames, ignore_index=True) if frames else gpd.GeoDataFrame()
     if len(features) == 0:
-        raise InvalidInput(f"{path.name}: no feature is a road, building, water, landuse or place (tags highway, "
-                           "building, waterway/natural=water, landuse, place; or name the layer with --kind)")
+        raise InvalidInput.of("basemap.no_features", file=path.name)
     return gpd.GeoDataFrame(features, geometry="geometry", crs=4326), total - len(features)
 
 
