@@ -2,8 +2,9 @@
 
 Each vertex moves to the closest point of the nearest road (basemap `roads`) or live activity (a line, a polygon's
 outline; a point too when a point is drawn) within `tolerance_m`; one farther from all stays where it was drawn.
-Two consecutive vertices that land on the same line are joined by that line's own course between them
-(ST_LineSubstring), so a line drawn along a bending road follows the road, not the chord. Distances are taken in
+Two consecutive vertices on the same line (the next within ON_LINE_M of the line the first landed on, or the
+other way round) are joined by that line's own course between them (ST_LineSubstring), so a line drawn along a
+bending road follows the road, not the chord. Distances are taken in
 the drawing's UTM zone (kotaku_utm_srid), in metres. A polygon whose snapped ring would cross itself keeps its
 snapped vertices without the followed courses, and the drawing as drawn when even that is not valid.
 
@@ -27,6 +28,17 @@ MAX_EXTENT_M = 5_000.0
 MAX_VERTICES = 2_000
 METRES_PER_DEGREE = 111_320.0
 SNAPPABLE = ("Point", "LineString", "Polygon")
+# Two snapped vertices are joined along a line when the next one lies on it (an activity laid on a road lies on
+# the road: a vertex on either follows the road's course to the other).
+ON_LINE_M = 0.5
+
+
+def _along(line: str, start: str, end: str) -> sql.Composable:
+    """The course of `line` from fraction `start` to `end` (reversed when going back); NULL when they meet."""
+    return sql.SQL("CASE WHEN {a} < {b} THEN ST_LineSubstring({line}, {a}, {b}) "
+                   "WHEN {a} > {b} THEN ST_Reverse(ST_LineSubstring({line}, {b}, {a})) END").format(
+        line=sql.SQL(line), a=sql.SQL(start), b=sql.SQL(end))
+
 
 _SNAP = sql.SQL("""
 WITH src AS (
@@ -52,23 +64,25 @@ parts AS (
     FROM near, ST_Dump(near.geom) d),
 snapped AS (
     SELECT p.ring, p.n, p.v, c.source, c.ref, c.name, c.part, c.line,
+           CASE WHEN c.line IS NULL THEN p.v ELSE ST_ClosestPoint(c.line, p.v) END AS p,
            CASE WHEN GeometryType(c.line) = 'LINESTRING' THEN ST_LineLocatePoint(c.line, p.v) END AS loc
     FROM pts p LEFT JOIN LATERAL (
         SELECT * FROM parts c WHERE ST_DWithin(c.line, p.v, %(tolerance)s)
         ORDER BY ST_Distance(c.line, p.v), c.source, c.ref LIMIT 1) c ON true),
 joined AS (
-    SELECT *, lead(source) OVER w AS next_source, lead(ref) OVER w AS next_ref, lead(part) OVER w AS next_part,
-           lead(loc) OVER w AS next_loc
+    SELECT *, lead(p) OVER w AS next_p, lead(line) OVER w AS next_line, lead(loc) OVER w AS next_loc
     FROM snapped WINDOW w AS (PARTITION BY ring ORDER BY n))
-SELECT ring, n, source, ref, name,
-       ST_AsText(ST_Transform(CASE WHEN line IS NULL THEN v ELSE ST_ClosestPoint(line, v) END, 4326), 9),
-       CASE WHEN loc IS NOT NULL AND next_loc IS NOT NULL AND loc <> next_loc AND source = next_source
-                 AND ref = next_ref AND part = next_part
-            THEN ST_AsText(ST_Transform(CASE WHEN loc < next_loc THEN ST_LineSubstring(line, loc, next_loc)
-                                             ELSE ST_Reverse(ST_LineSubstring(line, next_loc, loc)) END, 4326), 9)
-       END AS course
+SELECT ring, n, source, ref, name, ST_AsText(ST_Transform(p, 4326), 9),
+       ST_AsText(ST_Transform(CASE
+           WHEN loc IS NOT NULL AND next_p IS NOT NULL AND ST_DWithin(line, next_p, {on_line})
+                THEN {along_mine}
+           WHEN next_loc IS NOT NULL AND line IS NOT NULL AND ST_DWithin(next_line, p, {on_line})
+                THEN {along_next}
+       END, 4326), 9) AS course
 FROM joined ORDER BY ring, n
-""")
+""").format(on_line=sql.Literal(ON_LINE_M),
+            along_mine=_along("line", "loc", "ST_LineLocatePoint(line, next_p)"),
+            along_next=_along("next_line", "ST_LineLocatePoint(next_line, p)", "next_loc"))
 
 
 @dataclass

@@ -1,5 +1,9 @@
 """/peta/usulan: planners draw a point, line or polygon (Leaflet.draw through folium's Draw plugin), fill the form
-(options from the reference tables) and submit it to the API. The overlap verdict is drawn on the map (conflicting
+(options from the reference tables) and submit it to the API. The drawing lands on the ground (issue 13 item 3): it
+is snapped to the basemap roads and live activities (POST /drawing/snap; the "Tempel ke jalan/kegiatan" box, on by
+default), a phone's GPX/KML/KMZ/GeoJSON track can be the geometry (POST /drawing/track), "Lokasi saya" centres the
+map on the device, and a camera photo goes with the proposal as evidence with its position (EXIF, else the device's:
+POST /activities/{id}/attachments with capture_lon/lat). The overlap verdict is drawn on the map (conflicting
 activities highlighted, the shared part drawn, the measures listed); the user adjusts the drawing and resubmits,
 or asks for an override with a reason when the role allows it (bappeda, pokja, admin)."""
 
@@ -10,10 +14,14 @@ from datetime import date
 import folium
 from psycopg import AsyncConnection
 
+from geo.tracks import MAX_TRACK_BYTES
 from layers.accounts.access import Principal
 from layers.accounts.permissions import RULES
+from layers.planning.attachments import MAX_PHOTO_BYTES
+from layers.planning.snap import MAX_TOLERANCE_M
 from maps.pages.base import OfflineDraw
 from maps.pages.config import LayerSpec, build_page, page_context
+from maps.pages.writes import guard_form
 
 TITLE = "Usulan Kegiatan"
 LAYERS = [
@@ -33,7 +41,13 @@ BODY = """
 <section><h2>1. Gambar lokasi</h2>
 <p>Pakai alat gambar di kiri atas: <b>titik</b> untuk fasilitas (MCK, hidran, sambungan air), <b>garis</b> untuk
 jalan atau saluran, <b>poligon</b> untuk penataan kawasan. Gambar dapat diubah dengan alat edit.</p>
-<p id="info-geometri" class="catatan">Belum ada gambar.</p></section>
+<p id="info-geometri" class="catatan">Belum ada gambar.</p>
+<label class="centang"><input type="checkbox" id="tempel" checked> Tempel ke jalan/kegiatan</label>
+<p id="info-tempel" class="catatan" aria-live="polite"></p>
+<label>Atau unggah jejak dari ponsel (GPX, KML/KMZ, GeoJSON)
+<input type="file" id="jejak" accept=".gpx,.kml,.kmz,.geojson,.json"></label>
+<p id="info-jejak" class="catatan" aria-live="polite"></p>
+<p id="info-lokasi" class="catatan" aria-live="polite"></p></section>
 <section><h2>2. Isi usulan</h2>
 <form id="form-usulan" novalidate>
 <label>Nama kegiatan <input name="title" maxlength="300" required></label>
@@ -47,6 +61,8 @@ jalan atau saluran, <b>poligon</b> untuk penataan kawasan. Gambar dapat diubah d
 <label>Sumber dana <select name="funding_source"></select></label>
 <label>Lingkungan/RT pengusul <input name="proposer_area" maxlength="100"></label>
 <label>OPD tujuan <input name="target_agency" maxlength="100"></label>
+<label>Foto lokasi (kamera) <input type="file" id="foto" accept="image/*" capture="environment"></label>
+<p id="info-foto" class="catatan" aria-live="polite"></p>
 <div class="tombol"><button type="button" id="periksa">Periksa tumpang tindih</button>
 <button type="submit" id="kirim">Kirim usulan</button></div>
 </form></section>
@@ -74,5 +90,11 @@ async def proposal_page(conn: AsyncConnection, principal: Principal, tenant: str
         "defaultYear": this_year + 1,
         "createRoles": sorted({*RULES["proposal.create"], "admin"}),
         "overrideRoles": sorted({*RULES["overlap.override"], "admin"}),
+        "trackMaxBytes": MAX_TRACK_BYTES,
+        "photoMaxBytes": MAX_PHOTO_BYTES,
+        "snapMaxMetres": MAX_TOLERANCE_M,
     }
-    return build_page("usulan", TITLE, context, LAYERS, config, BODY, {"gambar": drawn, "draw": draw})
+    # a role that may not propose is told why instead of getting a form that fails (maps/pages/writes.py)
+    body = guard_form(BODY, principal, "proposal.create", context.tenant, "mengirim usulan", "/peta/usulan",
+                      '<form id="form-usulan"', '<button type="submit" id="kirim"')
+    return build_page("usulan", TITLE, context, LAYERS, config, body, {"gambar": drawn, "draw": draw})

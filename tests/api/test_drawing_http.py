@@ -22,10 +22,12 @@ from layers.db.connection import connect_async
 from layers.imports.demo_basemap import load_demo_basemap
 
 INDONESIAN = {"Accept-Language": "id"}
-# A road of Jakarta Pusat at least 400 m long, its middle 40 % offset by 12 m to one side (in its UTM zone).
+# A road inside Kota Jakarta Pusat at least 400 m long, no other road within 30 m of its middle 40 %, which is
+# offset by a number of metres to one side (in its UTM zone).
 BESIDE_A_ROAD = """
-WITH r AS (SELECT id, name, geom, kotaku_utm_srid(geom) AS s FROM basemap_features
-           WHERE layer = 'roads' AND tenant = '31.71' AND ST_Length(geom::geography) > 400 ORDER BY id)
+WITH r AS (SELECT f.id, f.name, f.geom, kotaku_utm_srid(f.geom) AS s FROM basemap_features f
+           JOIN regions k ON k.code = '31.71' AND ST_Contains(k.geom, ST_Buffer(f.geom::geography, 50)::geometry)
+           WHERE f.layer = 'roads' AND f.tenant = '31.71' AND ST_Length(f.geom::geography) > 400 ORDER BY f.id)
 SELECT r.id, ST_AsText(ST_Transform(ST_StartPoint(o), 4326)), ST_AsText(ST_Transform(ST_EndPoint(o), 4326))
 FROM r, ST_OffsetCurve(ST_LineSubstring(ST_Transform(r.geom, r.s), 0.3, 0.7), %s) o
 WHERE NOT EXISTS (SELECT 1 FROM basemap_features f WHERE f.layer = 'roads' AND f.id <> r.id

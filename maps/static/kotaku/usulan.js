@@ -1,7 +1,12 @@
 /* /peta/usulan: draw a proposal, fill the form, check it (POST /overlap-check) and send it
  * (POST /collections/activities/items: 201 saved, 409 blocked with the conflicts). The verdict is drawn on the
  * map: conflicting activities highlighted (red), the shared part drawn (magenta), measures listed. Planners
- * whose role may override send it again with a reason. Database text only through textContent (kotaku.el). */
+ * whose role may override send it again with a reason. Database text only through textContent (kotaku.el).
+ * On the ground (issue 13): a finished or edited drawing is snapped to the nearest road or activity within
+ * SNAP_PIXELS on screen (POST /drawing/snap, PostGIS; the "Tempel" box, on by default; unticking it puts back the
+ * drawing as drawn); a phone's track file becomes the drawing (POST /drawing/track, GDAL); "Lokasi saya" centres
+ * the map on the device (map.locate); a camera photo is sent after the proposal is saved, with the device's
+ * position and time at capture (the server prefers the photo's own EXIF position). */
 (function () {
   'use strict';
   var kotaku = window.kotaku;
@@ -38,6 +43,247 @@
   var GEOMETRY_NAMES = {point: 'titik', line: 'garis', polygon: 'poligon'};
 
   function option(value, text) { return kotaku.el('option', {value: value, text: text}); }
+
+  var SNAP_PIXELS = 20;  // a vertex this close to a road or an activity on screen lands on it
+  var DRAWN_STYLE = {color: '#111111', weight: 5};
+
+  function note(id, text, failed) {
+    var node = document.getElementById(id);
+    node.className = 'catatan' + (failed ? ' gagal' : '');
+    node.textContent = text || '';
+  }
+
+  /* A multipart upload (FormData) with the session's CSRF token; {status, ok, body} like kotaku.api. */
+  function upload(url, data) {
+    return kotaku.me().then(function (who) {
+      var headers = {'Accept': 'application/json', 'Accept-Language': 'id'};
+      if (who && who.csrf_token) headers['X-CSRF-Token'] = who.csrf_token;
+      return fetch(url, {method: 'POST', headers: headers, credentials: 'same-origin', body: data});
+    }).then(function (response) {
+      return response.json().then(function (body) { return {status: response.status, ok: response.ok, body: body}; },
+                                  function () { return {status: response.status, ok: response.ok, body: null}; });
+    });
+  }
+
+  function failure(r, what) {
+    if (r.status === 401) return 'Masuk dahulu untuk ' + what + '.';
+    return (r.body && r.body.description) || ('Gagal ' + what + ' (' + r.status + ').');
+  }
+
+  function megabytes(bytes) { return kotaku.number(Math.round(bytes / 104857.6) / 10) + ' MB'; }
+
+  /* The drawing on the ground: snapping, track files and the device's location. `changed` is called whenever the
+   * drawing in `drawn` was replaced; `tenant()` names the kab/kota whose roads are used. */
+  function groundTools(map, drawn, changed, tenant) {
+    var config = kotaku.config();
+    var box = document.getElementById('tempel');
+    var trackInput = document.getElementById('jejak');
+    var asDrawn = null;  // the geometry as the user drew it (or the track file gave it), before snapping
+    var pending = Promise.resolve();
+    var locationMark = L.featureGroup().addTo(map);
+
+    function place(geometry) {
+      drawn.clearLayers();
+      if (geometry) {
+        var layer = L.GeoJSON.geometryToLayer({type: 'Feature', properties: {}, geometry: geometry},
+                                               {style: function () { return DRAWN_STYLE; }});
+        if (layer.setStyle) layer.setStyle(DRAWN_STYLE);
+        drawn.addLayer(layer);
+      }
+      changed();
+    }
+
+    function tolerance() {  // SNAP_PIXELS at the map's centre, in metres
+      var centre = map.getCenter();
+      var beside = map.containerPointToLatLng(map.latLngToContainerPoint(centre).add([SNAP_PIXELS, 0]));
+      return Math.min(config.snapMaxMetres, Math.max(0.5, map.distance(centre, beside)));
+    }
+
+    function targetsText(targets) {
+      var names = targets.map(function (t) {
+        return t.source === 'jalan' ? (t.name ? 'jalan ' + t.name : 'jalan tanpa nama')
+                                    : 'kegiatan #' + t.id + (t.name ? ' ' + t.name : '');
+      });
+      return names.slice(0, 3).join(', ') + (names.length > 3 ? ' dan ' + (names.length - 3) + ' lainnya' : '');
+    }
+
+    function snap() {
+      var asked = asDrawn;
+      if (!asked) { note('info-tempel', ''); place(null); return Promise.resolve(); }
+      if (!box.checked) {
+        place(asked);
+        note('info-tempel', 'Gambar tidak ditempel: titik-titiknya tetap seperti digambar.');
+        return Promise.resolve();
+      }
+      var metres = tolerance();
+      note('info-tempel', 'Menempelkan gambar ke jalan/kegiatan terdekat...');
+      var body = {geometry: asked, tolerance_m: Math.round(metres * 10) / 10};
+      if (tenant()) body.tenant = tenant();
+      return kotaku.api('POST', '/drawing/snap', body).then(function (r) {
+        if (asked !== asDrawn || !box.checked) return;  // drawn again or unticked meanwhile
+        if (!r.ok) {
+          place(asked);
+          note('info-tempel', 'Gambar tidak dapat ditempel: ' + failure(r, 'menempelkan gambar'), true);
+          return;
+        }
+        var p = r.body.properties;
+        place(p.snapped ? r.body.geometry : asked);
+        note('info-tempel', p.snapped
+          ? 'Ditempel ke ' + targetsText(p.targets) + ': ' + p.snapped + ' dari ' + p.vertices + ' titik' +
+            (p.followed ? ', mengikuti alur jalan/kegiatan.' : '.')
+          : 'Tidak ada jalan atau kegiatan dalam ' + kotaku.number(Math.round(metres)) + ' m: gambar tetap ' +
+            'seperti digambar.');
+      }, function () {
+        if (asked === asDrawn) { place(asked); note('info-tempel', 'Gambar tidak dapat ditempel (jaringan).', true); }
+      });
+    }
+
+    function drawnAs(geometry) {
+      asDrawn = geometry;
+      pending = snap();
+    }
+    box.addEventListener('change', function () { pending = snap(); });
+
+    // -- a track file from a phone ----------------------------------------------------------------------------
+    trackInput.addEventListener('change', function () {
+      var file = trackInput.files[0];
+      if (!file) return;
+      if (file.size > config.trackMaxBytes) {
+        note('info-jejak', file.name + ' berukuran ' + megabytes(file.size) + ', melebihi batas ' +
+             megabytes(config.trackMaxBytes) + ' untuk berkas jejak.', true);
+        trackInput.value = '';
+        return;
+      }
+      var data = new FormData();
+      data.append('file', file, file.name);
+      note('info-jejak', 'Membaca ' + file.name + '...');
+      pending = upload('/drawing/track', data).then(function (r) {
+        trackInput.value = '';
+        if (!r.ok) { note('info-jejak', failure(r, 'membaca berkas jejak'), true); return; }
+        var p = r.body.properties;
+        note('info-jejak', 'Dari ' + p.file + ' (' + p.format + '): ' + (r.body.geometry.type === 'Polygon'
+          ? 'poligon' : 'garis') + ' dengan ' + kotaku.number(p.vertices) + ' titik' +
+          (p.parts > 1 ? ' dari ' + p.parts + ' bagian' : '') +
+          (p.simplified_m ? ', disederhanakan dari ' + kotaku.number(p.vertices_read) + ' titik (toleransi ' +
+                            kotaku.number(p.simplified_m) + ' m)' : '') + '.');
+        map.fitBounds(L.geoJSON(r.body.geometry).getBounds(), {maxZoom: 18, animate: false});
+        asDrawn = r.body.geometry;
+        return snap();
+      }, function () { note('info-jejak', 'Berkas jejak tidak terkirim (jaringan).', true); });
+    });
+
+    // -- the device's location -----------------------------------------------------------------------------------
+    var Locate = L.Control.extend({
+      options: {position: 'topleft'},
+      onAdd: function () {
+        var button = L.DomUtil.create('button', 'kotaku-lokasi leaflet-bar');
+        button.type = 'button';
+        button.id = 'lokasi-saya';
+        button.textContent = 'Lokasi saya';
+        button.title = 'Pusatkan peta pada lokasi perangkat ini';
+        L.DomEvent.disableClickPropagation(button);
+        L.DomEvent.on(button, 'click', function () {
+          note('info-lokasi', 'Mencari lokasi perangkat...');
+          map.locate({setView: true, maxZoom: 18, enableHighAccuracy: true, timeout: 15000});
+        });
+        return button;
+      }
+    });
+    new Locate().addTo(map);
+    map.on('locationfound', function (e) {
+      locationMark.clearLayers();
+      L.circle(e.latlng, {radius: e.accuracy, color: '#1a73e8', weight: 1, fillOpacity: 0.1, interactive: false})
+        .addTo(locationMark);
+      L.circleMarker(e.latlng, {radius: 6, color: '#ffffff', weight: 2, fillColor: '#1a73e8', fillOpacity: 1,
+                                className: 'kotaku-lokasi-saya', interactive: false}).addTo(locationMark);
+      note('info-lokasi', 'Lokasi Anda: ' + e.latlng.lat.toFixed(6) + ', ' + e.latlng.lng.toFixed(6) +
+           ' (ketelitian ± ' + kotaku.number(Math.round(e.accuracy)) + ' m).');
+    });
+    map.on('locationerror', function (e) {
+      note('info-lokasi', LOCATION_ERRORS[e.code] || LOCATION_ERRORS[2], true);
+    });
+
+    return {
+      drawnAs: drawnAs,
+      settled: function () { return pending.then(function () {}, function () {}); }
+    };
+  }
+
+  var LOCATION_ERRORS = {
+    1: 'Izin lokasi ditolak: izinkan akses lokasi untuk situs ini di pengaturan peramban, lalu tekan ' +
+       '"Lokasi saya" lagi.',
+    2: 'Lokasi perangkat tidak tersedia: nyalakan GPS/layanan lokasi, lalu coba lagi.',
+    3: 'Lokasi perangkat tidak ditemukan dalam 15 detik: coba lagi di tempat terbuka.'
+  };
+
+  /* A camera photo for the proposal: where and when it was taken (the device's position at capture; the server
+   * prefers the photo's EXIF position), sent once the proposal is saved (POST /activities/{id}/attachments). */
+  function photoTools() {
+    var config = kotaku.config();
+    var input = document.getElementById('foto');
+    var capture = null;
+
+    input.addEventListener('change', function () {
+      var file = input.files[0];
+      capture = null;
+      if (!file) { note('info-foto', ''); return; }
+      if (file.size > config.photoMaxBytes) {
+        note('info-foto', file.name + ' berukuran ' + megabytes(file.size) + ', melebihi batas ' +
+             megabytes(config.photoMaxBytes) + ' untuk foto.', true);
+        input.value = '';
+        return;
+      }
+      capture = {at: new Date().toISOString()};
+      var chosen = capture;
+      note('info-foto', 'Foto ' + file.name + ' siap; membaca lokasi perangkat...');
+      if (!navigator.geolocation) {
+        note('info-foto', 'Foto ' + file.name + ' siap; perangkat tidak memberi lokasi: posisi foto dari EXIF ' +
+             'bila ada.');
+        return;
+      }
+      navigator.geolocation.getCurrentPosition(function (position) {
+        if (chosen !== capture) return;
+        capture.lon = position.coords.longitude;
+        capture.lat = position.coords.latitude;
+        capture.accuracy = position.coords.accuracy;
+        note('info-foto', 'Foto ' + file.name + ' siap; lokasi perangkat ' + capture.lat.toFixed(6) + ', ' +
+             capture.lon.toFixed(6) + ' (± ' + kotaku.number(Math.round(capture.accuracy)) + ' m) dipakai bila ' +
+             'foto tidak membawa posisi GPS (EXIF). Foto dikirim bersama usulan.');
+      }, function (error) {
+        if (chosen !== capture) return;
+        note('info-foto', 'Foto ' + file.name + ' siap, tetapi lokasi perangkat tidak terbaca (' +
+             (LOCATION_ERRORS[error.code] || LOCATION_ERRORS[2]) + ') Posisi foto hanya dari EXIF bila ada.', true);
+      }, {enableHighAccuracy: true, timeout: 15000, maximumAge: 60000});
+    });
+
+    function send(activityId) {
+      var file = input.files[0];
+      if (!file || !capture) return Promise.resolve();
+      var data = new FormData();
+      data.append('file', file, file.name);
+      if (capture.lon !== undefined) {
+        data.append('capture_lon', String(capture.lon));
+        data.append('capture_lat', String(capture.lat));
+        data.append('capture_accuracy_m', String(capture.accuracy));
+      }
+      data.append('captured_at', capture.at);
+      note('info-foto', 'Mengirim foto...');
+      return upload('/activities/' + encodeURIComponent(activityId) + '/attachments', data).then(function (r) {
+        if (!r.ok) { note('info-foto', 'Foto tidak tersimpan: ' + failure(r, 'mengirim foto'), true); return; }
+        var a = r.body;
+        var source = a.position_source === 'exif' ? 'posisi dari EXIF foto'
+          : a.position_source === 'perangkat' ? 'posisi dari lokasi perangkat' : 'tanpa posisi';
+        note('info-foto', 'Foto tersimpan untuk usulan ' + activityId + ': ' + source +
+             (a.distance_m !== null && a.distance_m !== undefined
+               ? ', ' + kotaku.number(a.distance_m) + ' m dari lokasi usulan' : '') +
+             (a.flagged ? '; perlu diperiksa: ' + a.flag_reason : '') + '.', !!a.flagged);
+        input.value = '';
+        capture = null;
+      }, function () { note('info-foto', 'Foto tidak terkirim (jaringan).', true); });
+    }
+
+    return {send: send};
+  }
 
   kotaku.pages.usulan = function (map, refs) {
     var config = kotaku.config();
@@ -112,9 +358,13 @@
     map.on(L.Draw.Event.CREATED, function (e) {
       drawn.getLayers().forEach(function (l) { if (l !== e.layer) drawn.removeLayer(l); }); // one location
       drawn.addLayer(e.layer);
-      geometryChanged();
+      ground.drawnAs(e.layer.toGeoJSON().geometry);
     });
-    map.on(L.Draw.Event.EDITED + ' ' + L.Draw.Event.DELETED, geometryChanged);
+    map.on(L.Draw.Event.EDITED, function () {
+      var layer = drawnLayer();
+      ground.drawnAs(layer ? layer.toGeoJSON().geometry : null);
+    });
+    map.on(L.Draw.Event.DELETED, function () { ground.drawnAs(null); });
     map.on('draw:drawstart draw:editstart draw:deletestart', function () { kotaku.busyDrawing = true; });
     map.on('draw:drawstop draw:editstop draw:deletestop', function () { kotaku.busyDrawing = false; });
 
@@ -247,9 +497,10 @@
         if (r.status === 201) {
           clearVerdict();
           say('berhasil', 'Usulan tersimpan dengan nomor ' + r.body.id + (extra ? ' (tumpang tindih disetujui).' : '.'));
+          photo.send(r.body.id);
           drawn.clearLayers();
+          ground.drawnAs(null);
           reason.value = '';
-          geometryChanged();
           kotaku.redrawActivities(refs);
           return;
         }
@@ -269,8 +520,11 @@
       });
     }
 
-    document.getElementById('periksa').addEventListener('click', check);
-    form.addEventListener('submit', function (e) { e.preventDefault(); send(); });
+    document.getElementById('periksa').addEventListener('click', function () { ground.settled().then(check); });
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      ground.settled().then(function () { send(); });
+    });
     document.getElementById('setujui').addEventListener('click', function () {
       var text = reason.value.trim();
       if (!lastVerdictBlocked) return;
@@ -279,8 +533,11 @@
         reason.focus();
         return;
       }
-      send({override_reason: text});
+      ground.settled().then(function () { send({override_reason: text}); });
     });
+
+    var ground = groundTools(map, drawn, geometryChanged, function () { return config.tenant || who.tenant; });
+    var photo = photoTools(map);
 
     kotaku.me().then(function (me) {
       who = me || who;
