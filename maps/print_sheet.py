@@ -164,8 +164,8 @@ def _ha(value) -> str:
 def summary_rows(bundle: Bundle) -> tuple[list[str], list[list[str]]]:
     """The table on the sheet: per kecamatan (the largest budgets when there are many) and the total; money in
     its three states (proposed, budgeted, realised), never added up."""
-    header = ["Kecamatan", "Kawasan", "Kumuh (ha)", "Proyeksi (ha)", "Kegiatan", "Program", "Usulan", "Pagu",
-              "Realisasi"]
+    header = ["Kecamatan", "Kawasan", "Kumuh\n(ha)", "Proyeksi\n(ha)", "Kegiatan", "Program", "Usulan", "Pagu",
+              "Realisasi"]  # two lines where one would overflow its column
     kec = bundle.layers["ringkasan_kecamatan"]
     rows = []
     if len(kec):
@@ -203,6 +203,7 @@ def _table(ax, bundle: Bundle) -> None:
     for (row, col), cell in table.get_celld().items():
         cell.set_linewidth(0.3)
         if row == 0:
+            cell.set_height(cell.get_height() * 1.9)
             cell.set_facecolor("#dde9f5")
             cell.set_text_props(fontweight="bold")
         if col == 0:

@@ -34,7 +34,10 @@ SUMMARY_LAYERS = {"kelurahan": "ringkasan_kelurahan", "kecamatan": "ringkasan_ke
 REGION_LEVELS = {"kelurahan": "desa_kelurahan", "kecamatan": "kecamatan", "kabkota": "kabkota"}
 BOUNDARY_NOTICE = ("Batas wilayah: cahyadsn/wilayah_boundaries, MIT License, Copyright (c) 2024 Cahya DSN "
                    "(disederhanakan)")
-DEMO_BOUNDARY_FILES = ("kota_medan_kab_kota.geojson", "kota_medan_kecamatan.geojson", "kota_medan_desa_kel.geojson")
+# the boundary files shipped with the demos (data/demo/boundaries, data/demo/jakarta_pusat): cahyadsn, MIT
+DEMO_BOUNDARY_FILES = ("kota_medan_kab_kota.geojson", "kota_medan_kecamatan.geojson", "kota_medan_desa_kel.geojson",
+                       "kota_jakarta_pusat_kab_kota.geojson", "kota_jakarta_pusat_kecamatan.geojson",
+                       "kota_jakarta_pusat_desa_kel.geojson")
 
 SLUM_AREA_FIELDS = (
     "slum_area_id", "kawasan", "unit_label", "decree", "kelurahan_code", "kelurahan", "kecamatan_code", "kecamatan",

@@ -148,6 +148,7 @@ def test_the_basemap_is_drawn_with_its_attribution(jakarta, tmp_path):
     for n in range(1, info["pages"] + 1):
         text = page_text(path, n)
         assert "OpenStreetMap contributors, ODbL" in text and "Jalan (OpenStreetMap)" in text, n
+        assert "MIT License" in text and "Cahya DSN" in text, n  # the shipped Jakarta Pusat boundaries' notice
     subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "2", "-l", "2", "-singlefile", str(path),
                     str(tmp_path / "page")], check=True, timeout=120)
     with Image.open(tmp_path / "page.png") as image:
