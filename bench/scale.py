@@ -1,6 +1,6 @@
 """A rehearsal of kotaku past one machine, on this machine (issue 14 item 6): faults under a bounded load.
 
-    .venv/bin/python bench/scale.py [--phase-seconds 8] [--threads 8]
+    .venv/bin/python bench/scale.py [--phase-seconds 8] [--threads 8] [--restart-first]
 
 Starts, all on loopback: a private PostgreSQL primary (fsync and synchronous_commit on) with the Medan demo, a
 streaming replica of it (pg_basebackup -R), PgBouncer in transaction mode in front of the primary, two `kotaku
@@ -17,8 +17,10 @@ Varnish to a host. Phases of PHASE_SECONDS each, every loop bounded by count and
   3 primary restarted (-m immediate: a crash, then start) at the start of the phase
   4 one API host stopped at the start of the phase
   5 the replica started again (it catches up by streaming), still one host
-Prints per phase: requests, statuses, p50/p99, Varnish hits/misses, replica lag; then checks that every
-acknowledged proposal (201) is in the primary, and that no answer was a 5xx other than 503.
+With --restart-first, phases 2 and 3 swap: the primary restarts while the replica runs, then the replica dies.
+Prints per phase: requests, statuses, p50/p99, Varnish hit ratio, answers served stale (X-Cache: STALE), replica
+lag, and which requests got a 5xx or no answer; then checks that every acknowledged proposal (201) is in the
+primary, and that no answer was a 5xx other than 503.
 """
 
 from __future__ import annotations
@@ -52,6 +54,9 @@ from tests.e2e.varnish import varnish, varnishstat  # noqa: E402
 KOTAKU = str(Path(sys.executable).with_name("kotaku"))
 MAX_REQUESTS_PER_THREAD_PHASE = 20_000  # a bound besides the time
 PHASES = ("1 steady", "2 replica killed", "3 primary restarted", "4 one API host stopped", "5 replica back")
+# --restart-first: the primary restarts while the replica still runs (reads can go on there), then the replica dies
+PHASES_RESTART_FIRST = ("1 steady", "2 primary restarted", "3 replica killed", "4 one API host stopped",
+                        "5 replica back")
 
 
 def run(command: list[str], env: dict[str, str], stdin: str | None = None) -> str:
@@ -83,7 +88,7 @@ class Load:
     def __init__(self, base: str, token: str, tiles: list[str], spots: list[tuple[float, float]]):
         self.base, self.token, self.tiles, self.spots = base, token, tiles, spots
         self.lock = threading.Lock()
-        self.results: list[tuple[str, int, float]] = []  # (phase, status, seconds)
+        self.results: list[tuple[str, str, int, float, bool]] = []  # (phase, kind, status, seconds, stale)
         self.acknowledged: list[int] = []
         self.titles = 0
 
@@ -106,13 +111,15 @@ class Load:
                 if time.monotonic() >= until:
                     return
                 pick = rng.random()
+                kind = "tile" if pick < 0.60 else "page" if pick < 0.85 else "proposal"
                 started = time.monotonic()
+                stale = False
                 try:
-                    if pick < 0.60:
-                        status = client.get(rng.choice(self.tiles)).status_code
-                    elif pick < 0.85:
-                        status = client.get("/collections/activities/items",
-                                            params={"limit": 20, "offset": rng.randrange(0, 300)}).status_code
+                    if pick < 0.85:
+                        answer = (client.get(rng.choice(self.tiles)) if pick < 0.60 else
+                                  client.get("/collections/activities/items",
+                                             params={"limit": 20, "offset": rng.randrange(0, 300)}))
+                        status, stale = answer.status_code, answer.headers.get("x-cache") == "STALE"
                     else:
                         answer = client.post("/collections/activities/items", json=self.proposal(), headers=bearer)
                         status = answer.status_code
@@ -122,7 +129,7 @@ class Load:
                 except httpx.TransportError:
                     status = 0  # no answer at all (connection refused or reset)
                 with self.lock:
-                    self.results.append((phase, status, time.monotonic() - started))
+                    self.results.append((phase, kind, status, time.monotonic() - started, stale))
 
     def phase(self, name: str, seconds: float, threads: int) -> None:
         until = time.monotonic() + seconds
@@ -161,7 +168,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--phase-seconds", type=float, default=8)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--restart-first", action="store_true",
+                        help="restart the primary in phase 2, while the replica runs; kill the replica in phase 3")
     args = parser.parse_args()
+    phases = PHASES_RESTART_FIRST if args.restart_first else PHASES
     var = Path(tempfile.mkdtemp(prefix="kotaku-scale-"))
     cluster = Cluster(var_dir=var, database="kotaku")
     cluster.up()
@@ -208,25 +218,25 @@ def main() -> None:
                 load = Load(cache, token, tiles, spots)
                 lags = {}
                 stats = {}
-                for name in PHASES:
-                    if name.startswith("2"):
+                for name in phases:
+                    if "replica killed" in name:
                         cluster.stop_replica(mode="immediate")
-                    elif name.startswith("3"):
+                    elif "primary restarted" in name:
                         started_at = postmaster_start(primary)
                         threading.Thread(target=cluster.restart, kwargs={"mode": "immediate"}).start()
-                    elif name.startswith("4"):
+                    elif "host stopped" in name:
                         stop(processes[1])
-                    elif name.startswith("5"):
+                    elif "replica back" in name:
                         cluster.start_replica()  # same port: the hosts' replica pools reconnect to it
                     before = varnishstat(cache)
                     load.phase(name, args.phase_seconds, args.threads)
                     after = varnishstat(cache)
                     stats[name] = (after["cache_hit"] - before["cache_hit"], after["cache_miss"] - before["cache_miss"])
                     lags[name] = replica_lag(primary, cluster.replica_port(), replica)
-                    if name.startswith("3"):
+                    if "primary restarted" in name:
                         print(f"primary restarted: postmaster started {started_at} before, "
                               f"{postmaster_start(primary)} after", flush=True)
-                report(load, stats, lags, primary, args.phase_seconds)
+                report(load, stats, lags, primary, args.phase_seconds, phases)
     finally:
         for process in processes:
             if process.poll() is None:
@@ -235,24 +245,33 @@ def main() -> None:
         cluster.destroy()
 
 
-def report(load: Load, stats: dict, lags: dict, primary: str, phase_seconds: float) -> None:
-    by_phase: dict[str, list[tuple[int, float]]] = collections.defaultdict(list)
-    for phase, status, seconds in load.results:
-        by_phase[phase].append((status, seconds))
-    print(f"\n{'phase':24} {'requests':>8} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'hit ratio':>9}  statuses; "
-          "replica lag after")
+def report(load: Load, stats: dict, lags: dict, primary: str, phase_seconds: float, phases: tuple[str, ...]
+           ) -> None:
+    by_phase: dict[str, list[tuple[int, float, bool]]] = collections.defaultdict(list)
+    failed: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    for phase, kind, status, took, was_stale in load.results:
+        by_phase[phase].append((status, took, was_stale))
+        if status >= 500 or status == 0:
+            failed[phase][kind] += 1
+    print(f"\n{'phase':24} {'requests':>8} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'hit ratio':>9} {'stale':>6}  "
+          "statuses; replica lag after")
     bad = 0
-    for name in PHASES:
+    for name in phases:
         rows = by_phase[name]
-        statuses = collections.Counter(status for status, _ in rows)
+        statuses = collections.Counter(status for status, _, _ in rows)
         bad += sum(count for status, count in statuses.items() if status >= 500 and status != 503)
         hits, misses = stats[name]
         ratio = hits / (hits + misses) if hits + misses else float("nan")
-        seconds = [s for _, s in rows]
+        seconds = [s for _, s, _ in rows]
+        stale = sum(1 for _, _, was_stale in rows if was_stale)  # answers Varnish served past their ttl (X-Cache)
         print(f"{name:24} {len(rows):8,} {len(rows) / phase_seconds:7.0f} "
-              f"{percentile(seconds, 0.5):8.1f} {percentile(seconds, 0.99):8.1f} {ratio:9.2f}  "
+              f"{percentile(seconds, 0.5):8.1f} {percentile(seconds, 0.99):8.1f} {ratio:9.2f} {stale:6}  "
               + "  " + ", ".join(f"{status or 'no answer'}: {count}" for status, count in sorted(statuses.items()))
               + f"; {lags[name]}")
+    for name in phases:
+        if failed[name]:
+            print(f"  {name}: 5xx or no answer by request: "
+                  + ", ".join(f"{kind} {count}" for kind, count in sorted(failed[name].items())))
     with psycopg.connect(primary) as conn:
         found = {row[0] for row in conn.execute("SELECT id FROM activities WHERE id = ANY(%s)",
                                                 [load.acknowledged]).fetchall()}
