@@ -102,8 +102,9 @@ def _place_name_layers(halo: dict) -> list[dict]:
     """Place names over street names, kecamatan over kelurahan, kab/kota over all: MapLibre places the labels of
     the last layer first and drops any label that would overlap one already placed (its collision is left on).
     Kecamatan and kab/kota names are capitals, so 'GAMBIR' (kecamatan) and 'Gambir' (kelurahan) read apart; the
-    kab/kota name leaves the map from zoom 12, where the page's title already says it. Constant properties per
-    layer (no data-driven text-transform), which QGIS's converter reads too."""
+    kab/kota name leaves the map from zoom 10 (MapLibre's; Leaflet's 11, about a city's whole view), where it would
+    hide the kecamatan names and the page's title says it. Constant properties per layer (no data-driven
+    text-transform), which QGIS's converter reads too."""
     region = ["kabkota", "kecamatan"]
     return [
         {"id": "basemap-place-names", "type": "symbol", "source": "basemap", "source-layer": "places",
@@ -117,7 +118,7 @@ def _place_name_layers(halo: dict) -> list[dict]:
                     "text-transform": "uppercase", "text-letter-spacing": 0.08},
          "paint": {**halo, "text-color": BASEMAP_COLOURS["region_label"]}},
         {"id": "basemap-kabkota-names", "type": "symbol", "source": "basemap", "source-layer": "places",
-         "maxzoom": 12, "filter": ["==", ["get", "class"], "kabkota"],
+         "maxzoom": 10, "filter": ["==", ["get", "class"], "kabkota"],
          "layout": {"text-field": ["get", "name"], "text-font": FONT, "text-size": 14, "text-max-width": 10,
                     "text-transform": "uppercase", "text-letter-spacing": 0.05},
          "paint": {**halo, "text-color": BASEMAP_COLOURS["region_label"]}},
