@@ -1,7 +1,8 @@
 """Snapping a drawn proposal to the roads of the basemap and to live activities (issue 13 item 3), in PostGIS.
 
 Each vertex moves to the closest point of the nearest road (basemap `roads`) or live activity (a line, a polygon's
-outline; a point too when a point is drawn) within `tolerance_m`; one farther from all stays where it was drawn.
+outline: never onto another activity's point, which would only duplicate it) within `tolerance_m`; one farther
+from all stays where it was drawn.
 Two consecutive vertices on the same line (the next within ON_LINE_M of the line the first landed on, or the
 other way round) are joined by that line's own course between them (ST_LineSubstring), so a line drawn along a
 bending road follows the road, not the chord. Distances are taken in
@@ -58,7 +59,7 @@ near AS (
            ST_Transform(CASE WHEN ST_Dimension(a.geom) = 2 THEN ST_Boundary(a.geom) ELSE a.geom END, src.srid)
     FROM activities a, src
     WHERE a.geom && src.box AND a.status NOT IN ('ditolak', 'dibatalkan')
-      AND (%(points)s OR ST_Dimension(a.geom) > 0)),
+      AND ST_Dimension(a.geom) > 0),
 parts AS (
     SELECT source, ref, name, coalesce((d).path[1], 0) AS part, (d).geom AS line
     FROM near, ST_Dump(near.geom) d),
@@ -121,8 +122,7 @@ async def snap(conn: AsyncConnection, geometry: shapely.Geometry, tolerance_m: f
     check_drawing(geometry)
     margin = tolerance_m / (METRES_PER_DEGREE * max(math.cos(math.radians(geometry.centroid.y)), 0.1)) * 1.5
     cur = await conn.execute(_SNAP, {"geometry": json.dumps(shapely.geometry.mapping(geometry)), "margin": margin,
-                                     "tolerance": tolerance_m, "tenant": tenant,
-                                     "points": geometry.geom_type == "Point"})
+                                     "tolerance": tolerance_m, "tenant": tenant})
     rows = await cur.fetchall()
     drawn = int(shapely.get_num_coordinates(geometry))
     targets: dict[tuple[str, int], dict] = {}
