@@ -87,13 +87,15 @@ class PageScript(JSCSSMixin):
         self.panel = panel
         self.refs = refs
         self.default_js = [("kotaku_common", f"{STATIC}/kotaku/common.js"),
-                           ("kotaku_page", f"{STATIC}/kotaku/{page}.js")]
+                           ("kotaku_page", f"{STATIC}/kotaku/{page}.js"),
+                           ("kotaku_view", f"{STATIC}/kotaku/tampilan.js")]  # phones, scale, permalink, downloads
         self.default_css = [("kotaku_css", f"{STATIC}/kotaku/kotaku.css")]
 
 
 def new_map(bounds: list[list[float]] | None) -> OfflineMap:
-    """A map without a base layer (none is reachable offline): kelurahan boundaries are drawn as tiles instead."""
-    m = OfflineMap(location=[-2.5, 117.0], zoom_start=5, tiles=None, control_scale=True, max_zoom=19,
+    """A map without a base layer (none is reachable offline): kelurahan boundaries are drawn as tiles instead.
+    Its scale bar is added by tampilan.js: metric only (folium's would show miles and feet too)."""
+    m = OfflineMap(location=[-2.5, 117.0], zoom_start=5, tiles=None, control_scale=False, max_zoom=19,
                    min_zoom=4, zoom_control=True)
     m.fit_bounds(bounds or INDONESIA_BOUNDS)
     return m

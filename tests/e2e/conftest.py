@@ -101,12 +101,14 @@ def browser():
 class Watched:
     """A browser context whose every request, console error, page error and dialog is recorded."""
 
-    def __init__(self, browser, base: str):
+    def __init__(self, browser, base: str, **options):
+        """`options`: Playwright context options over the desktop defaults (a phone's viewport, is_mobile...)."""
         self.base = base
         self.requests: list[str] = []
         self.errors: list[str] = []
         self.dialogs: list[str] = []
-        self.context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="id-ID")
+        self.context = browser.new_context(**{"viewport": {"width": 1400, "height": 900}, "locale": "id-ID",
+                                              **options})
         self.context.route("**/*", self._route)
         self.page = self.context.new_page()
         self.page.on("console", self._console)

@@ -69,6 +69,13 @@
   kotaku.number = function (value) {
     return value === null || value === undefined ? '-' : number.format(value);
   };
+  /* An ISO date ('2026-12-06', or a timestamp) as 6 Desember 2026; '-' when unknown. */
+  var tanggal = new Intl.DateTimeFormat('id-ID', {day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC'});
+  kotaku.date = function (value) {
+    if (!value) return '-';
+    var day = new Date(String(value).slice(0, 10) + 'T00:00:00Z');
+    return isNaN(day.getTime()) ? String(value) : tanggal.format(day);
+  };
   kotaku.percent = function (share) {
     return share === null || share === undefined ? '-' : number.format(share * 100) + ' %';
   };
@@ -85,9 +92,10 @@
     return (code && kotaku.config().levels[code]) ? kotaku.config().levels[code] + ' (' + code + ')' : (code || '-');
   };
 
-  /* fetch JSON; a write made with a session carries the session's CSRF token (GET /auth/me). */
+  /* fetch JSON; a write made with a session carries the session's CSRF token (GET /auth/me). The API's error
+   * messages (`description`) come in Indonesian whatever the browser's language: the pages show them as they are. */
   kotaku.api = function (method, url, body) {
-    var headers = {'Accept': 'application/json'};
+    var headers = {'Accept': 'application/json', 'Accept-Language': 'id'};
     var ready = Promise.resolve();
     if (method !== 'GET') {
       headers['Content-Type'] = 'application/json';
@@ -310,7 +318,7 @@
       ['Volume', kotaku.number(p.volume) + ' ' + (p.unit || '')], ['Biaya', kotaku.rupiah(p.cost)],
       ['Tahun', p.year === p.year_end || !p.year_end ? String(p.year) : p.year + ' - ' + p.year_end],
       ['Program', kotaku.name('programs', p.program)], ['Sumber dana', kotaku.name('funding_sources', p.funding_source)],
-      ['Tahap', kotaku.stageName(p.stage)], ['Status', p.status], ['Progres fisik', p.progress + ' %'],
+      ['Tahap', kotaku.stageName(p.stage)], ['Status', p.status], ['Progres fisik', kotaku.number(p.progress) + ' %'],
       ['Pengusul', p.proposer_area], ['OPD tujuan', p.target_agency], ['Kelurahan', p.kelurahan_code]
     ])];
   }
@@ -318,12 +326,12 @@
   function assetContent(p) {
     return [kotaku.el('h3', {text: p.title || ('Aset ' + p.id)}), rows([
       ['Nomor aset', String(p.id)], ['Kegiatan asal', String(p.activity_id)], ['Jenis', kotaku.name('kinds', p.kind)],
-      ['Penerima', p.recipient], ['Serah terima', p.handover_date], ['Berita acara', p.handover_number || '-'],
+      ['Penerima', p.recipient], ['Serah terima', kotaku.date(p.handover_date)], ['Berita acara', p.handover_number || '-'],
       ['Nilai', p.value !== null ? kotaku.rupiah(p.value) : '-'],
       ['Kondisi', (p.condition || '').replace('_', ' ')],
       ['Umur layanan', p.service_life_years + ' tahun (s.d. ' + p.life_ends_year + ', sisa ' +
         p.remaining_life_years + ' tahun)'],
-      ['Pemeriksaan terakhir', p.last_inspected_on || 'belum pernah'],
+      ['Pemeriksaan terakhir', p.last_inspected_on ? kotaku.date(p.last_inspected_on) : 'belum pernah'],
       ['Perlu diperiksa', p.due_for_inspection ? 'ya' : 'tidak']
     ])];
   }
@@ -342,7 +350,8 @@
     kotaku.api('GET', url).then(function (r) {
       kotaku.clear(box);
       if (!r.ok) {
-        box.appendChild(kotaku.el('p', {text: 'Fitur tidak dapat dimuat (' + r.status + ').'}));
+        box.appendChild(kotaku.el('p', {text: (r.body && r.body.description) ||
+                                                ('Fitur tidak dapat dimuat (' + r.status + ').')}));
         return;
       }
       var p = r.body.properties;
