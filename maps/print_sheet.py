@@ -11,14 +11,13 @@ import geopandas as gpd
 import matplotlib
 import pandas as pd
 from matplotlib.artist import Artist
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrow, Patch, Rectangle
 
 from layers.values.progress import Progress, no_progress
 from maps.exports.bundle import Bundle
-from maps.exports.labels import Label, place_labels
+from maps.exports.labels import Label, QuietCanvas, place_labels
 from maps.exports.symbology import (
     BOUNDARY_COLOUR,
     NO_PROGRAMME_COLOUR,
@@ -216,7 +215,7 @@ def _table(ax, bundle: Bundle) -> None:
 def render(bundle: Bundle, progress: Progress = no_progress) -> Figure:
     progress("peta: menyiapkan", 0, 4)
     fig = Figure(figsize=A3_LANDSCAPE)
-    FigureCanvasAgg(fig)
+    QuietCanvas(fig)
     region_frame = bundle.regions
     base = region_frame if len(region_frame) else bundle.layers["kawasan_kumuh"]
     crs = utm_crs(base if len(base) else gpd.GeoDataFrame(geometry=gpd.points_from_xy([106.8], [-6.2]),

@@ -10,13 +10,12 @@ from textwrap import shorten
 import geopandas as gpd
 import shapely
 from matplotlib.artist import Artist
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from maps.exports.atlas import Layers, Page
-from maps.exports.labels import Label, place_labels
+from maps.exports.labels import Label, QuietCanvas, place_labels
 from maps.exports.symbology import NO_PROGRAMME_COLOUR, OUTLINE_COLOUR, level_classes, programme_colours
 from maps.print_sheet import north_arrow, scale_bar
 from maps.styles import BASEMAP_COLOURS, REGION_OUTLINE_COLOURS
@@ -224,7 +223,7 @@ def _facts(fig, page: Page, top: float) -> None:
 def draw_page(page: Page, layers: Layers, number: int, total: int) -> Figure:
     bundle = layers.bundle
     fig = Figure(figsize=A4_LANDSCAPE)
-    FigureCanvasAgg(fig)
+    QuietCanvas(fig)
     fig.text(0.025, 0.975, "ATLAS KAWASAN KUMUH DAN KETERPADUAN PROGRAM", fontsize=8.5, color="#555555", va="top")
     fig.text(0.025, 0.952, page.title, fontsize=15, fontweight="bold", va="top", parse_math=False)
     fig.text(0.025, 0.912, page.subtitle, fontsize=8.5, va="top", parse_math=False)
