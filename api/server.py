@@ -59,7 +59,10 @@ def run_server(database_url: str, host: str, port: int, workers: int = 1, access
     config = uvicorn.Config(factory, factory=True, host=host, port=port, workers=workers,
                             log_config=None, log_level=settings.log_level.lower(), access_log=False,
                             loop=settings.serve_loop, http=protocol_class(),
-                            timeout_keep_alive=settings.keep_alive_s)
+                            timeout_keep_alive=settings.keep_alive_s,
+                            # X-Forwarded-For of these proxies only: behind a shared cache every request comes
+                            # from the cache's address, and the login limit per address must count the client
+                            proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips)
     # slow or half-sent headers are cut after this (api/protocols.py; workers get it with the config)
     setattr(config, HEADER_TIMEOUT_ATTRIBUTE, settings.header_timeout_s)
     if workers <= 1:

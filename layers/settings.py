@@ -73,6 +73,10 @@ class Settings(BaseSettings):
         default=20, ge=1, description="Failed logins from one address within the window before 429")
     login_window_s: float = Field(
         default=900, gt=0, description="Window of the login limits, in seconds")
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1", description="Proxies (Varnish, a TLS terminator) whose X-Forwarded-For names the "
+                                         "client: comma-separated addresses or networks, * for any. The login "
+                                         "limit per address counts that client, not the proxy")
     prepare_threshold: int | None = Field(
         default=5, ge=0, description="psycopg's prepare_threshold of the app's connections: a query is prepared "
                                      "server-side after this many runs; none turns prepared statements off "
