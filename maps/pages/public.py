@@ -10,7 +10,6 @@ the script as script-safe JSON.
 
 from __future__ import annotations
 
-from datetime import date
 from html import escape
 from typing import Any
 
@@ -19,34 +18,20 @@ from psycopg import AsyncConnection
 from layers.db.frames import arun
 from layers.keterpaduan.public_record import public_record_op, scope_of
 from maps.pages.base import NAV, STATIC, VENDOR, script_json
+from maps.pages.formats import angka, hectares, rupiah, tanggal
 
 TITLE = "Catatan Publik KOTAKU"
-MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
-          "November", "Desember")
 STAGES = {"rembuk_warga": "Rembuk warga", "musrenbang_kelurahan": "Musrenbang kelurahan",
           "musrenbang_kecamatan": "Musrenbang kecamatan", "pokir_dprd": "Pokok pikiran DPRD",
           "renja_opd": "Renja OPD", "rkpd": "RKPD (dianggarkan)", "pelaksanaan": "Pelaksanaan", "selesai": "Selesai",
           "serah_terima": "Serah terima aset"}
+# the formats of GET /exports/keterpaduan.{format} offered here, with their media types (maps/exports MEDIA_TYPES;
+# maps.pages may not import maps.exports)
+DOWNLOADS = (("xlsx", "Excel", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+             ("csv", "CSV", "text/csv"), ("pdf", "Lembar PDF", "application/pdf"),
+             ("gpkg", "GeoPackage", "application/geopackage+sqlite3"),
+             ("kml", "KML", "application/vnd.google-earth.kml+xml"))
 CONDITIONS = {"baik": "Baik", "rusak_ringan": "Rusak ringan", "rusak_berat": "Rusak berat"}
-
-
-def rupiah(value: Any) -> str:
-    """Rp 1.500.000 (Indonesian thousands separator), '-' when unknown."""
-    if value is None:
-        return "-"
-    return "Rp " + f"{round(float(value)):,}".replace(",", ".")
-
-
-def hectares(value: Any) -> str:
-    return f"{float(value):,.2f}".replace(",", "#").replace(".", ",").replace("#", ".") + " ha"
-
-
-def tanggal(value: Any) -> str:
-    """6 Desember 2026 from an ISO date (or datetime) text."""
-    if not value:
-        return "-"
-    day = date.fromisoformat(str(value)[:10])
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 def _e(value: Any) -> str:
@@ -79,7 +64,7 @@ def _activity(a: dict) -> str:
              f"<li>Usulan (belum dianggarkan): <strong>{rupiah(a['proposed_cost'])}</strong></li>")
     years = _e(a["year_start"]) + ("" if a["year_end"] == a["year_start"] else f"-{_e(a['year_end'])}")
     stage = STAGES.get(a["stage"], a["stage"])
-    progress = f" ({_e(a['progress'])} %)" if a["stage"] in ("pelaksanaan", "selesai", "serah_terima") else ""
+    progress = f" ({angka(a['progress'])} %)" if a["stage"] in ("pelaksanaan", "selesai", "serah_terima") else ""
     rehab = "".join(
         f'<p class="rehabilitasi">Rehabilitasi atas <a href="#aset-{_e(r["asset_id"])}">aset {_e(r["asset_id"])}: '
         f'{_e(r["title"])}</a> (serah terima {tanggal(r["handover_date"])}). Alasan: {_e(a["override_reason"])}</p>'
@@ -110,6 +95,14 @@ def _asset(s: dict) -> str:
             f'{tanggal(s["handover_date"])}{document}</li><li>Penerima: {recipient}</li>'
             f'<li>Nilai: {rupiah(s["value"])} &middot; kondisi: {_e(CONDITIONS.get(s["condition"], s["condition"]))}'
             f' &middot; umur layanan {_e(s["service_life_years"])} tahun</li></ul></article>')
+
+
+def _downloads(tenant: str) -> str:
+    """The kab/kota's keterpaduan exports (GET /exports/keterpaduan.{format}): public rows for a visitor."""
+    links = "".join(f'<li><a href="/exports/keterpaduan.{fmt}?tenant={_e(tenant)}" type="{kind}" download>'
+                    f'{label}</a></li>' for fmt, label, kind in DOWNLOADS)
+    return (f'<section id="unduh"><h2>Unduh data kab/kota {_e(tenant)}</h2><ul class="unduhan">{links}</ul>'
+            '<p class="catatan">Data yang terbuka untuk umum, tanpa data pribadi.</p></section>')
 
 
 def render_public(record: dict[str, Any]) -> str:
@@ -145,6 +138,7 @@ Tanpa data pribadi.</p>
 <p class="catatan" id="teks-kumuh">{slum_text}</p></div>
 <div><h2>Pagu dan realisasi per sumber dana</h2>{money_chart}</div></section>
 <section><h2>Uang per tahun dan sumber dana</h2>{_money_table(record['money'])}</section>
+{_downloads(record["tenant"])}
 {kel_links}
 <section id="kegiatan"><h2>Kegiatan ({len(acts)})</h2>{''.join(_activity(a) for a in acts) or
  '<p class="catatan">Belum ada kegiatan.</p>'}</section>

@@ -73,7 +73,7 @@ def visible(page, selector: str) -> bool:
 
 
 @pytest.mark.parametrize("phone", PHONES, indirect=True, ids=lambda size: f"{size[0]}x{size[1]}")
-@pytest.mark.parametrize("path", ["/peta", "/peta/usulan"])
+@pytest.mark.parametrize("path", ["/peta", "/peta/usulan", "/peta/keterpaduan"])
 def test_a_phone_sees_the_map_and_reaches_every_button(phone, site, path):
     page = phone.page
     page.goto(f"{site.base}{path}")
@@ -195,3 +195,21 @@ def test_download_links_give_what_the_page_shows(watched, site):
         with httpx.stream("GET", href, timeout=120) as answer:
             assert answer.status_code == 200 and answer.headers["content-type"].startswith(kind), name
     assert_clean(watched)
+
+
+@pytest.mark.parametrize("phone", PHONES[:1], indirect=True, ids=lambda size: f"{size[0]}x{size[1]}")
+def test_the_public_record_fits_a_phone_and_offers_its_downloads(phone, site):
+    page = phone.page
+    page.goto(f"{site.base}/publik?tenant=12.71")
+    page.wait_for_selector("#unduh a")
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    links = page.eval_on_selector_all("#unduh a", "as => as.map(a => [a.textContent, a.href, a.type, "
+                                                  "a.getBoundingClientRect().height])")
+    assert [text for text, *_ in links] == ["Excel", "CSV", "Lembar PDF", "GeoPackage", "KML"]
+    assert all(height >= 43.5 for *_, height in links)
+    for text, href, kind, _ in links[:2]:
+        with httpx.stream("GET", href, timeout=120) as answer:  # a visitor: the public rows
+            assert answer.status_code == 200 and answer.headers["content-type"].startswith(kind), text
+    money = page.inner_text("#tabel-dana")
+    assert re.search(r"Rp \d{1,3}(\.\d{3})+", money) and not re.search(r"Rp \d+,\d{3}", money)
+    assert_clean(phone)
