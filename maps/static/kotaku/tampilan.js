@@ -196,8 +196,19 @@
     update();
   }
 
-  /* Leaflet's own button titles are English. */
+  /* Leaflet's own titles are English: the zoom buttons, the popups' close button, the attribution's prefix. */
   function indonesian(map) {
+    map.on('popupopen', function (e) {
+      var close = e.popup.getElement() && e.popup.getElement().querySelector('.leaflet-popup-close-button');
+      if (close) {
+        close.title = 'Tutup';
+        close.setAttribute('aria-label', 'Tutup');
+      }
+    });
+    if (map.attributionControl) {  // a fixed string (no data): the prefix is HTML
+      map.attributionControl.setPrefix('<a href="https://leafletjs.com" title="Pustaka JavaScript untuk peta ' +
+                                       'interaktif">Leaflet</a>');
+    }
     [['.leaflet-control-zoom-in', 'Perbesar'], ['.leaflet-control-zoom-out', 'Perkecil']].forEach(function (pair) {
       var button = map.getContainer().querySelector(pair[0]);
       if (button) {
