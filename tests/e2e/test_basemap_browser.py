@@ -99,7 +99,8 @@ def test_street_zoom_paints_roads_and_names_streets_and_kelurahan(session):
     page = session.page
     roads = page.evaluate("() => kotakuBasemap.gl('base').queryRenderedFeatures({layers: ['basemap-roads']}).length")
     assert roads > 50
-    major, building = colour_share(session, BASEMAP_COLOURS["major_road"]), colour_share(session, BASEMAP_COLOURS["building"])
+    major = colour_share(session, BASEMAP_COLOURS["major_road"])
+    building = colour_share(session, BASEMAP_COLOURS["building"])
     assert major > 0.01 and building > 0.01  # primary roads and buildings are painted, not only loaded
     session.screenshot("basemap-peta-jalan")
     streets = [f for f in page.evaluate(PLACED, ["basemap-road-names"]) if f["name"]]
