@@ -4,13 +4,15 @@ with named parameters ({file}, {feature}, {value} ...), rendered by `message(key
 Who uses it: import problems (geo/problems.py Problem.key/params, rendered by Problem.text(lang)), errors
 (geo/errors.py KotakuError.key/params, `describe(error, lang)`) and the HTTP error answers (api/http_errors.py:
 `description` in the language Accept-Language asks for, English by default). A parameter missing from `params`
-renders as '?' (never Python's None); None values render as '-'.
+renders as '?' (never Python's None); None values render as '-'. A parameter that is itself a message
+(`Nested(key, params)`) renders in the same language ("volume {problem}" -> "volume 'x' bukan angka").
 """
 
 from __future__ import annotations
 
 import csv
 import string
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal
 
@@ -31,16 +33,26 @@ def placeholders(template: str) -> list[str]:
     return [name for _, name, _, _ in string.Formatter().parse(template) if name]
 
 
+@dataclass(frozen=True)
+class Nested:
+    """A catalogue message used as a parameter of another: rendered in the outer message's language."""
+
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
 class _Params(dict):
     def __missing__(self, key: str) -> str:
         return "?"
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: Any, lang: str | None = "en") -> Any:
     if value is None:
         return "-"
+    if isinstance(value, Nested):
+        return message(value.key, lang, **value.params)
     if isinstance(value, list | tuple | set):
-        return ", ".join(str(_plain(v)) for v in value) or "-"
+        return ", ".join(str(_plain(v, lang)) for v in value) or "-"
     return value
 
 
@@ -52,7 +64,7 @@ def as_lang(lang: str | None, default: Lang = "en") -> Lang:
 def message(key: str, lang: str | None = "en", **params: Any) -> str:
     """The template of `key` in `lang` (id or en) filled with `params`. KeyError for an unknown key."""
     template = catalogue()[key][as_lang(lang)]
-    return string.Formatter().vformat(template, (), _Params({k: _plain(v) for k, v in params.items()}))
+    return string.Formatter().vformat(template, (), _Params({k: _plain(v, lang) for k, v in params.items()}))
 
 
 def negotiate(accept_language: str | None, default: Lang = "en") -> Lang:

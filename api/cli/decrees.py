@@ -6,9 +6,10 @@ import json
 
 import typer
 
-from api.cli.context import connect, database_url, migrate
+from api.cli.context import connect, current_settings, database_url, migrate
 from api.cli.output import out
 from api.cli.root import app
+from geo.messages import message
 
 decree_app = typer.Typer(help="Decree (SK Kumuh) versions: what a --replace or a restore took away.",
                          no_args_is_help=True)
@@ -31,17 +32,17 @@ def decree_history_command(
     if as_json:
         print(json.dumps(history, ensure_ascii=False, indent=2, default=str))
         return
-    current = history["current"]
-    out.print(f"decree {history['decree']} ({history['tenant']}): now {current['areas']} areas, "
-              f"{current['area_ha']} ha", highlight=False)
+    lang, current = current_settings().lang, history["current"]
+    out.print(message("cli.decree_now", lang, decree=history["decree"], tenant=history["tenant"],
+                      areas=current["areas"], area_ha=current["area_ha"]), highlight=False, markup=False)
     if not history["versions"]:
-        out.print("  no replaced versions", highlight=False)
+        out.print("  " + message("cli.decree_no_versions", lang), highlight=False)
     for v in history["versions"]:
-        restored = f", restored {v['restored_at'][:19]}" if v["restored_at"] else ""
+        restored = message("cli.decree_restored_at", lang, at=v["restored_at"][:19]) if v["restored_at"] else ""
         actor = f" ({v['actor']})" if v["actor"] else ""
-        out.print(f"  version {v['version']}: {v['areas']} areas, {v['area_ha']} ha, kawasan "
-                  f"{', '.join(v['kawasan']) or '-'}; replaced {v['replaced_at'][:19]} by {v['replaced_by']}"
-                  f"{actor}{restored}", highlight=False, markup=False)
+        out.print("  " + message("cli.decree_version", lang, version=v["version"], areas=v["areas"],
+                                 area_ha=v["area_ha"], kawasan=v["kawasan"], at=v["replaced_at"][:19],
+                                 by=v["replaced_by"]) + actor + restored, highlight=False, markup=False)
 
 
 @decree_app.command("restore")
@@ -61,11 +62,11 @@ def decree_restore_command(
     if as_json:
         print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
         return
-    gone = result["replaced"]
-    out.print(f"decree {result['decree']} ({result['tenant']}): restored version {result['restored_version']} "
-              f"({result['restored_areas']} areas); survey units linked back {result['survey_units_linked_back']}, "
-              f"activities linked back {result['activities_linked_back']}", highlight=False, markup=False)
+    gone, lang = result["replaced"], current_settings().lang
+    out.print(message("cli.decree_restored", lang, decree=result["decree"], tenant=result["tenant"],
+                      version=result["restored_version"], areas=result["restored_areas"],
+                      units=result["survey_units_linked_back"], activities=result["activities_linked_back"]),
+              highlight=False, markup=False)
     if gone:
-        out.print(f"  the {gone['areas']} areas it replaced ({gone['area_ha']} ha, kawasan "
-                  f"{', '.join(gone['kawasan']) or '-'}) are kept as version {gone['version']}",
-                  highlight=False, markup=False)
+        out.print("  " + message("cli.decree_kept", lang, areas=gone["areas"], area_ha=gone["area_ha"],
+                                 kawasan=gone["kawasan"], version=gone["version"]), highlight=False, markup=False)

@@ -11,6 +11,7 @@ import typer
 from api.cli.context import connect, current_settings, database_url, migrate
 from api.cli.output import out
 from api.cli.root import app
+from geo.messages import message
 
 regions_app = typer.Typer(help="Remove or replace loaded boundaries (with an undo file).", no_args_is_help=True)
 app.add_typer(regions_app, name="regions")
@@ -24,22 +25,28 @@ def _undo_path(given: Path | None) -> Path:
 
 
 def _print(removal, as_json: bool, verb: str) -> None:
+    """The result in the command's language (--lang, KOTAKU_LANG); `verb`: removed or replaced."""
     data = removal.as_dict()
-    levels = ", ".join(f"{n} {level}" for level, n in removal.by_level.items()) or "none"
+    lang = current_settings().lang
+    levels = ", ".join(f"{n} {level}" for level, n in removal.by_level.items()) or "-"
     if as_json:
         print(json.dumps({"ok": True, **data}, ensure_ascii=False, indent=2, default=str))
         return
     if not removal.removed:
-        out.print(f"would remove {len(removal.codes)} region(s) ({levels}): {', '.join(data['codes'])}",
-                  highlight=False)
+        out.print(message("cli.regions_would_remove", lang, count=len(removal.codes), levels=levels,
+                          codes=", ".join(data["codes"])), highlight=False)
     else:
-        out.print(f"{verb} {len(removal.codes)} region(s) ({levels})", highlight=False)
+        out.print(message(f"cli.regions_{verb}", lang, count=len(removal.codes), levels=levels), highlight=False)
         if removal.codes:
             out.print("  " + ", ".join(data["codes"]), highlight=False)
-    uses = ", ".join(f"{n} {label}" for label, n in removal.dependents.items()) or "none"
-    out.print(f"  used by: {uses}", highlight=False)
+    from layers.imports.region_removal import DEPENDENTS
+
+    uses = ", ".join(f"{removal.dependents[label]} {message(f'dependent.{table}', lang)}"
+                     for table, _, label in DEPENDENTS if removal.dependents.get(label)) or "-"
+    out.print("  " + message("cli.regions_used_by", lang, uses=uses), highlight=False)
     if removal.undo_file:
-        out.print(f"  undo: kotaku import regions {removal.undo_file}", highlight=False)
+        out.print("  " + message("cli.undo", lang, command=f"kotaku import regions {removal.undo_file}"),
+                  highlight=False)
 
 
 @regions_app.command("remove")
@@ -86,4 +93,4 @@ def replace_command(
     with connect(url) as conn:
         removal = replace_regions(conn, file, within=within, undo_file=_undo_path(undo_file), force=force,
                                   layer=layer, field_map=field_map)
-    _print(removal, as_json, "replaced; removed")
+    _print(removal, as_json, "replaced")

@@ -16,6 +16,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from geo.errors import InvalidInput
+from geo.messages import Nested
 from geo.problems import Problem
 from layers.accounts import audit
 from layers.accounts.access import Principal, cli_principal
@@ -107,13 +108,12 @@ def parse_defaults(text: str | dict[str, str] | None) -> dict[str, str]:
             if not item.strip():
                 continue
             if "=" not in item:
-                raise InvalidInput(f"--defaults entry '{item.strip()}' must look like field=value "
-                                   f"(fields: {', '.join(DEFAULTABLE)})")
+                raise InvalidInput.of("activity.defaults_entry", value=item.strip(), known=", ".join(DEFAULTABLE))
             name, value = (part.strip() for part in item.split("=", 1))
             defaults[name] = value
     unknown = sorted(set(defaults) - set(DEFAULTABLE))
     if unknown:
-        raise InvalidInput(f"--defaults names unknown field(s) {', '.join(unknown)}; known: {', '.join(DEFAULTABLE)}")
+        raise InvalidInput.of("activity.defaults_unknown", fields=", ".join(unknown), known=", ".join(DEFAULTABLE))
     return defaults
 
 
@@ -225,28 +225,29 @@ def _collect_conflicts(cur: psycopg.Cursor, report: ImportReport) -> None:
     cur.execute("SELECT n.n, n.tenant FROM incoming_activities n JOIN regions r ON r.code = n.tenant "
                 "WHERE NOT ST_Intersects(r.geom, n.geom) ORDER BY n.n")
     for number, tenant in cur.fetchall():
-        report.errors.append(Problem(f"lies outside kab/kota {tenant}", feature=number, field="geometry"))
+        report.errors.append(Problem.of("activity.outside_tenant", feature=number, field="geometry", tenant=tenant))
     cur.execute(sql.SQL("SELECT n.n, {} FROM incoming_activities n {} AND m.relation = 'konflik' ORDER BY n.n, b.id")
                 .format(REPORT_COLUMNS, CANDIDATES_SQL.format(existing=EXISTING)))
     for row in cur.fetchall():
         other = describe(row[1:])
-        what = "asset" if other["source"] == "aset" else "live activity"
-        report.errors.append(Problem(f"overlaps {what} {other['id']} ({_said(other)})", feature=row[0],
-                                     field="geometry"))
+        key = "activity.overlaps_asset" if other["source"] == "aset" else "activity.overlaps_live"
+        report.errors.append(Problem.of(key, feature=row[0], field="geometry", id=other["id"], said=_said(other)))
     cur.execute(sql.SQL("SELECT n.n, b.n, {} FROM incoming_activities n {} AND b.n < n.n AND m.relation = 'konflik' "
                         "ORDER BY n.n, b.n")
                 .format(REPORT_COLUMNS, CANDIDATES_SQL.format(
                     existing=incoming_candidates(sql.Identifier("incoming_activities")))))
     for row in cur.fetchall():
         other = describe(row[2:])
-        report.errors.append(Problem(f"overlaps feature {row[1]} of this file ({_said(other)})", feature=row[0],
-                                     field="geometry"))
+        report.errors.append(Problem.of("activity.overlaps_file", feature=row[0], field="geometry", other=row[1],
+                                        said=_said(other)))
 
 
-def _said(other: dict) -> str:
+def _said(other: dict) -> Nested:
+    """What the other activity is and how much they overlap, as a message in the report's language."""
     measure = other["measure"]
-    amount = other[measure]
-    unit = {"shared_length_m": "m shared", "shared_area_m2": "m2 shared", "distance_m": "m apart"}[measure]
-    share = f", {other['share_of_new']:.0%} of this one" if other.get("share_of_new") is not None else ""
-    return (f"{other['kind']}, {other['program'] or '-'}/{other['funding_source'] or '-'}, "
-            f"{other['year_start']}-{other['year_end']}, {other['stage']}: {amount:g} {unit}{share}")
+    share = (Nested("overlap.share", {"share": f"{other['share_of_new']:.0%}"})
+             if other.get("share_of_new") is not None else "")
+    return Nested(f"overlap.{measure}", {
+        "kind": other["kind"], "program": other["program"] or "-", "funding": other["funding_source"] or "-",
+        "years": f"{other['year_start']}-{other['year_end']}", "stage": other["stage"],
+        "amount": f"{other[measure]:g}", "share": share})

@@ -153,6 +153,11 @@ class Match:
     how: str = "unmatched"  # name | geometry | ambiguous | unmatched
     candidates: list[str] = field(default_factory=list)
     reason: str = ""
+    key: str = ""  # the problem's catalogue message (geo/messages.py, id and en) when unmatched or ambiguous
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def why(self, key: str, reason: str, **params: Any) -> None:
+        self.key, self.reason, self.params = key, reason, params
 
 
 @dataclass
@@ -222,11 +227,14 @@ def crosswalk(
     for m in matches:
         if m.level == "provinsi":
             m.code = m.bps_code if m.bps_code in codes.levels else None
-            m.how, m.reason = ("name", "") if m.code else ("unmatched", f"no province {m.bps_code} in the code list")
+            m.how = "name" if m.code else "unmatched"
+            if not m.code:
+                m.why("crosswalk.no_province", f"no province {m.bps_code} in the code list")
             continue
         parent = resolve(m.bps_code[: PARENT_DIGITS[m.level]])
         if parent is None:
-            m.reason = f"the Kemendagri region of BPS {m.bps_code[: PARENT_DIGITS[m.level]]} cannot be told"
+            above = m.bps_code[: PARENT_DIGITS[m.level]]
+            m.why("crosswalk.parent_unknown", f"the Kemendagri region of BPS {above} cannot be told", above=above)
             continue
         if m.level == "kabkota":
             kota = int(m.bps_code[2:4]) >= 71
@@ -248,9 +256,11 @@ def crosswalk(
                 m.reason = f"spelt '{codes.names[found[0]]}' in the code list"
         elif found:
             m.how, m.candidates = "ambiguous", sorted(found)
-            m.reason = f"{len(found)} regions named so in {parent}: {', '.join(sorted(found))}"
+            m.why("crosswalk.ambiguous_name", f"{len(found)} regions named so in {parent}: {', '.join(sorted(found))}",
+                  count=len(found), parent=parent, candidates=", ".join(sorted(found)))
         else:
-            m.reason = f"no region named '{m.name}' in {parent} {codes.names.get(parent, '')}".rstrip()
+            where = f"{parent} {codes.names.get(parent, '')}".rstrip()
+            m.why("crosswalk.no_region", f"no region named '{m.name}' in {where}", parent=where)
             m.candidates = [parent]  # where the geometry may look
     if conn is not None and geoms is not None:
         _by_geometry(conn, matches, geoms)
@@ -262,7 +272,8 @@ def crosswalk(
         if m.code and taken[m.code] > 1:
             others = [o.number for o in matches if o.code == m.code and o is not m]
             m.how, m.candidates, m.code = "ambiguous", [m.code], None
-            m.reason = f"matches {m.candidates[0]} like feature(s) {', '.join(map(str, others))}"
+            m.why("crosswalk.duplicate", f"matches {m.candidates[0]} like feature(s) {', '.join(map(str, others))}",
+                  code=m.candidates[0], others=", ".join(map(str, others)))
     return Crosswalk(matches)
 
 
@@ -324,8 +335,8 @@ def with_kemendagri_codes(conn: psycopg.Connection | None, frame: Any, fields: d
     for number, (value, name) in enumerate(zip(raw_bps, raw_names, strict=True), start=1):
         digits = bps_digits(value)
         if digits is None:
-            report.errors.append(Problem(f"'{value}' is not a BPS code (2, 4, 7 or 10 digits)", feature=number,
-                                         field=fields["bps_code"]))
+            report.errors.append(Problem.of("crosswalk.not_bps", feature=number, field=fields["bps_code"],
+                                            value=value))
             continue
         numbers.append(number)
         bps.append(digits)
@@ -336,8 +347,10 @@ def with_kemendagri_codes(conn: psycopg.Connection | None, frame: Any, fields: d
         if m.code:
             column[m.number - 1] = m.code
         else:
-            report.errors.append(Problem(f"BPS {m.bps_code} '{m.name}' {m.how}: {m.reason}", feature=m.number,
-                                         field=fields["name"]))
+            report.errors.append(
+                Problem.of(m.key, feature=m.number, field=fields["name"], bps=m.bps_code, name=m.name, **m.params)
+                if m.key else Problem(f"BPS {m.bps_code} '{m.name}' {m.how}: {m.reason}", feature=m.number,
+                                      field=fields["name"]))
     frame = frame.copy()
     frame[KEMENDAGRI_COLUMN] = column
     fields["code"] = KEMENDAGRI_COLUMN

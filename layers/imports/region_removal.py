@@ -17,7 +17,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from geo.errors import Conflict, InvalidInput, NotFound
+from geo.errors import Conflict, InvalidInput, KotakuError, NotFound
 from layers.accounts import audit
 from layers.accounts.access import Principal, cli_principal
 from layers.imports.report import ImportReport
@@ -60,7 +60,7 @@ def _codes(values: list[str]) -> list[str]:
     for value in values:
         code = normalise_code(value)
         if code is None:
-            raise InvalidInput(f"'{value}' is not a Kemendagri code (PP, PP.KK, PP.KK.CC or PP.KK.CC.DDDD)")
+            raise InvalidInput.of("region.code_invalid", value=value)
         codes.append(code)
     return codes
 
@@ -110,14 +110,11 @@ def write_undo_file(conn: psycopg.Connection, codes: list[str], path: Path) -> N
     partial.replace(path)
 
 
-def _conflict(what: str, removal: Removal) -> Conflict:
-    uses = ", ".join(f"{n} {label}" for label, n in removal.dependents.items())
-    return Conflict(
-        f"{what} {len(removal.codes)} region(s) that other rows use: {uses}. Nothing removed. "
-        "Load the right boundary first (kotaku regions replace FILE --within CODE), or pass --force: those rows keep "
-        "their codes and point to no region until it is loaded again",
-        details=removal.as_dict(),
-    )
+def _conflict(scope: str | None, removal: Removal) -> KotakuError:
+    """Removing (scope None) or replacing `scope` would take regions other rows use (message: id and en)."""
+    uses = {table: removal.dependents.get(label, 0) for table, _, label in DEPENDENTS}
+    return Conflict.of("regions.in_use_remove" if scope is None else "regions.in_use_replace",
+                       details=removal.as_dict(), scope=scope, count=len(removal.codes), **uses)
 
 
 def remove_regions(
@@ -133,7 +130,7 @@ def remove_regions(
     """Delete the regions (and, with children, everything below them); the undo file first. See the module doc."""
     selected = _selected(conn, _codes(codes), children)
     if not selected:
-        raise NotFound(f"no region with code {', '.join(codes)} is loaded")
+        raise NotFound.of("regions.not_loaded", codes=", ".join(codes))
     removal = Removal(codes=[c for c, _ in selected])
     for _, level in selected:
         removal.by_level[level] = removal.by_level.get(level, 0) + 1
@@ -141,7 +138,7 @@ def remove_regions(
     if dry_run:
         return removal
     if removal.dependents and not force:
-        raise _conflict("Removing", removal)
+        raise _conflict(None, removal)
     write_undo_file(conn, removal.codes, undo_file)
     removal.undo_file = str(undo_file)
     with conn.transaction():
@@ -182,16 +179,14 @@ def replace_regions(
         removal.import_report = report
         outside = [c for c in file_codes if c != scope and not c.startswith(scope + ".")]
         if outside:
-            raise InvalidInput(
-                f"{Path(path).name} holds {len(outside)} region(s) outside {scope} (e.g. {', '.join(outside[:5])}); "
-                f"nothing replaced: is it the file for {scope}?",
-            )
+            raise InvalidInput.of("regions.outside_scope", file=Path(path).name, count=len(outside), scope=scope,
+                                  examples=", ".join(outside[:5]))
         written = set(file_codes)
         stale = [c for c in before if c not in written]
         removal.codes = stale
         removal.dependents = dependents(conn, stale) if stale else {}
         if removal.dependents and not force:
-            raise _conflict(f"Replacing {scope} would remove", removal)
+            raise _conflict(scope, removal)
         if stale:
             conn.execute(sql.SQL("DELETE FROM regions WHERE code = ANY(%s)"), [stale])
         audit.record(conn, principal or cli_principal(), "regions.replace", "regions", scope,

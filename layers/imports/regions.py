@@ -75,10 +75,8 @@ def import_regions(
         frame = with_kemendagri_codes(conn, frame, fields, report, code_list=code_list)
     for target in ("code", "name"):
         if target not in fields:
-            report.errors.append(Problem(
-                f"no {target} field found (looked for {', '.join(FIELD_CANDIDATES[target][:6])}, ...); "
-                f"name it with --map {target}=FIELD",
-            ))
+            report.errors.append(Problem.of("region.no_field", target=target,
+                                            looked=", ".join(FIELD_CANDIDATES[target][:6])))
     if report.errors and ("code" not in fields or "name" not in fields):
         if not checked.all():
             _check_all(frame, report, progress)
@@ -189,17 +187,14 @@ def _region_rows(frame, fields: dict[str, str], report: ImportReport) -> list[tu
         code = normalise_code(raw_code)
         name = text_or_none(raw_name)
         if code is None:
-            report.errors.append(Problem(
-                f"'{raw_code}' is not a Kemendagri code (PP, PP.KK, PP.KK.CC or PP.KK.CC.DDDD)",
-                feature=number, field=fields["code"],
-            ))
+            report.errors.append(Problem.of("region.code_invalid", feature=number, field=fields["code"],
+                                            value=raw_code))
             continue
         if name is None:
-            report.errors.append(Problem("name is empty", feature=number, field=fields["name"]))
+            report.errors.append(Problem.of("region.name_empty", feature=number, field=fields["name"]))
         if code in seen:
-            report.errors.append(Problem(
-                f"code {code} appears again (first at feature {seen[code]})", feature=number, field=fields["code"]
-            ))
+            report.errors.append(Problem.of("region.code_again", feature=number, field=fields["code"], code=code,
+                                            first=seen[code]))
         seen.setdefault(code, number)
         bps_code = text_or_none(raw_bps)
         if bps_code and bps_code.endswith(".0"):

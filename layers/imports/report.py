@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from geo.errors import InvalidInput
+from geo.messages import Nested
 from geo.problems import Problem
 from geo.read import read_vector
 from geo.validate import Kind, validate_geometries
@@ -83,9 +84,8 @@ class ImportFailed(InvalidInput):
 def require_features(report: ImportReport, what: str = "features") -> None:
     """A file with nothing in it is an error, never "0 imported" and never a replacement of stored rows."""
     if report.features_read == 0:
-        where = f" (layer {report.layer})" if report.layer else ""
-        report.errors.append(Problem(
-            f"the file has no {what}{where}: nothing imported, the stored rows are left as they are"))
+        report.errors.append(Problem.of("import.no_rows_in_layer" if report.layer else "import.no_rows",
+                                        what=Nested(f"import.what_{what}"), layer=report.layer))
         raise ImportFailed(report)
 
 

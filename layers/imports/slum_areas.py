@@ -23,6 +23,7 @@ from geo.errors import InvalidInput
 from geo.measure import geodesic_area_ha
 from geo.problems import Problem
 from indicators.level_text import level_from_score, level_from_text
+from indicators.schemes import load_scheme
 from layers.accounts import audit
 from layers.accounts.access import Principal, cli_principal
 from layers.db.rows import one
@@ -78,9 +79,9 @@ def import_slum_areas(
     areas as a decree version, then write the file's)."""
     tenant = tenant_code(tenant)
     if mode not in (None, *MODES):
-        raise InvalidInput(f"mode {mode!r} is not one of {', '.join(MODES)}")
+        raise InvalidInput.of("slum.mode_unknown", value=mode, known=", ".join(MODES))
     if not boundary_tolerance_m >= 0:
-        raise InvalidInput(f"--boundary-tolerance {boundary_tolerance_m}: give a distance in metres, 0 or more")
+        raise InvalidInput.of("slum.bad_tolerance", value=boundary_tolerance_m)
     report = ImportReport(kind="slum-areas", file=str(path))
     frame = read_and_check(path, report, kind="polygon", layer=layer, progress=progress)
     fields = resolve_fields(frame.columns, FIELD_CANDIDATES, parse_field_map(field_map))
@@ -106,13 +107,9 @@ def import_slum_areas(
         decree_id = _decree_id(cur, tenant, decree_number, published)
         stored = areas_summary(cur, decree_id)
         if stored["areas"] and mode is None:
-            raise InvalidInput(
-                f"decree {decree_number!r} of {tenant} already has {stored['areas']} slum areas "
-                f"({stored['area_ha']} ha, kawasan: {_kawasan_text(stored['kawasan'])}); nothing imported. "
-                "Add --append to add this file's areas to them (a decree delivered as one file per kelurahan), "
-                "or --replace to replace them (the replaced areas are kept as a decree version: "
-                "'kotaku decree history' lists them, 'kotaku decree restore' brings them back)",
-                details={"decree": decree_number, "stored": stored})
+            raise InvalidInput.of("slum.decree_has_areas", details={"decree": decree_number, "stored": stored},
+                                  decree=decree_number, tenant=tenant, areas=stored["areas"],
+                                  area_ha=stored["area_ha"], kawasan=_kawasan_text(stored["kawasan"]))
         cur.execute(
             "CREATE TEMP TABLE incoming_slum (n int, kawasan text, unit_label text, declared text, "
             "stated float8, legality text, typology text, attributes jsonb, stated_level text, stated_score int, "
@@ -157,13 +154,12 @@ def import_slum_areas(
                       "total_area_ha": round(float(areas.sum()), 3)}, tenant=tenant)
     progress("selesai", len(rows), len(rows))
     if replaced:
-        report.warnings.append(Problem(
-            f"replaced {replaced['areas']} slum areas of decree {decree_number!r} ({replaced['area_ha']} ha, "
-            f"kawasan: {_kawasan_text(replaced['kawasan'])}); kept as version {replaced['version']}: "
-            f"'kotaku decree restore --tenant {tenant} --decree \"{decree_number}\" {replaced['version']}' brings "
-            f"them back. Survey units linked again: {links['survey_units_relinked']}, left without a slum area: "
-            f"{links['survey_units_unlinked']}; activities linked again: {links['activities_relinked']}, left "
-            f"without a slum area: {links['activities_unlinked']}", severity="warning"))
+        report.warnings.append(Problem.of(
+            "slum.replaced", severity="warning", areas=replaced["areas"], decree=decree_number,
+            area_ha=replaced["area_ha"], kawasan=_kawasan_text(replaced["kawasan"]), version=replaced["version"],
+            tenant=tenant, survey_units_relinked=links["survey_units_relinked"],
+            survey_units_unlinked=links["survey_units_unlinked"], activities_relinked=links["activities_relinked"],
+            activities_unlinked=links["activities_unlinked"]))
     report.summary.update({
         "tenant": tenant,
         "decree": decree_number,
@@ -203,10 +199,9 @@ def _attribute_rows(frame, fields: dict[str, str], tenant: str, report: ImportRe
         number = i + 1
         declared = _declared_kelurahan(prov[i], kab[i], kec[i], kel[i])
         if declared and not declared.startswith(tenant + "."):
-            report.errors.append(Problem(
-                f"kelurahan code {declared} lies in kab/kota {declared[:5]}, not in tenant {tenant}",
-                feature=number, field=fields.get("kelurahan_code"),
-            ))
+            report.errors.append(Problem.of("slum.kelurahan_other_tenant", feature=number,
+                                            field=fields.get("kelurahan_code"), code=declared,
+                                            kabkota=declared[:5], tenant=tenant))
         area = stated_ha[i].value
         found = stated_ha[i].problem_at(number, fields.get("stated_area_ha"))
         if found is not None:
@@ -214,8 +209,8 @@ def _attribute_rows(frame, fields: dict[str, str], tenant: str, report: ImportRe
         legal = text_or_none(legality[i])
         legal_value = LEGAL_WORDS.get(legal.lower()) if legal else None
         if legal and legal_value is None:
-            report.warnings.append(Problem(f"legality '{legal}' not understood (legal/ilegal); left empty",
-                                           feature=number, field=fields.get("legality"), severity="warning"))
+            report.warnings.append(Problem.of("slum.legality_unknown", feature=number, field=fields.get("legality"),
+                                              severity="warning", value=legal))
         attributes = Jsonb({k: json_safe(v) for k, v in record.items()})
         rows.append((number, text_or_none(kawasan[i]), text_or_none(labels[i]), declared, area, legal_value,
                      text_or_none(typology[i]), attributes))
@@ -235,22 +230,30 @@ def _stated_levels(frame, fields: dict[str, str], scheme: str, report: ImportRep
         code = score = None
         try:
             code, score = level_from_text(level_value, scheme)
-        except ValueError as exc:
-            report.errors.append(Problem(str(exc), feature=number, field=fields.get("level")))
+        except ValueError:
+            report.errors.append(Problem.of("level.unreadable", feature=number, field=fields.get("level"),
+                                            value=str(level_value).strip(), max=load_scheme(scheme).max_total))
         if text_or_none(score_value) is not None:
             value = number_or_none(score_value)
+
+            def warn(key: str, number: int = number, **params: object) -> None:
+                report.warnings.append(Problem.of(key, feature=number, field=fields.get("score"), severity="warning",
+                                                  **params))
+
+            if value is None:
+                warn("slum.score_not_number", value=str(score_value).strip())
+                out.append((code, score))
+                continue
             try:
-                if value is None:
-                    raise ValueError(f"score '{score_value}' is not a number")
                 score_code = level_from_score(value, scheme)
-                if code and score_code != code:
-                    report.warnings.append(Problem(
-                        f"the stated score {value:g} is level {score_code}, but the level field says {code}: "
-                        "the level is used", feature=number, field=fields.get("score"), severity="warning"))
-                code, score = code or score_code, int(value)
-            except ValueError as exc:
-                report.warnings.append(Problem(f"{exc}: not used", feature=number, field=fields.get("score"),
-                                               severity="warning"))
+            except ValueError:
+                warn("slum.score_out_of_range", value=str(score_value).strip(), max=load_scheme(scheme).max_total,
+                     scheme=scheme)
+                out.append((code, score))
+                continue
+            if code and score_code != code:
+                warn("slum.score_disagrees", score=f"{value:g}", score_level=score_code, level=code)
+            code, score = code or score_code, int(value)
         out.append((code, score))
     return out
 
@@ -277,9 +280,8 @@ def _check_duplicates(cur: psycopg.Cursor, decree_id: int, report: ImportReport)
         [decree_id, APPEND_OVERLAP_MAX],
     )
     for n, area_id, kawasan, source in cur.fetchall():
-        report.errors.append(Problem(
-            f"covers stored slum area {area_id} ({kawasan or 'no kawasan'}, from {source}) of this decree: "
-            "already imported? (--replace replaces the decree's areas)", feature=n, field="geometry"))
+        report.errors.append(Problem.of("slum.covers_stored", feature=n, field="geometry", area_id=area_id,
+                                        kawasan=kawasan, source=source))
 
 
 def _declared_kelurahan(prov, kab, kec, kel) -> str | None:
@@ -300,10 +302,9 @@ def _compare_stated_areas(rows: list[tuple], areas: np.ndarray, fields: dict, re
             continue
         difference = (stated - area) / area
         if abs(difference) > STATED_AREA_TOLERANCE:
-            report.warnings.append(Problem(
-                f"stated area {stated:.3f} ha differs from the geodesic area {area:.3f} ha by {difference:+.1%}",
-                feature=row[0], field=fields.get("stated_area_ha"), severity="warning",
-            ))
+            report.warnings.append(Problem.of(
+                "slum.stated_area_differs", feature=row[0], field=fields.get("stated_area_ha"), severity="warning",
+                stated=f"{stated:.3f}", area=f"{area:.3f}", difference=f"{difference:+.1%}"))
 
 
 def _decree_from_file(rows: list[tuple]) -> str | None:
@@ -330,9 +331,7 @@ def _check_within_tenant(cur: psycopg.Cursor, tenant: str, frame, report: Import
     cur.execute("SELECT ST_AsBinary(geom) FROM regions WHERE code = %s", [tenant])
     row = cur.fetchone()
     if row is None:
-        report.warnings.append(Problem(
-            f"no boundary loaded for kab/kota {tenant}: areas are not checked against it "
-            "(load it with 'kotaku import regions')", severity="warning"))
+        report.warnings.append(Problem.of("slum.no_boundary", severity="warning", tenant=tenant))
         return False
     boundary = shapely.from_wkb(row[0])
     outside = np.flatnonzero(~shapely.intersects(frame.geometry.values, boundary))
@@ -356,19 +355,15 @@ def _check_within_tenant(cur: psycopg.Cursor, tenant: str, frame, report: Import
     for feature, distance, kelurahan in cur.fetchall():
         metres = f"{distance:,.0f} m"
         if kelurahan:
-            report.warnings.append(Problem(
-                f"lies {metres} outside the outline of kab/kota {tenant} but inside its kelurahan {kelurahan} "
-                "(published outlines are simplified): accepted", feature=feature, field="geometry",
-                severity="warning"))
+            report.warnings.append(Problem.of("slum.outside_in_kelurahan", feature=feature, field="geometry",
+                                              severity="warning", metres=metres, tenant=tenant, kelurahan=kelurahan))
         elif distance <= tolerance_m:
-            report.warnings.append(Problem(
-                f"lies {metres} outside the outline of kab/kota {tenant}, within the tolerance of {tolerance_m:g} m "
-                "(published outlines are simplified): accepted", feature=feature, field="geometry",
-                severity="warning"))
+            report.warnings.append(Problem.of("slum.outside_within_tolerance", feature=feature, field="geometry",
+                                              severity="warning", metres=metres, tenant=tenant,
+                                              tolerance=f"{tolerance_m:g}"))
         else:
-            report.errors.append(Problem(
-                f"lies {metres} outside kab/kota {tenant} (more than the tolerance of {tolerance_m:g} m; "
-                "--boundary-tolerance sets it)", feature=feature, field="geometry"))
+            report.errors.append(Problem.of("slum.outside", feature=feature, field="geometry", metres=metres,
+                                            tenant=tenant, tolerance=f"{tolerance_m:g}"))
     return True
 
 
@@ -414,15 +409,12 @@ def _join_kelurahan(cur: psycopg.Cursor, ids: list[int], report: ImportReport, t
             unmatched += 1
             continue
         if shares and len(shares) > 1:
-            report.warnings.append(Problem(
-                f"straddles {len(shares)} kelurahan: {', '.join(shares)}", feature=feature, severity="warning"))
+            report.warnings.append(Problem.of("slum.straddles", feature=feature, severity="warning",
+                                              count=len(shares), shares=", ".join(shares)))
         if declared and best and declared != best:
-            report.warnings.append(Problem(
-                f"the file says kelurahan {declared}, but the largest overlap is {best}",
-                feature=feature, field="kelurahan", severity="warning"))
+            report.warnings.append(Problem.of("slum.kelurahan_differs", feature=feature, field="kelurahan",
+                                              severity="warning", declared=declared, best=best))
     if unmatched:
-        report.warnings.append(Problem(
-            f"{unmatched} area(s) overlap no loaded kelurahan boundary: kelurahan not assigned"
-            + ("" if tenant_known else " (load the kab/kota's kelurahan with 'kotaku import regions')"),
-            severity="warning"))
+        report.warnings.append(Problem.of("slum.no_kelurahan" if tenant_known else "slum.no_kelurahan_loaded",
+                                          severity="warning", count=unmatched))
     report.summary["without_kelurahan"] = unmatched

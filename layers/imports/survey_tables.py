@@ -162,7 +162,7 @@ def _grids(path: Path, sheet: str | None) -> list[tuple[str | None, pd.DataFrame
             raise UnsupportedFormat.of("file.unreadable", file=path.name, format="XLSX") from exc
         if sheet is not None:
             if sheet not in sheets:
-                raise InvalidInput(f"{path.name} has no sheet '{sheet}'; sheets: {', '.join(sheets)}")
+                raise InvalidInput.of("survey.no_sheet", file=path.name, sheet=sheet, sheets=list(sheets))
             return [(sheet, sheets[sheet])]
         return list(sheets.items())
     if suffix in (".csv", ".txt", ".tsv"):

@@ -31,6 +31,7 @@ import psycopg
 from psycopg import sql
 
 from geo.errors import InvalidInput, UnsupportedFormat
+from geo.messages import Nested
 from geo.problems import Problem
 from indicators.consistency import find_inconsistent_rows
 from indicators.schemes import available_schemes, load_scheme
@@ -91,14 +92,14 @@ def import_surveys(
 ) -> ImportReport:
     tenant = tenant_code(tenant)
     if scheme not in available_schemes():
-        raise InvalidInput(f"unknown scheme {scheme!r}; known: {', '.join(available_schemes())}")
+        raise InvalidInput.of("survey.scheme_unknown", value=scheme, known=", ".join(available_schemes()))
     baseline = read_baseline(path, sheet)  # levels/scores as stated, no volumes (layers/imports/survey_tables.py)
     if baseline is not None:
         return import_baseline_table(conn, path, *baseline, tenant=tenant, round=round, scheme=scheme,
                                      create_units=create_units, skip_unmatched=skip_unmatched, field_map=field_map,
                                      progress=progress, principal=principal)
     if skip_unmatched is not None:
-        raise InvalidInput("--skip-unmatched applies to baseline tables (levels or scores without volumes) only")
+        raise InvalidInput.of("survey.skip_unmatched_tables_only")
     report = ImportReport(kind="surveys", file=str(path))
     progress("membaca berkas", 0, 1)
     raw, layout = read_table(Path(path), sheet)
@@ -113,7 +114,7 @@ def import_surveys(
     check_stored(table, strict, report)
     duplicates = table.duplicated(["unit_key", "round"], keep="first") & table["unit_key"].notna()
     for row in table.loc[duplicates, "source_row"]:
-        report.errors.append(Problem("the same unit and round appear on an earlier row", feature=int(row)))
+        report.errors.append(Problem.of("survey.duplicate", feature=int(row)))
     if report.errors:
         raise ImportFailed(report)
     progress("menulis ke PostGIS", 0, len(table))
@@ -147,18 +148,18 @@ def import_surveys(
 def read_table(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str]:
     """The rows as a flat table with `source_row` (spreadsheet row) and `sheet`; the layout read."""
     if not path.exists():
-        raise InvalidInput(f"file {path} does not exist")
+        raise InvalidInput.of("survey.file_missing", file=str(path))
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         try:
             sheets = pd.read_excel(path, sheet_name=None, engine="openpyxl", dtype=object)
         except Exception as exc:  # openpyxl raises many kinds for a broken file
-            raise UnsupportedFormat(f"{path.name} is not a readable XLSX workbook: {exc}") from None
+            raise UnsupportedFormat.of("file.unreadable", file=path.name, format="XLSX") from exc
         if sheet is None and set(WORKBOOK_SHEETS) <= set(sheets):
             return _kotaku_workbook(sheets), "KOTAKU kumuhRT+rtrw+kawasan"
         name = sheet or next(iter(sheets))
         if name not in sheets:
-            raise InvalidInput(f"{path.name} has no sheet {name!r}; sheets: {list(sheets)}")
+            raise InvalidInput.of("survey.no_sheet", file=path.name, sheet=name, sheets=list(sheets))
         frame = sheets[name]
         return frame.assign(source_row=np.arange(len(frame)) + 2, sheet=name), name
     if suffix in (".csv", ".txt", ".tsv"):
@@ -168,9 +169,9 @@ def read_table(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str]:
             sep = max((",", ";", "\t", "|"), key=header.count)  # Indonesian Excel writes ';'
             frame = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig")
         except (UnicodeDecodeError, pd.errors.ParserError) as exc:
-            raise UnsupportedFormat(f"{path.name} is not a readable CSV file: {exc}") from None
+            raise UnsupportedFormat.of("file.unreadable", file=path.name, format="CSV") from exc
         return frame.assign(source_row=np.arange(len(frame)) + 2, sheet=None), "CSV"
-    raise UnsupportedFormat(f"{path.name}: surveys are read from CSV or XLSX files, not {suffix or 'this file'}")
+    raise UnsupportedFormat.of("survey.format", file=path.name, suffix=suffix or "-")
 
 
 def _kotaku_workbook(sheets: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -180,7 +181,7 @@ def _kotaku_workbook(sheets: dict[str, pd.DataFrame]) -> pd.DataFrame:
                               ("kawasan", kawasan, ("id", "kawasan"))):
         missing = [c for c in cols if c not in frame.columns]
         if missing:
-            raise InvalidInput(f"sheet {name} lacks columns {missing}")
+            raise InvalidInput.of("survey.sheet_lacks", sheet=name, columns=missing)
     rt = rtrw.drop(columns=[c for c in rtrw.columns if str(c).startswith("Unnamed")]).rename(
         columns={"id": "rt_id", "kawasan": "rt_kawasan", "rtrw": "label"})
     kw = kawasan[["id", "kawasan", *(["wilayah"] if "wilayah" in kawasan else [])]].rename(
@@ -286,13 +287,12 @@ def normalise_table(raw: pd.DataFrame, explicit: dict[str, str], scheme: str, ro
         rounds = _round_names(raw[fields["round"]])
         if round is not None:
             if not (rounds == round).any():
-                report.errors.append(Problem(
-                    f"round {round!r} is not in the file; rounds: {sorted(rounds.dropna().unique())}",
-                    field=where("round")))
+                report.errors.append(Problem.of("survey.round_not_in_file", field=where("round"), round=round,
+                                                rounds=sorted(rounds.dropna().unique())))
             keep = (rounds == round).fillna(False).to_numpy()
             raw, rounds = raw[keep], rounds[keep]
     elif round is None:
-        report.errors.append(Problem("the file has no round/tahun column: give --round NAME", field="round"))
+        report.errors.append(Problem.of("survey.no_round", field="round"))
         rounds = pd.Series([pd.NA] * len(raw), dtype="string")
     else:
         rounds = pd.Series([round] * len(raw), dtype="string")
@@ -303,17 +303,17 @@ def normalise_table(raw: pd.DataFrame, explicit: dict[str, str], scheme: str, ro
     def col(target: str) -> pd.Series:
         return raw[fields[target]] if target in fields else pd.Series([pd.NA] * len(raw), dtype=object)
 
-    def error(mask, reason: str, field: str) -> None:
-        for row in t.loc[np.asarray(mask, dtype=bool), "source_row"]:
-            report.errors.append(Problem(reason, feature=int(row), field=field))
+    def error(mask, key: str, field: str, **params) -> None:
+        _row_errors(t, mask, report, key, field, **params)
 
-    error(t["round"].isna() & ("round" in fields), "round/tahun is empty", where("round"))
+    error(t["round"].isna() & ("round" in fields), "survey.round_empty", where("round"))
 
     # schemes: a column, else the option
     scheme_col = col("scheme").astype("string").str.strip().str.lower()
     t["scheme"] = scheme_col.where(~_blank(scheme_col), scheme).to_numpy()
     unknown = ~t["scheme"].isin(available_schemes())
-    error(unknown, f"unknown scheme; known: {', '.join(available_schemes())}", where("scheme"))
+    error(unknown, "code.unknown", where("scheme"), value=t["scheme"], list="scheme",
+          known=", ".join(available_schemes()))
     schemes = sorted(set(t.loc[~unknown, "scheme"])) or [scheme]
     cands = _criterion_candidates(schemes)
     crit_fields = resolve_fields(columns, cands, {k: v for k, v in explicit.items() if k in cands})
@@ -326,15 +326,13 @@ def normalise_table(raw: pd.DataFrame, explicit: dict[str, str], scheme: str, ro
     normal = {c: normalise_code(c) for c in t["kelurahan_code"].dropna().unique()}  # once per distinct code
     given_code = t["kelurahan_code"].notna()
     t["kelurahan_code"] = t["kelurahan_code"].map(normal).astype("string")
-    error(given_code & t["kelurahan_code"].isna(), "not a Kemendagri kelurahan code (PP.KK.CC.DDDD)",
-          where("kelurahan_code"))
+    error(given_code & t["kelurahan_code"].isna(), "survey.kelurahan_code_invalid", where("kelurahan_code"),
+          value=col("kelurahan_code").reset_index(drop=True))
     if "rt_mismatch" in raw:
-        error(raw["rt_mismatch"].astype(bool), "the RT's kawasan in sheet rtrw differs from this row's",
-              "kumuhRT!kawasan")
-        error(raw["label"].isna(), "RT id not found in sheet rtrw", "kumuhRT!rt")
+        error(raw["rt_mismatch"].astype(bool), "survey.rt_kawasan_differs", "kumuhRT!kawasan")
+        error(raw["label"].isna(), "survey.rt_not_found", "kumuhRT!rt")
     no_unit = t["unit_id"].isna() & (t["label"].isna() | (t["kelurahan_code"].isna() & t["kelurahan"].isna()))
-    error(no_unit & ~given_code, "cannot tell the unit: give unit_id, or a label with the kelurahan code or name",
-          "unit")
+    error(no_unit & ~given_code, "survey.no_unit", "unit")
     dates = _dates(col("survey_date"))
     t["survey_date"] = pd.Series(dates.dt.date, dtype=object).where(dates.notna(), None).to_numpy()
 
@@ -349,7 +347,7 @@ def normalise_table(raw: pd.DataFrame, explicit: dict[str, str], scheme: str, ro
         t[target] = _numbers(values).to_numpy()
         unreadable = t[target].isna() & ~_blank(values)
         if target in HEADER_COLUMNS:
-            error(unreadable, "not a number", where(target))
+            error(unreadable, "field.not_number", where(target), value=values.reset_index(drop=True))
         else:  # a stored figure: judged with the row's other stored values
             t[f"bad!{target}"] = unreadable.to_numpy()
     if t["avg_overall"].isna().all() and t["avg_overall_fraction"].notna().any():
@@ -361,7 +359,7 @@ def normalise_table(raw: pd.DataFrame, explicit: dict[str, str], scheme: str, ro
     # check_stored decides whether the row is flagged (its stored values tell it is broken) or rejected
     cells: dict[str, np.ndarray] = {}
     sources: dict[str, str] = {}
-    cell_problems: dict[tuple[str, str, int], str] = {}  # (column, sheet, row) -> why a volume cannot be read
+    cell_problems: dict[tuple[str, str, int], Reading] = {}  # (column, sheet, row) -> why a volume cannot be read
     volume_units = {c.volume_column: CRITERION_UNITS.get(c.unit, "unit") for name in schemes
                     for c in load_scheme(name).criteria}
     for key, source in crit_fields.items():
@@ -369,7 +367,7 @@ def normalise_table(raw: pd.DataFrame, explicit: dict[str, str], scheme: str, ro
         kind, _, ident = key.partition("_")
         if key in volume_units:  # a volume in its criterion's unit ("12,5 m", "1.234 KK")
             numbers, readings = _quantities(values, volume_units[key])
-            cell_problems.update({(key, str(sh), int(row)): r.problem for sh, row, r
+            cell_problems.update({(key, str(sh), int(row)): r for sh, row, r
                                   in zip(t["sheet"], t["source_row"], readings, strict=True) if r.problem})
             _cell_problems(t, readings, where(key, source), report, notes_only=True)
         else:
@@ -387,19 +385,28 @@ def normalise_table(raw: pd.DataFrame, explicit: dict[str, str], scheme: str, ro
         rows = (t["scheme"] == name).to_numpy()
         for c in s.criteria:
             if c.volume_column not in t:
-                report.errors.append(Problem(f"no volume column for criterion {c.id} of {name} "
-                                             f"(v_{c.id}, {c.id}v or {c.id})", field=c.volume_column))
+                report.errors.append(Problem.of("survey.no_volume_column", field=c.volume_column, criterion=c.id,
+                                                scheme=name))
                 continue
             source = crit_fields[c.volume_column]
             t[f"bad!{c.volume_column}"] |= rows & t[c.volume_column].isna().to_numpy()
             negative = rows & (t[c.volume_column] < 0).to_numpy()
             for row in t.loc[negative, "source_row"]:
-                report.warnings.append(Problem("negative volume: scored as the lowest band", feature=int(row),
-                                               field=where(c.volume_column, source), severity="warning"))
+                report.warnings.append(Problem.of("survey.volume_negative", feature=int(row),
+                                                  field=where(c.volume_column, source), severity="warning"))
     out = t.copy()
     out.attrs["sources"] = sources
     out.attrs["cell_problems"] = cell_problems
     return out
+
+
+def _row_errors(t: pd.DataFrame, mask, report: ImportReport, key: str, field: str, **params) -> None:
+    """An error of the catalogue message `key` for every row of `mask` (positional); a pd.Series parameter gives
+    each row its own value (the same positions as `t`)."""
+    for position in np.flatnonzero(np.asarray(mask, dtype=bool)):
+        values = {k: (v.iloc[position] if isinstance(v, pd.Series) else v) for k, v in params.items()}
+        values = {k: (None if v is pd.NA else v) for k, v in values.items()}
+        report.errors.append(Problem.of(key, feature=int(t["source_row"].iloc[position]), field=field, **values))
 
 
 def _cell_problems(t: pd.DataFrame, readings: list[Reading], field: str, report: ImportReport, *,
@@ -428,27 +435,21 @@ def _resolve_kelurahan(conn: psycopg.Connection, t: pd.DataFrame, tenant: str, r
     regions["norm"] = normalise_name(regions["name"])
     regions["kec_norm"] = normalise_name(regions["kec_name"])
 
-    def error(mask: pd.Series, reason, field: str) -> None:
-        texts = reason if isinstance(reason, pd.Series) else pd.Series(reason, index=t.index)
-        for row, text in zip(t.loc[mask, "source_row"], texts[mask], strict=True):
-            report.errors.append(Problem(str(text), feature=int(row), field=field))
+    def error(mask: pd.Series, key: str, field: str, **params) -> None:
+        _row_errors(t, mask, report, key, field, tenant=tenant, **params)
 
     outside = t["kelurahan_code"].notna() & ~t["kelurahan_code"].str.startswith(tenant + ".").fillna(False)
-    error(outside, "kelurahan code " + t["kelurahan_code"].fillna("") + " lies outside tenant " + tenant,
-          "kelurahan_code")
+    error(outside, "survey.kelurahan_outside", "kelurahan_code", code=t["kelurahan_code"])
     if len(regions):
         unknown = t["kelurahan_code"].notna() & ~outside & ~t["kelurahan_code"].isin(regions["code"])
-        error(unknown, "kelurahan code " + t["kelurahan_code"].fillna("") + " is not a kelurahan of " + tenant,
-              "kelurahan_code")
+        error(unknown, "survey.kelurahan_not_of", "kelurahan_code", code=t["kelurahan_code"])
     elif t["kelurahan_code"].notna().any():
-        report.warnings.append(Problem(f"no kelurahan boundaries of {tenant} loaded: kelurahan codes not checked "
-                                       "(load them with 'kotaku import regions')", severity="warning"))
+        report.warnings.append(Problem.of("survey.no_boundaries", severity="warning", tenant=tenant))
     by_name = t["kelurahan_code"].isna() & t["kelurahan"].notna() & t["unit_id"].isna()
     if not by_name.any():
         return
     if regions.empty:
-        error(by_name, f"kelurahan given by name but no kelurahan of {tenant} are loaded "
-              "('kotaku import regions')", "kelurahan")
+        error(by_name, "survey.by_name_unloaded", "kelurahan")
         return
     names = pd.DataFrame({"norm": normalise_name(t["kelurahan"]), "kec_norm": normalise_name(t["kecamatan"])},
                          index=t.index)[by_name]
@@ -460,9 +461,8 @@ def _resolve_kelurahan(conn: psycopg.Connection, t: pd.DataFrame, tenant: str, r
     t.loc[by_name, "kelurahan_code"] = with_kec.fillna(single).astype("string")
     unresolved = by_name & t["kelurahan_code"].isna()
     ambiguous = unresolved & names["norm"].reindex(t.index).map(counts["count"]).gt(1).fillna(False)
-    error(ambiguous, "kelurahan " + t["kelurahan"].fillna("") + " exists in more than one kecamatan: give the "
-          "kecamatan or the kelurahan code", "kelurahan")
-    error(unresolved & ~ambiguous, "no kelurahan named " + t["kelurahan"].fillna("") + " in " + tenant, "kelurahan")
+    error(ambiguous, "survey.kelurahan_several", "kelurahan", name=t["kelurahan"])
+    error(unresolved & ~ambiguous, "survey.kelurahan_none", "kelurahan", name=t["kelurahan"])
 
 
 def _forget_bad_codes(t: pd.DataFrame, tenant: str, known: pd.Series) -> None:
@@ -491,8 +491,8 @@ def match_units(conn: psycopg.Connection, t: pd.DataFrame, tenant: str, create: 
     given = t["unit_id"].notna()
     known = t["unit_id"].isin(units["id"])
     for row, uid in zip(t.loc[given & ~known, "source_row"], t.loc[given & ~known, "unit_id"], strict=True):
-        report.errors.append(Problem(f"survey unit {uid} does not exist in {tenant}", feature=int(row),
-                                     field="unit_id"))
+        report.errors.append(Problem.of("survey.unit_unknown", feature=int(row), field="unit_id", unit=uid,
+                                        tenant=tenant))
     t.loc[given & known, "match"] = "unit"
 
     units["label_norm"] = normalise_label(units["label"])
@@ -523,15 +523,12 @@ def match_units(conn: psycopg.Connection, t: pd.DataFrame, tenant: str, create: 
         t.loc[rest, "slum_area_id"] = link[rest].astype("Int64")
         without = int(t.loc[rest & link.isna(), ["kelurahan_code", "label_norm"]].drop_duplicates().shape[0])
         if without:
-            report.warnings.append(Problem(
-                f"{without} new unit(s) belong to no slum area yet (no geometry; no single slum area of their "
-                "kelurahan has their kawasan name)", severity="warning"))
+            report.warnings.append(Problem.of("survey.units_without_area", severity="warning", count=without))
     else:
         for row, label, code in zip(t.loc[rest, "source_row"], t.loc[rest, "label"], t.loc[rest, "kelurahan_code"],
                                     strict=True):
-            report.errors.append(Problem(
-                f"no survey unit or slum area labelled {label!r} in kelurahan {code}; "
-                "--create-units creates it under its kelurahan", feature=int(row), field="label"))
+            report.errors.append(Problem.of("survey.unit_no_label", feature=int(row), field="label", label=label,
+                                            code=code))
     t["unit_key"] = np.where(t["unit_id"].notna(), "u" + t["unit_id"].astype("string"),
                              "k" + t["kelurahan_code"].fillna("") + "|" + t["label_norm"].fillna(""))
     t.loc[t["match"].isna(), "unit_key"] = pd.NA
@@ -544,8 +541,7 @@ def match_units(conn: psycopg.Connection, t: pd.DataFrame, tenant: str, create: 
     for c in sorted({c.denominator for name in t["scheme"].unique() for c in load_scheme(name).criteria}):
         missing = t["match"].notna() & t[c].isna()
         for row in t.loc[missing, "source_row"]:
-            report.errors.append(Problem(f"header count {c} missing (and not known for the unit)", feature=int(row),
-                                         field=c))
+            report.errors.append(Problem.of("survey.header_missing", feature=int(row), field=c, count_name=c))
 
 
 # -- stored values against the volumes ---------------------------------------------------------------
@@ -573,9 +569,13 @@ def check_stored(t: pd.DataFrame, strict: bool, report: ImportReport) -> None:
         for i in group.index[(volume_issue & ~has_stored).to_numpy()]:
             for c in unreadable.columns[unreadable.loc[i].to_numpy()]:
                 at = (c, str(t.at[i, "sheet"]), int(t.at[i, "source_row"]))
-                reason = f"volume {cell_problems[at]}" if at in cell_problems else "volume missing or not a number"
-                report.errors.append(Problem(reason,
-                                             feature=int(t.at[i, "source_row"]), field=sources.get(c, c)))
+                where = {"feature": int(t.at[i, "source_row"]), "field": sources.get(c, c)}
+                reading = cell_problems.get(at)
+                report.errors.append(
+                    Problem.of("survey.volume_unreadable", **where, problem=Nested(
+                        reading.problem_key, reading.problem_params or {})) if reading and reading.problem_key
+                    else Problem(f"volume {reading.problem}", **where) if reading
+                    else Problem.of("survey.volume_missing", **where))
         if not stored_cols:
             continue
         ours = score_units(group, s)
@@ -608,21 +608,18 @@ def check_stored(t: pd.DataFrame, strict: bool, report: ImportReport) -> None:
                                                  index=group.index)
         for i in group.index[contradicts.to_numpy()]:
             columns = listed[i].split(" ")
-            more = f" and {len(columns) - 6} more" if len(columns) > 6 else ""
-            reason = f"stored values contradict the volumes: {', '.join(columns[:6])}{more}"
-            if shifted[i]:
-                reason += " (they also disagree with each other: the row looks column-shifted)"
+            more = f" (+{len(columns) - 6})" if len(columns) > 6 else ""
             first = listed[i].split(" ")[0]
-            problem = Problem(reason, feature=int(t.at[i, "source_row"]), field=sources.get(first, first),
-                              severity="error" if strict else "warning")
+            problem = Problem.of("survey.stored_contradicts_shifted" if shifted[i] else "survey.stored_contradicts",
+                                 feature=int(t.at[i, "source_row"]), field=sources.get(first, first),
+                                 severity="error" if strict else "warning", columns=", ".join(columns[:6]) + more)
             (report.errors if strict else report.warnings).append(problem)
             t.at[i, "flagged"] = not strict
             flagged[i] = [problem.as_dict()]
         stale = (bad[averages].any(axis=1) & ~contradicts) if averages else pd.Series(False, index=group.index)
         for i in group.index[stale.to_numpy()]:
-            report.warnings.append(Problem(f"stored averages disagree with the volumes: {listed[i].replace(' ', ', ')} "
-                                           "(scores agree; the row is scored)", feature=int(t.at[i, "source_row"]),
-                                           severity="warning"))
+            report.warnings.append(Problem.of("survey.stored_averages", feature=int(t.at[i, "source_row"]),
+                                              severity="warning", columns=listed[i].replace(" ", ", ")))
     t["problems"] = [flagged.get(i, []) for i in t.index]
 
 

@@ -79,7 +79,5 @@ def tenant_code(value: object) -> str:
     """A kab/kota (tenant) code from '12.71' or '1271'; InvalidInput otherwise."""
     code = normalise_code(value)
     if code is None or code.count(".") != 1:
-        raise InvalidInput(
-            f"'{value}' is not a kab/kota code: use the Kemendagri code, e.g. 12.71 (or 1271) for Kota Medan"
-        )
+        raise InvalidInput.of("code.not_tenant", value=value)
     return code

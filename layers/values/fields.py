@@ -27,7 +27,7 @@ def parse_field_map(text: str | None) -> dict[str, str]:
         if not item.strip():
             continue
         if "=" not in item:
-            raise InvalidInput(f"--map entry '{item}' must look like target=SOURCE_FIELD")
+            raise InvalidInput.of("map.entry", value=item)
         target, source = (part.strip() for part in item.split("=", 1))
         mapping[target] = source
     return mapping
@@ -46,9 +46,7 @@ def resolve_fields(
     by_key = {field_key(c): c for c in columns}
     unknown_targets = set(explicit) - set(candidates)
     if unknown_targets:
-        raise InvalidInput(
-            f"--map names unknown target(s) {sorted(unknown_targets)}; known: {sorted(candidates)}"
-        )
+        raise InvalidInput.of("map.unknown_targets", targets=sorted(unknown_targets), known=sorted(candidates))
     resolved: dict[str, str] = {}
     for target, names in candidates.items():
         if target in explicit:
@@ -57,7 +55,7 @@ def resolve_fields(
                 continue
             column = source if source in columns else by_key.get(field_key(source))
             if column is None:
-                raise InvalidInput(f"--map {target}={source}: the file has no field '{source}'; it has {columns}")
+                raise InvalidInput.of("map.no_field", target=target, source=source, columns=columns)
             resolved[target] = column
             continue
         for name in names:
