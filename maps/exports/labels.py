@@ -19,8 +19,8 @@ from matplotlib.text import Text
 from matplotlib.transforms import Bbox, ScaledTranslation
 
 MARGIN_PT = 1.5  # free space kept around every label, in points
-# offsets tried, in units of the label's own height (dx, dy): the anchor first, then around it
-OFFSETS = ((0.0, 0.0), (0.0, 1.1), (0.0, -1.1), (0.6, 0.0), (-0.6, 0.0), (0.0, 2.2), (0.0, -2.2))
+# positions tried (dx: right or left of the anchor, dy: in label heights): the anchor first, then around it
+OFFSETS = ((0, 0.0), (0, 1.1), (0, -1.1), (1, 0.0), (-1, 0.0), (0, 2.2), (0, -2.2))
 
 
 class QuietCanvas(FigureCanvasAgg):
@@ -70,22 +70,24 @@ def place_labels(ax: Axes, labels: list[Label], obstacles: list[Artist] | None =
     for label in sorted(labels, key=lambda lb: lb.priority):
         if not label.text.strip():
             continue
-        placed = False
+        text = ax.text(label.x, label.y, label.text, fontsize=label.size, ha="center", va="center",
+                       transform=ax.transData, parse_math=False, clip_on=False, **label.style)
+        at_anchor = text.get_window_extent(renderer)
+        half_w, height = at_anchor.width / 2 * 72 / dpi, at_anchor.height * 72 / dpi  # points
         for dx, dy in OFFSETS:
-            shift = ScaledTranslation(dx * label.size * len(label.text) / 72 if dx else 0.0,
-                                      dy * label.size * 1.2 / 72, fig.dpi_scale_trans)
-            text = ax.text(label.x, label.y, label.text, fontsize=label.size, ha="center", va="center",
-                           transform=ax.transData + shift, parse_math=False, clip_on=False, **label.style)
+            # beside the anchor: the label's near edge a little off it (not a whole label width away)
+            shift_x = (dx / abs(dx)) * (half_w + 3) if dx else 0.0
+            text.set_transform(ax.transData + ScaledTranslation(shift_x / 72, dy * height / 72,
+                                                                fig.dpi_scale_trans))
             box = _grown(text.get_window_extent(renderer), MARGIN_PT, dpi)
             inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
             if inside and _free(box, taken):
                 taken.append(box)
                 kept.append(text)
                 boxes.append(box)
-                placed = True
                 break
+        else:
             text.remove()
-        if not placed:
             dropped.append(label.text)
     return Placement(kept, boxes, dropped)
 
