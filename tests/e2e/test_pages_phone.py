@@ -22,7 +22,8 @@ from tests.e2e.test_pages_browser import assert_clean, go_to, tiles_loaded
 
 PHONES = [(360, 740), (390, 844)]
 MAP_BUTTONS = (".leaflet-control-zoom-in", ".leaflet-control-zoom-out", "#tombol-lapisan", ".legenda-tombol")
-DRAW_BUTTONS = (".leaflet-draw-draw-polyline", ".leaflet-draw-draw-polygon", ".leaflet-draw-draw-marker")
+DRAW_BUTTONS = (".leaflet-draw-draw-polyline", ".leaflet-draw-draw-polygon", ".leaflet-draw-draw-marker",
+                "#lokasi-saya")
 # the share of the map's area covered by its panels (layer list, legend, attribution): the buttons are not counted
 COVERED = """() => {
     const map = kotaku.map.getContainer().getBoundingClientRect();
