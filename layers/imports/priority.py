@@ -76,16 +76,16 @@ def import_strategic_zones(
     fields = resolve_fields(frame.columns, ZONE_FIELDS, parse_field_map(field_map))
     report.fields = fields
     if value is not None and value.strip().lower() not in points:
-        raise InvalidInput(f"--value {value!r} is not a strategic value; known: {list(points)}")
+        raise InvalidInput.of("priority.value_unknown", value=value, known=list(points))
     given = (frame[fields["value"]].astype("string").str.strip().str.lower() if "value" in fields
              else pd.Series(pd.NA, index=frame.index, dtype="string"))
     values = given.fillna(value.strip().lower() if value else pd.NA)
     for i in np.flatnonzero(values.isna().to_numpy()):
-        report.errors.append(Problem(f"no strategic value: give a field or --value ({list(points)})",
-                                     feature=int(i) + 1, field=fields.get("value")))
+        report.errors.append(Problem.of("priority.no_value", feature=int(i) + 1, field=fields.get("value"),
+                                        known=list(points)))
     for i in np.flatnonzero((values.notna() & ~values.isin(list(points))).to_numpy()):
-        report.errors.append(Problem(f"{values.iloc[i]!r} is not a strategic value; known: {list(points)}",
-                                     feature=int(i) + 1, field=fields.get("value")))
+        report.errors.append(Problem.of("priority.value_unknown", feature=int(i) + 1, field=fields.get("value"),
+                                        value=values.iloc[i], known=list(points)))
     if report.errors:
         raise ImportFailed(report)
     names = frame[fields["name"]].astype("string") if "name" in fields else pd.Series(pd.NA, index=frame.index)
@@ -120,8 +120,9 @@ def _booleans(values: pd.Series, field: str, report: ImportReport, rows: pd.Seri
     out = pd.Series(pd.NA, index=values.index, dtype="boolean")
     out[text.isin(YES).fillna(False)] = True
     out[text.isin(NO).fillna(False)] = False
-    for row in rows[(out.isna() & ~_blank(values)).to_numpy()]:
-        report.errors.append(Problem("expected ya/tidak", feature=int(row), field=field))
+    for position in np.flatnonzero((out.isna() & ~_blank(values)).to_numpy()):
+        report.errors.append(Problem.of("priority.yes_no", feature=int(rows.iloc[position]), field=field,
+                                        value=str(values.iloc[position]).strip()))
     return out
 
 
@@ -153,9 +154,9 @@ def import_priority_inputs(
     def text(target: str) -> pd.Series:
         return col(target).astype("string").str.strip().str.lower().str.replace("_", " ").replace("", pd.NA)
 
-    def error(mask, reason, field) -> None:
+    def error(mask, key: str, field, **params) -> None:
         for row in rows[np.asarray(mask, dtype=bool)]:
-            report.errors.append(Problem(reason, feature=int(row), field=field))
+            report.errors.append(Problem.of(key, feature=int(row), field=field, **params))
 
     t = pd.DataFrame({"source_row": rows})
     for target, unit in (("mbr_share_pct", "%"), ("population", "unit")):  # "45 %", "45,5%", "1.234 jiwa"
@@ -165,14 +166,14 @@ def import_priority_inputs(
             found = reading.problem_at(int(row), fields.get(target))
             if found is not None:
                 (report.errors if found.severity == "error" else report.warnings).append(found)
-    error((t["mbr_share_pct"] < 0) | (t["mbr_share_pct"] > 100), "MBR share must be a percentage 0-100",
-          fields.get("mbr_share_pct"))
-    error(t["population"] < 0, "population cannot be negative", fields.get("population"))
+    error((t["mbr_share_pct"] < 0) | (t["mbr_share_pct"] > 100), "priority.mbr_range", fields.get("mbr_share_pct"))
+    error(t["population"] < 0, "priority.population_negative", fields.get("population"))
     for target, known in (("potential", tables.potential_points), ("strategic_value", tables.strategic_points)):
         t[target] = text(target)
-        error(t[target].notna() & ~t[target].isin(list(known)), f"expected one of {list(known)}", fields.get(target))
+        error(t[target].notna() & ~t[target].isin(list(known)), "priority.one_of", fields.get(target),
+              known=list(known))
     t["legality"] = text("legality").map(LEGALITY).astype("string")
-    error(t["legality"].isna() & text("legality").notna(), "expected legal or ilegal", fields.get("legality"))
+    error(t["legality"].isna() & text("legality").notna(), "priority.legality", fields.get("legality"))
     for target in ("tenure_legal", "spatial_plan_conform"):
         t[target] = _booleans(col(target), fields.get(target, target), report, rows)
 
@@ -181,7 +182,7 @@ def import_priority_inputs(
         columns=["id", "kawasan", "unit_label", "kelurahan_code"])
     ids = pd.to_numeric(col("slum_area_id"), errors="coerce").astype("Int64")
     by_id = pd.DataFrame({"row": t.index, "id": ids}).dropna().merge(areas[["id"]], on="id")
-    error(ids.notna() & ~ids.isin(areas["id"]), f"no slum area with this id in {tenant}", fields.get("slum_area_id"))
+    error(ids.notna() & ~ids.isin(areas["id"]), "priority.no_area_id", fields.get("slum_area_id"), tenant=tenant)
     kaw = pd.DataFrame({"row": t.index, "norm": normalise_name(col("kawasan").astype("string"))})[ids.isna()]
     areas["norm"] = normalise_name(areas["kawasan"])
     by_kawasan = kaw.dropna().merge(areas[["id", "norm"]], on="norm")
@@ -191,12 +192,11 @@ def import_priority_inputs(
     areas["label"] = normalise_label(areas["unit_label"])
     by_label = lab.dropna().merge(areas[["id", "label", "kelurahan_code"]], on=["label", "kelurahan_code"])
     matched = pd.concat([by_id[["row", "id"]], by_kawasan[["row", "id"]], by_label[["row", "id"]]])
-    error(~t.index.isin(matched["row"]), "matches no slum area (give slum_area_id, kawasan, or unit_label with "
-          "kelurahan_code)", "slum_area")
+    error(~t.index.isin(matched["row"]), "priority.no_area", "slum_area")
     twice = matched[matched.duplicated("id", keep=False)]
     for area_id, group in twice.groupby("id"):
-        error(t.index.isin(group["row"].iloc[1:]), f"slum area {area_id} is already named on row "
-              f"{int(rows.iloc[group['row'].iloc[0]])}", "slum_area")
+        error(t.index.isin(group["row"].iloc[1:]), "priority.area_twice", "slum_area", area_id=area_id,
+              first=int(rows.iloc[group["row"].iloc[0]]))
     if report.errors:
         raise ImportFailed(report)
     out = matched.merge(t, left_on="row", right_index=True)

@@ -178,3 +178,16 @@ def test_region_removal_messages_and_the_cli_language(conn, medan, tmp_path, emp
                          text=True, timeout=300, env=env)
     assert dry.returncode == 0, dry.stderr
     assert "akan menghapus" in dry.stdout and "dipakai oleh: 1 unit survei (kelurahannya)" in dry.stdout
+
+
+def test_priority_input_problems(conn, medan, tmp_path):
+    from layers.imports.priority import import_priority_inputs
+
+    path = tmp_path / "prioritas.csv"
+    path.write_text("kawasan,mbr_share_pct,legality\nKawasan Tidak Ada,150 %,entah\n", encoding="utf-8")
+    report = failed(lambda: import_priority_inputs(conn, path, tenant="12.71"))
+    indonesian, english = set(problems(report, "id").values()), set(problems(report, "en").values())
+    assert {"porsi MBR harus persentase 0-100", "seharusnya legal atau ilegal",
+            "tidak cocok dengan kawasan kumuh mana pun (isi slum_area_id, kawasan, atau unit_label beserta "
+            "kelurahan_code)"} <= indonesian
+    assert {"MBR share must be a percentage 0-100", "expected legal or ilegal"} <= english
