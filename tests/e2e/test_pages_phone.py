@@ -214,3 +214,22 @@ def test_the_public_record_fits_a_phone_and_offers_its_downloads(phone, site):
     money = page.inner_text("#tabel-dana")
     assert re.search(r"Rp \d{1,3}(\.\d{3})+", money) and not re.search(r"Rp \d+,\d{3}", money)
     assert_clean(phone)
+
+
+def test_keterpaduan_downloads_hold_only_the_live_activities_it_draws(watched, site):
+    page = watched.page
+    with psycopg.connect(site.database_url) as conn:  # one activity rejected: off the map, out of the download
+        rejected = conn.execute("UPDATE activities SET status = 'ditolak' WHERE id = (SELECT min(id) FROM activities "
+                                "WHERE tenant = '12.71' AND status <> 'ditolak') RETURNING id").fetchone()[0]
+        conn.commit()
+    page.goto(f"{site.base}/peta/keterpaduan")
+    tiles_loaded(page, "program")
+    href = page.get_attribute("#daftar-unduhan a[type='application/geo+json'][href*='activities']", "href")
+    answer = httpx.get(f"{site.base}{href}", timeout=60)
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("application/geo+json")
+    features = answer.json()["features"]
+    assert features and rejected not in {f["properties"]["id"] for f in features}
+    assert {f["properties"]["status"] for f in features}.isdisjoint({"ditolak", "dibatalkan"})
+    everything = httpx.get(f"{site.base}{href.split('&filter=')[0]}", timeout=60).json()["features"]
+    assert rejected in {f["properties"]["id"] for f in everything}  # the collection itself still holds it
+    assert_clean(watched)

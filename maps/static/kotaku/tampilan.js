@@ -120,6 +120,9 @@
         params.push('datetime=' + kotaku.filters.year + '-01-01/' + kotaku.filters.year + '-12-31');
       }
       if (kotaku.filters.stage) params.push('stage=' + encodeURIComponent(kotaku.filters.stage));
+      if (kotaku.config().liveOnly) {  // /peta/keterpaduan draws live activities only (common.js activityVisible)
+        params.push('filter=' + encodeURIComponent("NOT (status IN ('ditolak', 'dibatalkan'))"));
+      }
     }
     return '/collections/' + collection + '/items?' + params.join('&');
   }
