@@ -32,21 +32,21 @@ def threaded(func: Callable[[np.ndarray], np.ndarray], values: np.ndarray) -> np
     return np.concatenate(list(_POOL.map(func, np.array_split(values, chunks))))
 
 
-def ahead(func: Callable[[T], R], items: Iterable[T], depth: int = 2) -> Iterator[R]:
-    """func(item) for each item, in order, computed in a thread of its own up to `depth` items before the caller
-    takes them: the caller's work on one result (e.g. sending it to PostgreSQL) overlaps the computing of the
-    next. Results not taken when the caller stops are cancelled."""
-    worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="geo-ahead")
+def ahead(func: Callable[[T], R], items: Iterable[T], depth: int = 2, workers: int = 1) -> Iterator[R]:
+    """func(item) for each item, in order, computed in `workers` threads of its own up to `depth` items before the
+    caller takes them: the caller's work on one result (e.g. sending it to PostgreSQL) overlaps the computing of
+    the next ones. Results not taken when the caller stops are cancelled."""
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="geo-ahead")
     pending: deque[Future[R]] = deque()
     try:
         for item in items:
-            pending.append(worker.submit(func, item))
+            pending.append(pool.submit(func, item))
             if len(pending) >= depth:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
     finally:
-        worker.shutdown(wait=False, cancel_futures=True)
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def background(func: Callable[..., R], *args: object) -> Future[R]:

@@ -89,6 +89,8 @@ regions = Table(
            Computed("CASE WHEN length(code) >= 5 THEN left(code, 5) ELSE NULL END", persisted=True)),
     Column("area_ha", Double, nullable=False),
     Column("source", Text),
+    # STORAGE EXTERNAL since 0015 (uncompressed: imports spend no time in pglz). SQLAlchemy has no word for a
+    # column's storage and the schema comparison does not read it: the migration alone sets it.
     Column("geom", _geometry("MULTIPOLYGON"), nullable=False),
     _now(),
     CheckConstraint("level IN ('provinsi', 'kabkota', 'kecamatan', 'desa_kelurahan')", name="regions_level_check"),

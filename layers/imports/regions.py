@@ -7,6 +7,7 @@ when the file has one (never derived: the two systems differ). Re-importing a co
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import replace
 from functools import partial
@@ -31,6 +32,7 @@ from layers.values.fields import parse_field_map, resolve_fields, text_or_none
 from layers.values.progress import Progress, no_progress
 
 COPY_CHUNK = 2_000
+_WORKERS = min(2, os.cpu_count() or 1)  # threads checking chunks ahead; PostgreSQL and the writing need cores too
 AUDIT_CODES = 1_000  # the audit entry lists at most this many of the codes written
 
 # Known field names, most specific first: our own/cahyadsn ('kode'), BIG RBI (KDEPUM/KDCPUM/KDPKAB/KDPPUM,
@@ -96,7 +98,7 @@ def import_regions(
                       frame.geometry.name, failed)
     with conn.transaction(), conn.cursor() as cur:
         # Replace, not merge: the file's codes are deleted and the rows copied straight into the table
-        # (binary COPY, no staging table). Three things run at once: a thread checks and measures the next chunk
+        # (binary COPY, no staging table). Three things run at once: threads check and measure the next chunks
         # of geometries (GEOS and PROJ release the GIL), this one hands the current chunk to the COPY, and a
         # queued writer sends the chunk before to PostgreSQL. The first bad geometry stops the writing, the rest
         # is still checked for the report, and the transaction is rolled back: nothing changes.
@@ -109,7 +111,8 @@ def import_regions(
         ) as copy:
             copy.set_types(["text", "text", "text", "text", "text", "text", "float8", "text", "bytea"])
             starts = range(0, len(rows), COPY_CHUNK)
-            for start, (errors, repairs, chunk_areas, wkb) in zip(starts, ahead(prepare, starts), strict=True):
+            prepared = ahead(prepare, starts, depth=_WORKERS + 1, workers=_WORKERS)
+            for start, (errors, repairs, chunk_areas, wkb) in zip(starts, prepared, strict=True):
                 chunk = slice(start, start + COPY_CHUNK)
                 report.errors += [replace(p, feature=(p.feature or 0) + start) for p in errors]
                 report.repairs += [replace(p, feature=(p.feature or 0) + start) for p in repairs]

@@ -6,11 +6,18 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from geo.parallel import ahead, background
 
 
-def test_ahead_gives_every_result_in_order() -> None:
-    assert list(ahead(lambda n: n * n, range(50))) == [n * n for n in range(50)]
+@pytest.mark.parametrize("workers", [1, 2])
+def test_ahead_gives_every_result_in_order(workers: int) -> None:
+    def slow_evens(n: int) -> int:  # with two workers, odd items finish before the even ones before them
+        time.sleep(0.002 if n % 2 == 0 else 0)
+        return n * n
+
+    assert list(ahead(slow_evens, range(50), depth=workers + 1, workers=workers)) == [n * n for n in range(50)]
 
 
 def test_ahead_computes_the_next_item_while_the_caller_holds_one() -> None:
