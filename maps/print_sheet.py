@@ -261,9 +261,11 @@ def render(bundle: Bundle, progress: Progress = no_progress) -> Figure:
 
 
 def write_pdf(bundle: Bundle, path: Path, progress: Progress = no_progress) -> None:
-    fig = render(bundle, progress)
-    fig.savefig(path, format="pdf", metadata={"Title": f"Peta keterpaduan program {bundle.tenant}",
-                                              "Creator": "kotaku-gis"})
+    # TrueType (42) rather than Type 3 fonts: readers and pdftotext select and search the text with its real boxes
+    with matplotlib.rc_context({"pdf.fonttype": 42}):
+        fig = render(bundle, progress)
+        fig.savefig(path, format="pdf", metadata={"Title": f"Peta keterpaduan program {bundle.tenant}",
+                                                  "Creator": "kotaku-gis"})
     progress("peta: selesai", 4, 4)
 
 

@@ -158,3 +158,14 @@ def test_the_basemap_is_drawn_with_its_attribution(jakarta, tmp_path):
     near = lambda rgb, target: sum(abs(a - b) for a, b in zip(rgb, target, strict=True)) <= 12  # noqa: E731
     assert sum(c for rgb, c in colours.items() if near(rgb, road)) > 200
     assert sum(c for rgb, c in colours.items() if near(rgb, building)) > 200
+
+
+def test_the_a3_sheet_labels_do_not_overlap_either(medan, tmp_path):
+    from maps.exports import collect, write_bundle
+
+    path = tmp_path / "sheet.pdf"
+    write_bundle(collect(medan, "12.71", ADMIN), "pdf", path)
+    [words] = word_boxes(path)
+    clashes = [(a[0], b[0]) for i, a in enumerate(words) for b in words[i + 1:]
+               if min(a[3], b[3]) - max(a[1], b[1]) > 0.5 and min(a[4], b[4]) - max(a[2], b[2]) > 0.5]
+    assert len(words) > 200 and clashes == [], clashes[:5]
