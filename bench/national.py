@@ -154,6 +154,24 @@ def one_process(url: str) -> dict[str, float]:
             "max_rss_mb": peak_rss_mb()}
 
 
+def server_cpu_s(url: str) -> float | None:
+    """CPU seconds PostgreSQL has used so far (its postmaster and the backends it has reaped), when it runs on this
+    machine: /proc of the parent of this connection's backend. None elsewhere."""
+    with psycopg.connect(url) as conn:
+        pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]  # type: ignore[index]
+        try:
+            parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            fields = Path(f"/proc/{parent}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError, ValueError):
+            return None
+    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")  # utime, stime, cutime, cstime
+
+
+def server_note(before: float | None, url: str) -> str:
+    after = server_cpu_s(url)
+    return "" if before is None or after is None else f"; PostgreSQL CPU {after - before:.1f} s"
+
+
 def same_rows(conn: psycopg.Connection, tables: batch_dask.RunTables) -> bool:
     overlaps = sql.SQL("SELECT slum_area_id, region_code, overlap_ha, share FROM {}")
     points = sql.SQL("SELECT DISTINCT ON (activity_id) activity_id, region_code FROM {} ORDER BY 1, 2")
@@ -187,7 +205,7 @@ def on_dask(url: str, workers: int, scheduler: str | None, pieces: int | None) -
         idle = client.run(peak_rss_mb)
         count = pieces or 8 * batch_dask.worker_count(client)
         for run in ("first run", "second run"):
-            cpu = client.run(cpu_s)
+            cpu, server = client.run(cpu_s), server_cpu_s(url)
             started = time.perf_counter()
             with psycopg.connect(url) as conn:
                 plan = batch_dask.plan(conn, SOURCE, count)
@@ -196,6 +214,7 @@ def on_dask(url: str, workers: int, scheduler: str | None, pieces: int | None) -
             try:
                 totals = batch_dask.run_dask(client, batch_dask.Login(url), tables, plan, SOURCE)
                 elapsed = time.perf_counter() - started
+                note = server_note(server, url)
                 with psycopg.connect(url) as conn:
                     same = same_rows(conn, tables)
             finally:
@@ -208,7 +227,7 @@ def on_dask(url: str, workers: int, scheduler: str | None, pieces: int | None) -
                   f"activities, wrote {int(totals['overlaps']):,} overlaps and {int(totals['activity_desa']):,} "
                   f"activity desa; same rows as one process: {same}; workers' CPU {used:.1f} s; worker peak RSS "
                   f"{', '.join(f'{v:.0f}' for v in peaks.values())} MB (idle "
-                  f"{', '.join(f'{v:.0f}' for v in idle.values())} MB)")
+                  f"{', '.join(f'{v:.0f}' for v in idle.values())} MB){note}")
         print(f"  (cluster start {startup:.1f} s, not counted)")
     finally:
         batch_dask.close_client(client)
@@ -226,12 +245,13 @@ def main() -> None:
     url = bench_url()
     load(url, args.slum_areas, args.activities)
     describe(url)
+    server = server_cpu_s(url)
     with concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
         single = pool.submit(one_process, url).result()
     print(f"one process (geopandas): {single['total_s']:6.1f} s (read {single['read_s']:.1f} s, join "
           f"{single['compute_s']:.1f} s, the rest COPY); {single['overlaps']:,} overlaps, "
           f"{single['activity_desa']:,} activity desa; CPU {single['cpu_s']:.1f} s; peak RSS "
-          f"{single['max_rss_mb']:.0f} MB")
+          f"{single['max_rss_mb']:.0f} MB{server_note(server, url)}")
     for workers in ([0] if args.scheduler else args.workers):
         on_dask(url, workers, args.scheduler, args.pieces)
     with psycopg.connect(url) as conn:

@@ -170,12 +170,15 @@ def run_dask(client, login: Login, tables: RunTables, pieces: list[Piece],
 def dask_client(scheduler: str | None, workers: int = 2):
     """A distributed.Client: of the cluster at `scheduler` (tcp://host:8786), else of a LocalCluster of `workers`
     processes (one thread each) on loopback. Close it (and its cluster) with `close_client`."""
+    import dask
     from distributed import Client, LocalCluster
 
     if scheduler:
         return Client(scheduler)
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
-                           processes=True)
+    # no statistical profiler in the workers: it samples every thread's stack every 10 ms, CPU the join wants
+    with dask.config.set({"distributed.worker.profile.enabled": False}):
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
+                               processes=True)
     return Client(cluster)
 
 
