@@ -88,6 +88,8 @@ def test_a_phone_sees_the_map_and_reaches_every_button(phone, site, path):
         box = page.evaluate(REACHABLE, selector)
         assert box["inside"] and box["onTop"], f"{selector} is off screen or covered: {box}"
         assert box["width"] >= 43.5 and box["height"] >= 43.5, f"{selector} is {box['width']}x{box['height']}"
+    scale = page.evaluate(REACHABLE, ".leaflet-control-scale-line")  # the scale bar is readable, not covered
+    assert scale["inside"] and scale["onTop"], scale
     assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
     assert page.evaluate("(() => { const p = document.getElementById('panel'); "
                          "return p.scrollWidth <= p.clientWidth; })()")
