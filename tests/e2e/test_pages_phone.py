@@ -235,3 +235,21 @@ def test_keterpaduan_downloads_hold_only_the_live_activities_it_draws(watched, s
     everything = httpx.get(f"{site.base}{href.split('&filter=')[0]}", timeout=60).json()["features"]
     assert rejected in {f["properties"]["id"] for f in everything}  # the collection itself still holds it
     assert_clean(watched)
+
+
+def test_an_api_error_shows_the_apis_own_message_in_indonesian_in_an_english_browser(browser, site):
+    english = Watched(browser, site.base, locale="en-US")
+    try:
+        page = english.page
+        page.goto(f"{site.base}/peta")
+        tiles_loaded(page, "tingkat")
+        url = f"{site.base}/collections/slum-areas/items/987654321"
+        said = {lang: httpx.get(url, headers={"Accept-Language": lang}).json()["description"] for lang in ("id", "en")}
+        assert said["id"] != said["en"]
+        page.evaluate("kotaku.featurePopup(kotaku.map, kotaku.config().layers.tingkat, "
+                      "{latlng: kotaku.map.getCenter(), layer: {properties: {id: 987654321}}})")
+        shown = page.wait_for_selector(f".leaflet-popup-content p:has-text({said['id'][:20]!r})").inner_text()
+        assert shown == said["id"]
+        assert_clean(english, expected_errors=("404 (Not Found)",))
+    finally:
+        english.close()
