@@ -31,6 +31,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
+from geo.errors import InvalidInput
 from layers.keterpaduan.batch_join import (
     OVERLAP_COLUMNS,
     POINT_COLUMNS,
@@ -42,6 +43,8 @@ from layers.keterpaduan.batch_join import (
     read_frame,
     regions_of_points,
 )
+
+SCHEDULER_TIMEOUT_S = 10
 
 
 @dataclass(frozen=True)
@@ -168,13 +171,18 @@ def run_dask(client, login: Login, tables: RunTables, pieces: list[Piece],
 
 
 def dask_client(scheduler: str | None, workers: int = 2):
-    """A distributed.Client: of the cluster at `scheduler` (tcp://host:8786), else of a LocalCluster of `workers`
-    processes (one thread each) on loopback. Close it (and its cluster) with `close_client`."""
+    """A distributed.Client: of the cluster at `scheduler` (tcp://host:8786; not reached in SCHEDULER_TIMEOUT_S, or
+    not an address: InvalidInput), else of a LocalCluster of `workers` processes (one thread each) on loopback.
+    Close it (and its cluster) with `close_client`."""
     import dask
     from distributed import Client, LocalCluster
 
     if scheduler:
-        return Client(scheduler)
+        try:
+            return Client(scheduler, timeout=f"{SCHEDULER_TIMEOUT_S}s")
+        except (OSError, ValueError) as exc:  # refused, timed out, not an address
+            raise InvalidInput.of("batch.scheduler", details=[{"scheduler": scheduler, "reason": str(exc)}],
+                                  scheduler=scheduler, seconds=SCHEDULER_TIMEOUT_S) from exc
     # no statistical profiler in the workers: it samples every thread's stack every 10 ms, CPU the join wants
     with dask.config.set({"distributed.worker.profile.enabled": False}):
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,

@@ -104,3 +104,18 @@ def test_the_command_runs_on_its_local_cluster_as_the_app_and_leaves_no_run_tabl
         overlaps = conn.execute("SELECT count(*) FROM slum_area_regions").fetchone()[0]
         assert f"slum_area_regions {overlaps}" in done.stdout
         assert conn.execute("SELECT count(*) FROM pg_tables WHERE tablename LIKE 'kotaku_batch_%'").fetchone()[0] == 0
+
+
+def test_an_unreachable_scheduler_is_exit_2_in_indonesian_and_writes_nothing(demo_url):
+    with psycopg.connect(demo_url) as conn:
+        before = conn.execute("SELECT count(*), sum(overlap_ha) FROM slum_area_regions").fetchone()
+    for address in ("tcp://127.0.0.1:1", "bukan-alamat"):
+        done = subprocess.run([KOTAKU, "--lang", "id", "batch", "join", "--scheduler", address], capture_output=True,
+                              text=True, env={**os.environ, "DATABASE_URL": demo_url}, timeout=120)
+        assert done.returncode == 2, (done.stdout, done.stderr)
+        message = " ".join(done.stderr.split())
+        assert f"penjadwal Dask {address} tidak dapat dihubungi" in message, message
+        assert "Traceback" not in message and "None" not in message
+    with psycopg.connect(demo_url) as conn:
+        assert conn.execute("SELECT count(*), sum(overlap_ha) FROM slum_area_regions").fetchone() == before
+        assert conn.execute("SELECT count(*) FROM pg_tables WHERE tablename LIKE 'kotaku_batch_%'").fetchone()[0] == 0
