@@ -87,6 +87,7 @@ def test_dask_pieces_read_by_the_workers_equal_one_process_row_for_row(demo_url,
 
 @pytest.mark.writes_demo
 def test_the_command_runs_on_its_local_cluster_as_the_app_and_leaves_no_run_tables(demo_url):
+    """Then `--single` (one process) finds nothing to change and rewrites the same overlaps."""
     def state(conn):
         return (conn.execute("SELECT id, kelurahan_code FROM slum_areas ORDER BY id").fetchall(),
                 conn.execute("SELECT id, kelurahan_code FROM activities ORDER BY id").fetchall())
@@ -103,6 +104,13 @@ def test_the_command_runs_on_its_local_cluster_as_the_app_and_leaves_no_run_tabl
         assert state(conn) == before  # the cleared desa is back, every slum area's kelurahan as the import set it
         overlaps = conn.execute("SELECT count(*) FROM slum_area_regions").fetchone()[0]
         assert f"slum_area_regions {overlaps}" in done.stdout
+        stored = conn.execute("SELECT * FROM slum_area_regions ORDER BY 1, 2").fetchall()
+    single = subprocess.run([KOTAKU, "batch", "join", "--single"], capture_output=True, text=True,
+                            env={**os.environ, "DATABASE_URL": demo_url}, timeout=300)
+    assert single.returncode == 0, single.stderr
+    assert "activities_moved 0" in single.stdout and "slum_areas_moved 0" in single.stdout, single.stdout
+    with psycopg.connect(demo_url) as conn:  # one process writes what the workers wrote, to the last bit
+        assert conn.execute("SELECT * FROM slum_area_regions ORDER BY 1, 2").fetchall() == stored
         assert conn.execute("SELECT count(*) FROM pg_tables WHERE tablename LIKE 'kotaku_batch_%'").fetchone()[0] == 0
 
 
