@@ -172,5 +172,17 @@ def test_online_basemaps_are_offered_off_and_asked_for_only_when_chosen(browser,
                 watched.page.wait_for_timeout(100)
             asked = watched.external_requests()
             assert asked and all(u.startswith("https://tile.openstreetmap.org/") for u in asked)
+            # the basemap turned off and on again (a new MapLibre map) keeps the chosen online basemap
+            watched.page.wait_for_function(READY, timeout=60_000)
+            watched.page.wait_for_timeout(1000)
+            asked = watched.external_requests()
+            base = ".leaflet-control-layers-overlays label:has-text('Peta dasar OpenStreetMap') input"
+            watched.page.uncheck(base)
+            watched.page.check(base)
+            for _ in range(100):
+                if len(watched.external_requests()) > len(asked):
+                    break
+                watched.page.wait_for_timeout(100)
+            assert len(watched.external_requests()) > len(asked) and watched.page.is_checked(entry)
         finally:
             watched.close()

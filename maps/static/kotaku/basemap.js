@@ -38,10 +38,8 @@
       if (gl && gl.getLayer(this._id)) gl.setLayoutProperty(this._id, 'visibility', visible ? 'visible' : 'none');
     },
     onAdd: function (map) {
-      if (!map.hasLayer(this._base)) this._base.addTo(map);
-      var gl = this._base._glMap;
-      if (gl.isStyleLoaded()) this._show(true);
-      else gl.once('load', function () { this._show(this._map !== undefined && this._map !== null); }, this);
+      if (!map.hasLayer(this._base)) this._base.addTo(map);  // its style shows it once loaded (addLayer below)
+      else if (this._base._glMap.isStyleLoaded()) this._show(true);
     },
     onRemove: function () { this._show(false); }
   });
@@ -69,6 +67,13 @@
       layer._kotakuDrawn = null;
       layer.getContainer().style.zIndex = key === 'base' ? 1 : '';
       watch(layer);
+      if (key !== 'base') return;
+      layer._glMap.once('load', function () {  // the online basemaps chosen in the layer control
+        Object.keys(basemap.online).forEach(function (id) {
+          var toggle = basemap.online[id];
+          if (basemap.map.hasLayer(toggle)) toggle._show(true);
+        });
+      });
     });
     basemap.layers[key] = layer;
     return layer;
