@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import io
 import itertools
+import json
 import math
 import re
 from collections.abc import Callable
@@ -206,6 +207,13 @@ STEPS = {
 }
 
 
+def track(world: World) -> bytes:
+    """A phone's GeoJSON track of two fixes in tenant A: reading it stores nothing."""
+    start, end = world.point("own")["coordinates"], world.point("own")["coordinates"]
+    line = {"type": "Feature", "properties": {}, "geometry": {"type": "LineString", "coordinates": [start, end]}}
+    return json.dumps({"type": "FeatureCollection", "features": [line]}).encode()
+
+
 def transition(world: World, role: str, place: str):
     action, stage = STEPS[role]
     activity = world.activity(place, stage)
@@ -267,6 +275,12 @@ ENDPOINTS = {
         ADMIN_ONLY, 200),
     "overlap-check": Endpoint("post", "/overlap-check", lambda w, r, p: w.client.post(
         "/overlap-check", headers=w.headers(r), json=feature(w, "own")), ALL_ROLES, 200, ("-",)),
+    "drawing.snap": Endpoint("post", "/drawing/snap", lambda w, r, p: w.client.post(
+        "/drawing/snap", headers=w.headers(r), json={"geometry": w.point("own"), "tolerance_m": 20, "tenant": A}),
+        ALL_ROLES, 200, ("-",)),
+    "drawing.track": Endpoint("post", "/drawing/track", lambda w, r, p: w.client.post(
+        "/drawing/track", headers=w.headers(r), files={"file": ("jejak.geojson", track(w), "application/geo+json")}),
+        LOGGED_IN, 200, ("-",)),
     "activity.create": Endpoint("post", "/collections/activities/items", lambda w, r, p: w.client.post(
         "/collections/activities/items", headers=w.headers(r), json=feature(w, p)),
         {**KEPLING_OWN, "bappeda": ("own",), "pokja": ("own",)}, 201),
