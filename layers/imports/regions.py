@@ -26,6 +26,7 @@ from geo.validate import validate_array, validate_geometries
 from layers.accounts import audit
 from layers.accounts.access import Principal, cli_principal
 from layers.imports.crosswalk import CROSSWALK_FAILED, with_kemendagri_codes
+from layers.imports.region_names import listed_names, with_written_names
 from layers.imports.report import ImportFailed, ImportReport, require_features
 from layers.values.codes import kind_of, level_of, normalise_code, parent_of
 from layers.values.fields import parse_field_map, resolve_fields, text_or_none
@@ -64,6 +65,7 @@ def import_regions(
 ) -> ImportReport:
     report = ImportReport(kind="regions", file=str(path))
     fingerprint = background(audit.file_fingerprint, path)  # hashed while the file is read
+    listed = background(listed_names, code_list)  # the code list's names, read alongside the file
     frame = _read(path, report, layer, progress)
     checked = np.zeros(len(frame), dtype=bool)  # rows whose geometry was validated (and repaired) already
 
@@ -84,7 +86,7 @@ def import_regions(
             _check_all(frame, report, progress)
         raise ImportFailed(report)
 
-    rows = _region_rows(frame, fields, report)
+    rows = with_written_names(_region_rows(frame, fields, report), listed.result(), report)
     if report.errors:
         if not checked.all():
             _check_all(frame, report, progress)

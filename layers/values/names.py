@@ -64,8 +64,8 @@ def int_to_roman(number: int) -> str:
     return out
 
 
-def name_words(text: object) -> list[str]:
-    """The words of a name, normalised (see the module doc), prefixes dropped."""
+def folded_words(text: object) -> list[str]:
+    """The words of a name as spelt, folded: case, accents and punctuation gone, prefixes dropped."""
     if text is None:
         return []
     raw = unicodedata.normalize("NFKD", str(text))
@@ -74,8 +74,19 @@ def name_words(text: object) -> list[str]:
     words = _WORD.findall(raw)
     while len(words) > 1 and words[0] in ADMIN_PREFIXES:
         words = words[1:]
+    return words
+
+
+def spelling_key(text: object) -> str:
+    """Equal for two names that differ only in case, accents, spaces, punctuation and an administrative prefix
+    ('KEL. KOTA MATSUM IV' == 'Kotamatsum Iv'), unlike name_key ('Sei' != 'Sungai', 'II' != '2')."""
+    return "".join(folded_words(text))
+
+
+def name_words(text: object) -> list[str]:
+    """The words of a name, normalised (see the module doc), prefixes dropped."""
     out: list[str] = []
-    for word in words:
+    for word in folded_words(text):
         word = ABBREVIATIONS.get(word, word)
         number = roman_to_int(word)
         if number is not None and out:  # a leading "I" or "X" stays a word
