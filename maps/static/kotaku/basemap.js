@@ -13,7 +13,8 @@
 
   var NAMES = {base: 'Peta dasar OpenStreetMap', labels: 'Nama jalan dan wilayah'};
   var LABEL_PANE = 'kotaku-nama';
-  var basemap = window.kotakuBasemap = {layers: {}, online: {}, failed: null};
+  var EMPTY = {version: 8, sources: {}, layers: []};
+  var basemap = window.kotakuBasemap = {layers: {}, online: {}, styled: false, failed: null};
 
   function copy(value) { return JSON.parse(JSON.stringify(value)); }
 
@@ -60,8 +61,8 @@
     });
   }
 
-  function addLayer(map, key, style, pane) {
-    var layer = L.maplibreGL({style: style, pane: pane, fadeDuration: 0, interactive: false,
+  function addLayer(map, key, pane) {
+    var layer = L.maplibreGL({style: EMPTY, pane: pane, fadeDuration: 0, interactive: false,
                               className: 'kotaku-peta-dasar kotaku-peta-dasar-' + key});
     layer.on('add', function () {  // a new MapLibre map each time the layer is turned on
       layer._kotakuDrawn = null;
@@ -79,11 +80,18 @@
     return layer;
   }
 
+  /* The layer's part of the style, now and for every MapLibre map it makes when turned on again. */
+  function setStyle(layer, style) {
+    layer.options.style = style;
+    layer._kotakuDrawn = null;
+    if (layer._glMap) layer._glMap.setStyle(style, {diff: false});
+  }
+
   /* True when every basemap layer on the map has drawn the map's current view (tests and bench/pages.py). */
   basemap.ready = function () {
     var map = basemap.map;
     if (basemap.failed) return true;
-    if (!map || !basemap.layers.base) return false;
+    if (!map || !basemap.styled) return false;
     var c = map.getCenter();
     var wanted = viewKey(map.getZoom() - 1, c.lng, c.lat);
     return Object.keys(basemap.layers).every(function (key) {
@@ -103,6 +111,11 @@
     var pane = map.createPane(LABEL_PANE);
     pane.style.zIndex = 450;  // over the overlay pane (400: fills, drawings), under markers and popups
     pane.style.pointerEvents = 'none';
+    // in the layer control at once (its entries never move), drawn once the style has come
+    var base = addLayer(map, 'base', 'tilePane').addTo(map);
+    var labels = addLayer(map, 'labels', LABEL_PANE).addTo(map);
+    control.addOverlay(base, NAMES.base);
+    control.addOverlay(labels, NAMES.labels);
     fetch(options.style, {credentials: 'same-origin', headers: {'Accept': 'application/json'}})
       .then(function (response) {
         if (!response.ok) throw new Error('gaya peta dasar tidak dapat dimuat (' + response.status + ')');
@@ -110,10 +123,9 @@
       })
       .then(function (style) {
         var parts = split(style);
-        var base = addLayer(map, 'base', parts.below, 'tilePane').addTo(map);
-        var labels = addLayer(map, 'labels', parts.above, LABEL_PANE).addTo(map);
-        control.addOverlay(base, NAMES.base);
-        control.addOverlay(labels, NAMES.labels);
+        setStyle(base, parts.below);
+        setStyle(labels, parts.above);
+        basemap.styled = true;
         parts.below.layers.filter(function (l) { return l.id.indexOf('online-') === 0; }).forEach(function (l) {
           var toggle = new OnlineToggle(base, l.id);
           basemap.online[l.id.slice(7)] = toggle;
