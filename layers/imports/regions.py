@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -86,24 +88,48 @@ def import_regions(
             _check_all(frame, report, progress)
         raise ImportFailed(report)
 
-    rows = with_written_names(_region_rows(frame, fields, report), listed.result(), report)
-    if report.errors:
-        if not checked.all():
-            _check_all(frame, report, progress)
-        raise ImportFailed(report)
-
-    progress("memeriksa dan menulis ke PostGIS", 0, len(rows))
-    areas = np.zeros(len(rows))
-    source = Path(path).name
-    failed = threading.Event()  # set at the first bad chunk: later chunks are only checked, not measured
+    # The geometries are checked and measured chunk by chunk from now on, in threads, while the attributes are
+    # worked on and the old rows deleted (GEOS and PROJ release the GIL).
+    failed = threading.Event()  # set at the first bad chunk or row: later chunks are only checked, not measured
     prepare = partial(_prepare_chunk, np.asarray(frame.geometry.values, dtype=object), checked,
                       frame.geometry.name, failed)
+    starts = range(0, len(frame), COPY_CHUNK)
+    with ahead(prepare, starts, depth=_WORKERS + 1, workers=_WORKERS) as prepared:
+        rows = with_written_names(_region_rows(frame, fields, report), listed.result(), report)
+        if report.errors:
+            failed.set()
+            _take_checks(starts, prepared, report, progress)
+            raise ImportFailed(report)
+        source = Path(path).name
+        entry = partial(_audit, principal or cli_principal(), fingerprint, source)
+        areas, replaced = _write(conn, rows, zip(starts, prepared, strict=True), source, entry, report, progress,
+                                 failed)
+        report.features_written = len(rows)
+        if written_codes is not None:  # kotaku regions replace: which codes the file holds
+            written_codes.extend(row[0] for row in rows)
+    progress("selesai", len(rows), len(rows))
+    levels: dict[str, int] = {}
+    for row in rows:
+        levels[row[3]] = levels.get(row[3], 0) + 1
+    report.summary = {**report.summary, "by_level": levels, "replaced": replaced,
+                      "total_area_ha": round(float(areas.sum()), 3)}
+    return report.finish()
+
+
+def _write(conn: psycopg.Connection, rows: list[tuple], prepared: Iterable[tuple[int, tuple]], source: str,
+           entry: Callable[[psycopg.Connection, list[tuple], int], None], report: ImportReport, progress: Progress,
+           failed: threading.Event) -> tuple[np.ndarray, int]:
+    """The rows and their checked chunks (start, (errors, repairs, areas, WKB)) written in one transaction with
+    `entry(conn, rows, replaced)`, the audit entry; returns (areas in ha, rows replaced). Raises ImportFailed,
+    rolling everything back, at a bad geometry."""
+    progress("memeriksa dan menulis ke PostGIS", 0, len(rows))
+    areas = np.zeros(len(rows))
     with conn.transaction(), conn.cursor() as cur:
         # Replace, not merge: the file's codes are deleted and the rows copied straight into the table
         # (binary COPY, no staging table). Three things run at once: threads check and measure the next chunks
-        # of geometries (GEOS and PROJ release the GIL), this one hands the current chunk to the COPY, and a
-        # queued writer sends the chunk before to PostgreSQL. The first bad geometry stops the writing, the rest
-        # is still checked for the report, and the transaction is rolled back: nothing changes.
+        # of geometries, this one hands the current chunk to the COPY, and a queued writer sends the chunk before
+        # to PostgreSQL. The first bad geometry stops the writing, the rest is still checked for the report, and
+        # the transaction is rolled back: nothing changes.
         cur.execute("DELETE FROM regions WHERE code = ANY(%s)", [[row[0] for row in rows]])
         replaced = cur.rowcount
         with cur.copy(
@@ -112,12 +138,9 @@ def import_regions(
             writer=QueuedLibpqWriter(cur),
         ) as copy:
             copy.set_types(["text", "text", "text", "text", "text", "text", "float8", "text", "bytea"])
-            starts = range(0, len(rows), COPY_CHUNK)
-            prepared = ahead(prepare, starts, depth=_WORKERS + 1, workers=_WORKERS)
-            for start, (errors, repairs, chunk_areas, wkb) in zip(starts, prepared, strict=True):
+            for start, (errors, repairs, chunk_areas, wkb) in prepared:
                 chunk = slice(start, start + COPY_CHUNK)
-                report.errors += [replace(p, feature=(p.feature or 0) + start) for p in errors]
-                report.repairs += [replace(p, feature=(p.feature or 0) + start) for p in repairs]
+                _add_problems(report, start, errors, repairs)
                 if report.errors:
                     failed.set()
                     progress("memeriksa geometri", min(start + COPY_CHUNK, len(rows)), len(rows))
@@ -128,19 +151,29 @@ def import_regions(
                 progress("memeriksa dan menulis ke PostGIS", min(start + COPY_CHUNK, len(rows)), len(rows))
             if report.errors:
                 raise ImportFailed(report)  # leaves the COPY and rolls the transaction back
-        report.features_written = len(rows)
-        if written_codes is not None:  # kotaku regions replace: which codes the file holds
-            written_codes.extend(row[0] for row in rows)
-        audit.record(conn, principal or cli_principal(), "regions.import", "file", source, {"replaced": replaced},
-                     {"file": fingerprint.result(), "written": len(rows),
-                      "codes": [row[0] for row in rows[:AUDIT_CODES]]})
-    progress("selesai", len(rows), len(rows))
-    levels: dict[str, int] = {}
-    for row in rows:
-        levels[row[3]] = levels.get(row[3], 0) + 1
-    report.summary = {**report.summary, "by_level": levels, "replaced": replaced,
-                      "total_area_ha": round(float(areas.sum()), 3)}
-    return report.finish()
+        entry(conn, rows, replaced)
+    return areas, replaced
+
+
+def _audit(principal: Principal, fingerprint: Future, source: str, conn: psycopg.Connection, rows: list[tuple],
+           replaced: int) -> None:
+    audit.record(conn, principal, "regions.import", "file", source, {"replaced": replaced},
+                 {"file": fingerprint.result(), "written": len(rows), "codes": [row[0] for row in rows[:AUDIT_CODES]]})
+
+
+def _add_problems(report: ImportReport, start: int, errors: list[Problem], repairs: list[Problem]) -> None:
+    """A chunk's problems into the report, numbered from the file's first feature."""
+    report.errors += [replace(p, feature=(p.feature or 0) + start) for p in errors]
+    report.repairs += [replace(p, feature=(p.feature or 0) + start) for p in repairs]
+
+
+def _take_checks(starts: range, prepared: Iterable[tuple], report: ImportReport, progress: Progress) -> None:
+    """Every chunk's check into the report when the attributes already failed (nothing is written)."""
+    progress("memeriksa geometri", 0, report.features_read)
+    for start, (errors, repairs, _, _) in zip(starts, prepared, strict=True):
+        _add_problems(report, start, errors, repairs)
+        progress("memeriksa geometri", min(start + COPY_CHUNK, report.features_read), report.features_read)
+    report.errors.sort(key=lambda p: p.feature or 0)
 
 
 def _read(path: str | Path, report: ImportReport, layer: str | None, progress: Progress):

@@ -55,3 +55,26 @@ def test_large_good_file_is_written_whole(conn, tmp_path):
     report = import_regions(conn, _file(tmp_path / "big.geojson", count, {}))
     assert report.ok and report.features_written == count
     assert conn.execute("SELECT count(*), min(area_ha) > 1 FROM regions").fetchone() == (count, True)
+
+
+def test_bad_codes_and_bad_geometries_in_later_chunks_are_all_named(conn, tmp_path):
+    """The chunks are checked while the codes are read: a file failing on its codes still names every bad
+    geometry, in feature order, and writes nothing."""
+    count = COPY_CHUNK * 2 + 500
+    import_regions(conn, _file(tmp_path / "before.geojson", 30, {}))
+    conn.commit()
+    before = _codes(conn)
+    empty = {"type": "Polygon", "coordinates": []}
+    path = _file(tmp_path / "big.geojson", count, {COPY_CHUNK * 2 + 3: empty})
+    data = json.loads(path.read_text())
+    data["features"][COPY_CHUNK + 10]["properties"]["kode"] = "12.71.XX"
+    data["features"][count - 1]["properties"]["kode"] = data["features"][0]["properties"]["kode"]
+    path.write_text(json.dumps(data))
+    with pytest.raises(ImportFailed) as failed:
+        import_regions(conn, path)
+    report = failed.value.report
+    assert [p.feature for p in report.errors] == [COPY_CHUNK + 11, COPY_CHUNK * 2 + 3, count]
+    assert "12.71.XX" in report.errors[0].reason
+    assert report.errors[1].field == "geometry"
+    conn.rollback()
+    assert _codes(conn) == before
