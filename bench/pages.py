@@ -7,7 +7,8 @@ The data is bench/tiles_data.py's (DATABASE_URL, or the database kotaku_bench_pa
 `DATABASE_URL=<its url> .venv/bin/python bench/tiles_data.py`; `bench/pages.py --drop` drops it afterwards).
 Starts `kotaku serve` on a free loopback port and Debian's Chromium through Playwright, each view in a fresh
 browser context (cold cache). Prints per view the seconds until every visible tile is drawn (the page's layers
-and the basemap that MapLibre draws under them, names included), the requests and bytes it took, the JS heap;
+and the basemap that MapLibre draws under them, names included; by the page's clock, from the navigation or the
+action, with the driver's wall time beside), the requests and bytes it took, the JS heap;
 the city view and the street view against the goal of GOAL_S each; then the bytes of the inline peer and the
 ratio, measured in this run.
 
@@ -44,6 +45,12 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 LOADED = ("keys => keys.every(k => !kotaku.refs[k] || !kotaku.map.hasLayer(kotaku.refs[k]) "
           "|| !kotaku.refs[k].isLoading()) && window.kotakuBasemap && kotakuBasemap.ready()")
+# The page's own clock: from the navigation (or the action) until everything is loaded, checked every 20 ms, and
+# two frames later (drawn). Playwright's polling can see it seconds later on a busy machine, so its time is printed
+# beside ("driver").
+PAGE_DONE = ("keys => new Promise(resolve => { const loaded = " + LOADED + "; const check = () => loaded(keys) ? "
+             "requestAnimationFrame(() => requestAnimationFrame(() => resolve(performance.now()))) "
+             ": setTimeout(check, 20); check(); })")
 GOAL_S = 1.5
 JAKARTA = ROOT.parent / "shared" / "data" / "osm" / "jakarta" / "osm"
 BASEMAP_FILES = (("jakarta_roads.shp", "roads"), ("jakarta_building_osm.gpkg", "buildings"))
@@ -149,13 +156,14 @@ class View:
 
     def measure(self, label: str, action, keys=("wilayah", "tingkat", "program"), ready: str | None = None) -> dict:
         self.requests.clear()
+        page_start = 0.0 if self.page.url == "about:blank" else self.page.evaluate("performance.now()")
         started = time.perf_counter()
         action()
         if ready:
             self.page.wait_for_selector(ready, timeout=300_000)
-        self.page.wait_for_function(LOADED, arg=list(keys), timeout=300_000)
-        self.page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
-        seconds = time.perf_counter() - started
+        page_done = self.page.evaluate(PAGE_DONE, list(keys))
+        seconds = (page_done - page_start) / 1000
+        driver = time.perf_counter() - started
         tiles = [r for r in self.requests if urlsplit(r.url).path.startswith("/tiles/")
                  and urlsplit(r.url).path.endswith((".pbf", ".png"))]
         total = sum(max(0, r.sizes()["responseBodySize"]) for r in self.requests)
@@ -166,8 +174,8 @@ class View:
             split[name] = split.get(name, 0) + max(0, r.sizes()["responseBodySize"])
         row = {"view": label, "split": split, "seconds": seconds, "requests": len(self.requests), "tiles": len(tiles),
                "bytes": total, "heap_mb": heap / 1e6}
-        print(f"{label:<48} {seconds:7.2f} s {len(self.requests):5d} req {len(tiles):4d} tiles "
-              f"{total / 1e6:8.2f} MB  heap {heap / 1e6:6.1f} MB  "
+        print(f"{label:<48} {seconds:7.2f} s (driver {driver:6.2f} s) {len(self.requests):5d} req "
+              f"{len(tiles):4d} tiles {total / 1e6:8.2f} MB  heap {heap / 1e6:6.1f} MB  "
               + ", ".join(f"{k} {v / 1e6:.2f}" for k, v in sorted(split.items())))
         return row
 
