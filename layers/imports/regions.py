@@ -36,6 +36,9 @@ from layers.values.progress import Progress, no_progress
 
 COPY_CHUNK = 2_000
 _WORKERS = min(2, os.cpu_count() or 1)  # threads checking chunks ahead; PostgreSQL and the writing need cores too
+# Chunks checked ahead of the COPY: enough to keep the threads busy while the codes and names are worked on and
+# the old rows deleted (about 9 MB of WKB and areas per 2,000 desa: at most ~150 MB held at once)
+AHEAD_CHUNKS = 16
 AUDIT_CODES = 1_000  # the audit entry lists at most this many of the codes written
 
 # Known field names, most specific first: our own/cahyadsn ('kode'), BIG RBI (KDEPUM/KDCPUM/KDPKAB/KDPPUM,
@@ -94,7 +97,7 @@ def import_regions(
     prepare = partial(_prepare_chunk, np.asarray(frame.geometry.values, dtype=object), checked,
                       frame.geometry.name, failed)
     starts = range(0, len(frame), COPY_CHUNK)
-    with ahead(prepare, starts, depth=_WORKERS + 1, workers=_WORKERS) as prepared:
+    with ahead(prepare, starts, depth=AHEAD_CHUNKS, workers=_WORKERS) as prepared:
         rows = with_written_names(_region_rows(frame, fields, report), listed.result(), report)
         if report.errors:
             failed.set()
