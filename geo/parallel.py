@@ -2,8 +2,8 @@
 
 Shapely 2 releases the GIL inside its vectorised functions, so splitting a large array over the machine's cores
 divides the time of the heavy steps (validity checks, reprojection, areas) on a province-sized file. `ahead`
-computes chunks one step before their consumer (an import checks the next chunk while PostgreSQL takes this one),
-`background` starts one call and lets the caller carry on.
+computes chunks before their consumer asks for them, starting at once (an import checks the next chunks while it
+reads the codes and while PostgreSQL takes this one), `background` starts one call and lets the caller carry on.
 """
 
 from __future__ import annotations
