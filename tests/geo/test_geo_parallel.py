@@ -52,3 +52,15 @@ def test_ahead_stops_when_the_caller_stops() -> None:
 
 def test_background_returns_the_result_later() -> None:
     assert background(sum, [1, 2, 3]).result(timeout=10) == 6
+
+
+def test_ahead_starts_before_the_first_result_is_asked_for() -> None:
+    started = threading.Event()
+
+    def work(n: int) -> int:
+        started.set()
+        return n
+
+    with ahead(work, range(3)) as results:
+        assert started.wait(timeout=10)  # the import works on the codes meanwhile; nothing asked for yet
+        assert list(results) == [0, 1, 2]
