@@ -87,6 +87,22 @@
     if (layer._glMap) layer._glMap.setStyle(style, {diff: false});
   }
 
+  /* The plugin follows Leaflet's moves, but a resize of the map (a phone's layout settling) can leave MapLibre a
+   * few pixels off Leaflet's centre, the basemap shifted under the layers: after each resize and move, once the
+   * plugin is done, a layer whose MapLibre view is not Leaflet's jumps to it. */
+  function sync() {
+    var map = basemap.map;
+    var c = map.getCenter();
+    var wanted = viewKey(map.getZoom() - 1, c.lng, c.lat);
+    Object.keys(basemap.layers).forEach(function (key) {
+      var layer = basemap.layers[key];
+      var gl = layer._glMap;
+      if (!gl || !map.hasLayer(layer) || layer._zooming) return;
+      var g = gl.getCenter();
+      if (viewKey(gl.getZoom(), g.lng, g.lat) !== wanted) layer._update();
+    });
+  }
+
   /* True when every basemap layer on the map has drawn the map's current view (tests and bench/pages.py). */
   basemap.ready = function () {
     var map = basemap.map;
@@ -111,6 +127,9 @@
     var pane = map.createPane(LABEL_PANE);
     pane.style.zIndex = 450;  // over the overlay pane (400: fills, drawings), under markers and popups
     pane.style.pointerEvents = 'none';
+    map.on('resize moveend', function () {
+      L.Util.requestAnimFrame(function () { L.Util.requestAnimFrame(sync); });
+    });
     // in the layer control at once (its entries never move), drawn once the style has come
     var base = addLayer(map, 'base', 'tilePane').addTo(map);
     var labels = addLayer(map, 'labels', LABEL_PANE).addTo(map);
