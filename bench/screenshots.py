@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import httpx
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 ROOT = Path(__file__).resolve().parents[1]
 KOTAKU = str(Path(sys.executable).with_name("kotaku"))
@@ -36,6 +37,10 @@ VIEWPORTS = {"desktop": {"viewport": {"width": 1280, "height": 800}},
 STREET_ZOOM = 16
 READY = "() => window.kotakuBasemap && kotakuBasemap.layers.base && kotakuBasemap.ready()"
 LAYERS_LOADED = "() => Object.values(kotaku.refs).every(l => !l.isLoading || !kotaku.map.hasLayer(l) || !l.isLoading())"
+STATE = """() => { const m = kotaku.map, c = m.getCenter(); return JSON.stringify({
+    leaflet: [m.getZoom(), c.lng.toFixed(6), c.lat.toFixed(6)], styled: kotakuBasemap.styled,
+    drawn: Object.keys(kotakuBasemap.layers).map(k => kotakuBasemap.layers[k]._kotakuDrawn),
+    loading: Object.keys(kotaku.refs).filter(k => kotaku.refs[k].isLoading && kotaku.refs[k].isLoading())}); }"""
 PLACED = """() => kotakuBasemap.gl('labels').queryRenderedFeatures().reduce((n, f) => {
     n[f.layer.id] = (n[f.layer.id] || 0) + 1; return n; }, {})"""
 
@@ -74,8 +79,11 @@ def settle(page, with_map: bool) -> dict:
     if not with_map:
         page.wait_for_load_state("networkidle")
         return {}
-    page.wait_for_function(READY, timeout=120_000)
-    page.wait_for_function(LAYERS_LOADED, timeout=120_000)
+    try:
+        page.wait_for_function(READY, timeout=60_000)
+        page.wait_for_function(LAYERS_LOADED, timeout=60_000)
+    except PlaywrightTimeout:  # shot anyway, and said
+        print("  NOT READY after 60 s:", page.evaluate(STATE))
     page.wait_for_timeout(400)  # VectorGrid paints on the next frames
     return page.evaluate(PLACED)
 

@@ -130,6 +130,7 @@
     map.on('resize moveend', function () {
       L.Util.requestAnimFrame(function () { L.Util.requestAnimFrame(sync); });
     });
+    setInterval(sync, 500);  // and whatever moved the map without telling (a few comparisons)
     // in the layer control at once (its entries never move), drawn once the style has come
     var base = addLayer(map, 'base', 'tilePane').addTo(map);
     var labels = addLayer(map, 'labels', LABEL_PANE).addTo(map);
