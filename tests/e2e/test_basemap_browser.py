@@ -103,6 +103,7 @@ def test_street_zoom_paints_roads_and_names_streets_and_kelurahan(session):
     building = colour_share(session, BASEMAP_COLOURS["building"])
     assert major > 0.01 and building > 0.01  # primary roads and buildings are painted, not only loaded
     session.screenshot("basemap-peta-jalan")
+    assert "OpenStreetMap contributors" in page.inner_text(".leaflet-control-attribution")  # ODbL's credit
     streets = [f for f in page.evaluate(PLACED, ["basemap-road-names"]) if f["name"]]
     assert any(f["name"] == "Medan Merdeka Utara" for f in streets), streets  # the street north of Monas
     assert "nan" not in {f["name"] for f in streets}

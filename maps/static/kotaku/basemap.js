@@ -84,7 +84,12 @@
   function setStyle(layer, style) {
     layer.options.style = style;
     layer._kotakuDrawn = null;
-    if (layer._glMap) layer._glMap.setStyle(style, {diff: false});
+    if (!layer._glMap) return;
+    layer._glMap.setStyle(style, {diff: false});
+    layer._glMap.once('idle', function () {  // the plugin credits the sources of the first style only
+      var credit = layer.getAttribution();  // the OSM data's "(c) OpenStreetMap contributors" (ODbL)
+      if (credit && basemap.map.attributionControl) basemap.map.attributionControl.addAttribution(credit);
+    });
   }
 
   /* The plugin follows Leaflet's moves, but a resize of the map (a phone's layout settling) can leave MapLibre a
