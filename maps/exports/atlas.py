@@ -12,7 +12,6 @@ the data.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -26,27 +25,12 @@ from layers.accounts.access import Principal
 from layers.basemap.extract import basemap_query
 from layers.db.frames import Query, run
 from layers.values.progress import Progress, no_progress
+from maps.exports.atlas_page import draw_page
+from maps.exports.atlas_parts import Atlas, Page, prepare_layers
 from maps.exports.atomic import atomic_output
-from maps.exports.bundle import Bundle
 from maps.print_sheet import utm_crs
 
 MEDIA_TYPE = "application/pdf"
-
-
-@dataclass
-class Atlas:
-    bundle: Bundle
-    basemap: gpd.GeoDataFrame  # layer, class, name, min_zoom; EPSG:4326 (empty: no basemap loaded)
-
-
-@dataclass
-class Page:
-    kind: str  # "kabkota", "kecamatan" or "kawasan"
-    key: str  # region code or kawasan name
-    title: str
-    subtitle: str
-    focus: gpd.GeoSeries  # what the page is about, in the map's CRS
-    facts: list[tuple[str, str]]
 
 
 def _single(query: Query):
@@ -153,8 +137,6 @@ def atlas_pages(atlas: Atlas, crs: str) -> list[Page]:
 
 def write_atlas(atlas: Atlas, path: Path, progress: Progress = no_progress) -> int:
     """Draw every page into one PDF at `path`; returns the number of pages."""
-    from maps.exports.atlas_page import draw_page
-
     bundle = atlas.bundle
     base = bundle.regions if len(bundle.regions) else bundle.layers["kawasan_kumuh"]
     crs = utm_crs(base if len(base) else gpd.GeoDataFrame(geometry=gpd.points_from_xy([106.8], [-6.2]),
@@ -170,24 +152,6 @@ def write_atlas(atlas: Atlas, path: Path, progress: Progress = no_progress) -> i
             pdf.savefig(fig)
             progress(f"atlas: halaman {number}/{len(pages)}", number, len(pages))
     return len(pages)
-
-
-@dataclass
-class Layers:
-    """Everything a page draws, once, in the map's CRS."""
-    bundle: Bundle
-    crs: str
-    regions: gpd.GeoDataFrame
-    areas: gpd.GeoDataFrame
-    activities: gpd.GeoDataFrame
-    basemap: gpd.GeoDataFrame
-
-
-def prepare_layers(atlas: Atlas, crs: str) -> Layers:
-    bundle = atlas.bundle
-    acts = bundle.activities()
-    return Layers(bundle, crs, bundle.regions.to_crs(crs), bundle.layers["kawasan_kumuh"].to_crs(crs),
-                  acts.to_crs(crs) if len(acts) else acts, atlas.basemap.to_crs(crs))
 
 
 def export_atlas(conn: psycopg.Connection, tenant: str, path: Path | str, principal: Principal, *,

@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from maps.exports.atlas import Layers, Page
+from maps.exports.atlas_parts import Layers, Page
 from maps.exports.labels import Label, QuietCanvas, place_labels
 from maps.exports.symbology import NO_PROGRAMME_COLOUR, OUTLINE_COLOUR, level_classes, programme_colours
 from maps.print_sheet import north_arrow, scale_bar

@@ -18,7 +18,7 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
 from maps.exports.bundle import Bundle
-from maps.exports.tables import HEADER_FILL, MONEY, print_setup, text_cell
+from maps.exports.sheet_format import HEADER_FILL, MONEY, print_setup, text_cell
 
 SHEET = "Memorandum Pokja"
 SECTIONS = (("proposed_cost", "A", "USULAN BELUM DIANGGARKAN"), ("budgeted", "B", "PAGU ANGGARAN"),

@@ -10,15 +10,15 @@ from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.cell.cell import Cell
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 
-from layers.values.fields import csv_safe, is_formula_like
+from layers.values.fields import csv_safe
 from layers.values.progress import Progress, no_progress
 from maps.exports.bundle import SLUM_AREA_FIELDS, SUMMARY_FIELDS, Bundle
 from maps.exports.codebook import field_of
+from maps.exports.pokja import write_pokja_sheet
+from maps.exports.sheet_format import HEADER_FILL, MONEY, print_setup, text_cell
 from maps.exports.vector import codebook_rows
 
 MEMORANDUM_COLUMNS = (
@@ -32,8 +32,6 @@ MEMORANDUM_COLUMNS = (
 # Money in three states (KOTAKU brief 10) that are never added up: no cell of any sheet sums them.
 MONEY_STATES = {"proposed_cost": "Usulan belum dianggarkan", "budgeted": "Pagu anggaran", "realised": "Realisasi"}
 MONEY_COLUMNS = {f"{label} (Rp)" for label in MONEY_STATES.values()}
-MONEY = "#,##0"
-HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 
 
 def memorandum_table(bundle: Bundle) -> pd.DataFrame:
@@ -53,33 +51,6 @@ def write_csv(bundle: Bundle, path: Path, progress: Progress = no_progress) -> N
     # would run as a formula (=, +, -, @, tab, CR first) gets a leading quote, numbers stay numbers
     memorandum_table(bundle).map(csv_safe).to_csv(path, index=False, encoding="utf-8-sig")
     progress("CSV memorandum", 1, 1)
-
-
-def text_cell(ws: Worksheet, row: int, column: int, value: Any) -> Cell:
-    """A cell whose text is always shown as written, never run as a formula: openpyxl makes text that starts
-    with '=' a formula unless the cell is typed as a string; formula-like text (+, -, @ too) also gets Excel's
-    quote prefix, so that editing the cell keeps it text. Numbers (negative ones too) stay numbers."""
-    cell = ws.cell(row=row, column=column, value=value)
-    if isinstance(value, str):
-        cell.data_type = "s"
-        if is_formula_like(value):
-            cell.quotePrefix = True
-    return cell
-
-
-def print_setup(ws: Worksheet, first_header_row: int, last_header_row: int) -> None:
-    """Prints as people expect: A4 landscape, one page wide (as many pages long as needed), the header row(s)
-    repeated on every page, page numbers in the footer."""
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = f"{first_header_row}:{last_header_row}"
-    ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.page_margins.top = ws.page_margins.bottom = 0.6
-    ws.oddFooter.center.text = "Halaman &P dari &N"
-    ws.oddFooter.left.text = "&A"
 
 
 def _sheet(wb: Workbook, title: str, table: pd.DataFrame, heading: list[str], money: set[str]) -> None:
@@ -168,8 +139,6 @@ def write_xlsx(bundle: Bundle, path: Path, progress: Progress = no_progress) -> 
         "meaning": "Arti"})
     _sheet(wb, "Kodebuku", codebook, ["Arti setiap kolom"], set())
     _sheet(wb, "Sumber", pd.DataFrame({"Sumber dan catatan": bundle.sources}), [], set())
-    from maps.exports.pokja import write_pokja_sheet  # the Pokja form first: what is printed and signed
-
-    write_pokja_sheet(wb, bundle, place)
+    write_pokja_sheet(wb, bundle, place)  # the Pokja form first: what is printed and signed
     wb.save(path)
     progress("XLSX: selesai", 5, 5)

@@ -12,7 +12,7 @@ from openpyxl import Workbook
 
 from layers.accounts.access import Principal
 from layers.values.fields import csv_safe, is_formula_like
-from maps.exports.tables import text_cell
+from maps.exports.sheet_format import text_cell
 from tests.api import test_activities_http
 from tests.api.test_activities_http import ITEMS, KEPLING, ROAD, feature
 
