@@ -42,6 +42,10 @@ def test_geodesic_area_survives_a_trip_through_the_local_utm_zone(polygon: shape
     """Written in its UTM zone (as consultants deliver files) and read back: the same area within 0.1 %."""
     if not polygon.is_valid or geodesic_area_ha([polygon])[0] < 1e-3:
         return  # degenerate draw (collinear points): nothing to compare
+    if 4 * np.pi * polygon.area / polygon.length**2 < 0.01:
+        # a sliver (e.g. 3.4 km long, 3.5 m high): centimetres between the edges of the UTM plane and those of the
+        # equal-area plane are more than 0.1 % of so small an area, whichever measure is right
+        return
     lon, lat = polygon.centroid.x, polygon.centroid.y
     epsg = utm_epsg_for(lon, lat)
     to_utm = Transformer.from_crs(4326, epsg, always_xy=True)
