@@ -11,17 +11,19 @@ KOTAKU_ONLINE_BASEMAPS) appear as raster sources with hidden layers in `basemap`
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 
+from data import data_path
 from geo.errors import NotFound
 from maps.styles import (
-    ACTIVITY_COLOUR,
     BASEMAP_COLOURS,
     CONDITION_CLASSES,
     NO_DATA_COLOUR,
     OUTLINE_COLOUR,
     REGION_OUTLINE_COLOURS,
     Style,
+    category_colours,
     styles,
 )
 
@@ -172,6 +174,17 @@ def _geometry_layers(prefix: str, source: str, colour: object) -> list[dict]:
     ]
 
 
+def _programme_colour() -> list:
+    """Activities by programme, as the pages draw them (maps/styles.py category_colours over the shipped programme
+    catalogue, data/reference/programs.csv); no programme in the pages' no-data grey."""
+    with data_path("reference", "programs.csv").open(encoding="utf-8") as f:
+        codes = [row["code"] for row in csv.DictReader(f)]
+    match: list = ["match", ["get", "program"]]
+    for code, colour in category_colours(codes).items():
+        match += [code, colour]
+    return [*match, NO_DATA_COLOUR]
+
+
 def _condition_colour() -> list:
     match: list = ["match", ["get", "condition"]]
     for code, colour, _ in CONDITION_CLASSES:
@@ -212,7 +225,7 @@ def style_document(style_id: str, base: str, *, tenant: str | None = None,
         layers += _region_layers()
     if style_id in ("peta", "kegiatan"):
         sources["activities"] = _source(base, "activities", tenant)
-        layers += _geometry_layers("kegiatan", "activities", ACTIVITY_COLOUR)
+        layers += _geometry_layers("kegiatan", "activities", _programme_colour())
     if style_id == "aset":
         sources["assets"] = _source(base, "assets", tenant)
         layers += _geometry_layers("aset", "assets", _condition_colour())

@@ -31,6 +31,18 @@ BASEMAP_COLOURS = {"background": "#f2efe9", "water": "#aad3df", "landuse": "#e0e
                    "label": "#333333", "label_halo": "#ffffff", "region_label": "#3f007d"}
 REGION_OUTLINE_COLOURS = {"kabkota": "#54278f", "kecamatan": "#756bb1", "desa_kelurahan": "#9e9ac8"}
 ACTIVITY_COLOUR = "#2171b5"
+# Programmes and funding sources (reference codes): ColorBrewer Paired (12) and Dark2, then greys, distinct hues for
+# up to 20 codes, given in catalogue order with LAINNYA last (category_colours), so a code has the same colour on the
+# pages, the exports (GPKG/SHP styles, KML, HTML, PDF) and the style JSON.
+QUALITATIVE = ("#1f78b4", "#e31a1c", "#33a02c", "#ff7f00", "#6a3d9a", "#b15928", "#a6cee3", "#fb9a99", "#b2df8a",
+               "#fdbf6f", "#cab2d6", "#e7298a", "#66a61e", "#e6ab02", "#1b9e77", "#7570b3", "#d95f02", "#666666",
+               "#999999", "#000000")
+
+
+def category_colours(codes: list[str]) -> dict[str, str]:
+    """Reference code -> colour, the same whatever order a caller has the codes in: by code, LAINNYA last."""
+    ordered = sorted(codes, key=lambda code: (code == "LAINNYA", code))
+    return {code: QUALITATIVE[i % len(QUALITATIVE)] for i, code in enumerate(ordered)}
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,15 @@
 """Colours of the export maps (GIS styles, KML, print sheet, HTML): slum areas by level (the tile style of
-maps/styles.py), activities by programme (a qualitative ColorBrewer palette in the order of the programme
-catalogue, so a programme keeps its colour in every export), summaries by number of programmes."""
+maps/styles.py), activities by programme (the pages' qualitative palette, maps/styles.py category_colours, so a
+programme keeps its colour in every export and on the pages), summaries by number of programmes."""
 
 from __future__ import annotations
 
-from maps.styles import NO_DATA_COLOUR, OUTLINE_COLOUR, hex_rgb, styles
+from maps.styles import NO_DATA_COLOUR, OUTLINE_COLOUR, REGION_OUTLINE_COLOURS, category_colours, hex_rgb, styles
 
-# ColorBrewer Dark2 then Set1 (qualitative, print-safe); beyond that colours repeat.
-PROGRAMME_PALETTE = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#377eb8",
-                     "#e41a1c", "#984ea3", "#ff7f00", "#4daf4a")
-NO_PROGRAMME_COLOUR = "#636363"
-BOUNDARY_COLOUR = "#737373"
+# one palette with the pages (maps/styles.py): no programme is the pages' "Tanpa keterangan" grey, kelurahan
+# boundaries their kelurahan outline
+NO_PROGRAMME_COLOUR = NO_DATA_COLOUR
+BOUNDARY_COLOUR = REGION_OUTLINE_COLOURS["desa_kelurahan"]
 
 
 def level_classes() -> list[tuple[str, str, str]]:
@@ -25,8 +24,7 @@ def level_colour(level: str | None) -> str:
 
 def programme_colours(codes: list[str]) -> dict[str, str]:
     """Catalogue order -> colour; codes outside the catalogue (no programme) grey."""
-    out = {code: PROGRAMME_PALETTE[i % len(PROGRAMME_PALETTE)] for i, code in enumerate(codes)}
-    return out
+    return category_colours(codes)
 
 
 def programme_count_classes() -> list[tuple[float, float | None, str, str]]:

@@ -12,12 +12,8 @@ from indicators.schemes import load_scheme
 from layers.planning.activities import STAGES
 from layers.serving.tiles import FEATURE_MIN_ZOOM
 from maps.legends import legend_json
-from maps.styles import CONDITION_CLASSES, NO_DATA_COLOUR, OUTLINE_COLOUR, styles
+from maps.styles import CONDITION_CLASSES, NO_DATA_COLOUR, OUTLINE_COLOUR, category_colours, styles
 
-# ColorBrewer Paired (12) and Dark2, then greys: distinct hues for up to 20 codes.
-QUALITATIVE = ("#1f78b4", "#e31a1c", "#33a02c", "#ff7f00", "#6a3d9a", "#b15928", "#a6cee3", "#fb9a99", "#b2df8a",
-               "#fdbf6f", "#cab2d6", "#e7298a", "#66a61e", "#e6ab02", "#1b9e77", "#7570b3", "#d95f02", "#666666",
-               "#999999", "#000000")
 ACTIVITY_COUNT_RAMP = ((1, "#deebf7"), (10, "#9ecae1"), (50, "#4292c6"), (200, "#08519c"))
 STAGE_NAMES = {"rembuk_warga": "Rembuk warga", "musrenbang_kelurahan": "Musrenbang kelurahan",
                "musrenbang_kecamatan": "Musrenbang kecamatan", "pokir_dprd": "Pokok pikiran DPRD",
@@ -33,8 +29,9 @@ def style_legend(style_id: str) -> dict:
 
 def categorical(title: str, prop: str, rows: list[dict]) -> dict:
     """A legend over reference codes: code -> colour, labelled with the code's name."""
-    classes = [{"value": row["code"], "label": row["code"], "title": row["name"],
-                "colour": QUALITATIVE[i % len(QUALITATIVE)]} for i, row in enumerate(rows)]
+    colours = category_colours([row["code"] for row in rows])
+    classes = [{"value": row["code"], "label": row["code"], "title": row["name"], "colour": colours[row["code"]]}
+               for row in rows]
     classes.append({"value": None, "label": "Tanpa keterangan", "colour": NO_DATA_COLOUR})
     return {"title": title, "property": prop, "kind": "kategori", "outline": OUTLINE_COLOUR, "classes": classes}
 
