@@ -13,6 +13,7 @@ from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from api.body_checks import NulInUrlGuard
 from api.cache_purge import CachePurgeMiddleware
+from api.compression import PageAssetsGZip
 from api.http_errors import install_error_handlers
 from api.limits import ExportSlots, LimitsMiddleware
 from api.logs import RequestIdMiddleware
@@ -158,6 +159,7 @@ def create_app(database_url: str, settings: Settings | None = None, *, access_lo
     # BAN the layers a write changed on the shared caches before its answer goes out (when configured)
     app.add_middleware(CachePurgeMiddleware, urls=parse_urls(settings.cache_purge_urls))
     app.add_middleware(LimitsMiddleware, settings=settings)  # inside the error net added next
+    app.add_middleware(PageAssetsGZip)  # gzip for static files, vector tiles and styles (api/compression.py)
     install_error_handlers(app)
     app.add_middleware(NulInUrlGuard)  # a NUL in the URL never reaches a route (api/body_checks.py)
     app.add_middleware(RequestIdMiddleware, access_log=access_log)  # outermost: added last
