@@ -145,6 +145,21 @@ def test_city_view_names_kecamatan_and_kelurahan_without_overlaps(session):
     assert_offline(session)
 
 
+def test_style_and_tilejson_come_once_from_the_head_before_the_first_tile(session):
+    open_peta(session)
+    asked = session.requests  # in the order the browser asked
+    style = [i for i, url in enumerate(asked) if "/styles/basemap.json" in url]
+    tilejson = [i for i, url in enumerate(asked) if "/tiles/basemap/tilejson.json" in url]
+    first_tile = next(i for i, url in enumerate(asked) if "/tiles/" in url and ".pbf" in url)
+    assert len(style) == 1 and len(tilejson) == 1  # preloaded, read once for both MapLibre maps
+    assert style[0] < first_tile and tilejson[0] < first_tile  # not queued behind the page's tiles
+    for key in ("base", "labels"):  # both maps draw the TileJSON's tiles
+        source = session.page.evaluate(f"() => kotakuBasemap.gl('{key}').getStyle().sources.basemap")
+        assert source["tiles"][0].endswith("/tiles/basemap/{z}/{x}/{y}.pbf?tenant=31.71"), source
+    assert session.page.evaluate(PLACED, PLACE_LAYERS)
+    assert_offline(session)
+
+
 def test_names_lie_over_the_slum_areas_and_every_page_draws_the_basemap(session):
     open_peta(session, STREET_ZOOM)
     z = session.page.evaluate("""() => ['tilePane', 'overlayPane', 'kotaku-nama'].map(

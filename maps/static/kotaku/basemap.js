@@ -31,6 +31,30 @@
     return {below: below, above: above};
   }
 
+  /* The style with each vector source's TileJSON read once and put in its place (tiles, zooms, bounds, credit):
+   * both MapLibre maps would each fetch it again, after the style, before their first tile. A TileJSON that cannot
+   * be read leaves its source as it was (MapLibre then reports it). */
+  function inlineSources(style) {
+    var ids = Object.keys(style.sources || {}).filter(function (id) {
+      var source = style.sources[id];
+      return source.type === 'vector' && source.url && !source.tiles;
+    });
+    return Promise.all(ids.map(function (id) {
+      var source = style.sources[id];
+      return fetch(source.url, {credentials: 'same-origin'})
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (tilejson) {
+          if (!tilejson || !tilejson.tiles) return;
+          var inline = {type: 'vector', tiles: tilejson.tiles};
+          ['minzoom', 'maxzoom', 'bounds', 'attribution', 'scheme'].forEach(function (k) {
+            if (tilejson[k] !== undefined) inline[k] = tilejson[k];
+          });
+          style.sources[id] = inline;
+        })
+        .catch(function () { return null; });
+    })).then(function () { return style; });
+  }
+
   /* A layer-control entry that shows or hides one online raster layer inside the basemap's MapLibre map. */
   var OnlineToggle = L.Layer.extend({
     initialize: function (base, id) { this._base = base; this._id = id; },
@@ -146,6 +170,7 @@
         if (!response.ok) throw new Error('gaya peta dasar tidak dapat dimuat (' + response.status + ')');
         return response.json();
       })
+      .then(inlineSources)
       .then(function (style) {
         var parts = split(style);
         setStyle(base, parts.below);
