@@ -24,6 +24,7 @@ from geo.measure import geodesic_area_ha
 from geo.parallel import ahead, background
 from geo.problems import Problem
 from geo.read import read_vector
+from geo.read_wkb import WkbVector, read_wkb
 from geo.validate import validate_array, validate_geometries
 from layers.accounts import audit
 from layers.accounts.access import Principal, cli_principal
@@ -71,31 +72,21 @@ def import_regions(
     report = ImportReport(kind="regions", file=str(path))
     fingerprint = background(audit.file_fingerprint, path)  # hashed while the file is read
     listed = background(listed_names, code_list)  # the code list's names, read alongside the file
-    frame = _read(path, report, layer, progress)
-    checked = np.zeros(len(frame), dtype=bool)  # rows whose geometry was validated (and repaired) already
-
-    fields = resolve_fields(frame.columns, FIELD_CANDIDATES, parse_field_map(field_map))
-    report.fields = fields
-    if "code" not in fields and "bps_code" in fields and "name" in fields:
-        # BPS codes only: Kemendagri codes by name within the parent and by overlap (layers/imports/crosswalk.py),
-        # which needs valid geometries: checked first, all of them
-        frame = _check_all(frame, report, progress)
-        checked[:] = True
-        frame = with_kemendagri_codes(conn, frame, fields, report, code_list=code_list)
-    for target in ("code", "name"):
-        if target not in fields:
-            report.errors.append(Problem.of("region.no_field", target=target,
-                                            looked=", ".join(FIELD_CANDIDATES[target][:6])))
-    if report.errors and ("code" not in fields or "name" not in fields):
-        if not checked.all():
-            _check_all(frame, report, progress)
-        raise ImportFailed(report)
+    progress("membaca berkas", 0, 1)
+    fast = _read_fast(path, report, layer, field_map, progress)
+    if fast is not None:  # attributes and the file's WKB: parsed, checked and measured in the chunk threads
+        frame, geoms, column = fast.attributes, fast.wkb, fast.column
+        checked = np.zeros(len(frame), dtype=bool)
+        fields = resolve_fields(frame.columns, FIELD_CANDIDATES, parse_field_map(field_map))
+        report.fields = fields
+    else:
+        frame, checked, fields = _read_all(conn, path, report, layer, field_map, code_list, progress)
+        geoms, column = np.asarray(frame.geometry.values, dtype=object), frame.geometry.name
 
     # The geometries are checked and measured chunk by chunk from now on, in threads, while the attributes are
     # worked on and the old rows deleted (GEOS and PROJ release the GIL).
     failed = threading.Event()  # set at the first bad chunk or row: later chunks are only checked, not measured
-    prepare = partial(_prepare_chunk, np.asarray(frame.geometry.values, dtype=object), checked,
-                      frame.geometry.name, failed)
+    prepare = partial(_prepare_chunk, geoms, checked, column, failed)
     starts = range(0, len(frame), COPY_CHUNK)
     with ahead(prepare, starts, depth=AHEAD_CHUNKS, workers=_WORKERS) as prepared:
         rows = with_written_names(_region_rows(frame, fields, report), listed.result(), report)
@@ -179,9 +170,49 @@ def _take_checks(starts: range, prepared: Iterable[tuple], report: ImportReport,
     report.errors.sort(key=lambda p: p.feature or 0)
 
 
+def _read_fast(path: str | Path, report: ImportReport, layer: str | None, field_map: str | None,
+               progress: Progress) -> WkbVector | None:
+    """The file as attributes and WKB (geo.read_wkb) when it is a plain one with code and name fields, else
+    None: the whole-frame path (_read_all) reads it, converts it and words what is missing."""
+    vector = read_wkb(path, layer=layer)
+    if vector is None:
+        return None
+    fields = resolve_fields(vector.attributes.columns, FIELD_CANDIDATES, parse_field_map(field_map))
+    if "code" not in fields or "name" not in fields:
+        return None
+    report.layer, report.driver, report.source_crs = vector.layer, vector.driver, vector.source_crs
+    report.features_read = len(vector.attributes)
+    require_features(report)
+    return vector
+
+
+def _read_all(conn: psycopg.Connection, path: str | Path, report: ImportReport, layer: str | None,
+              field_map: str | None, code_list: str | None, progress: Progress):
+    """(frame, rows checked already, fields) read as a GeoDataFrame in EPSG:4326 (geo.read): any format and
+    CRS, Kemendagri codes from BPS codes; raises ImportFailed when the code or name field is missing."""
+    frame = _read(path, report, layer, progress)
+    checked = np.zeros(len(frame), dtype=bool)  # rows whose geometry was validated (and repaired) already
+    fields = resolve_fields(frame.columns, FIELD_CANDIDATES, parse_field_map(field_map))
+    report.fields = fields
+    if "code" not in fields and "bps_code" in fields and "name" in fields:
+        # BPS codes only: Kemendagri codes by name within the parent and by overlap (layers/imports/crosswalk.py),
+        # which needs valid geometries: checked first, all of them
+        frame = _check_all(frame, report, progress)
+        checked[:] = True
+        frame = with_kemendagri_codes(conn, frame, fields, report, code_list=code_list)
+    for target in ("code", "name"):
+        if target not in fields:
+            report.errors.append(Problem.of("region.no_field", target=target,
+                                            looked=", ".join(FIELD_CANDIDATES[target][:6])))
+    if report.errors and ("code" not in fields or "name" not in fields):
+        if not checked.all():
+            _check_all(frame, report, progress)
+        raise ImportFailed(report)
+    return frame, checked, fields
+
+
 def _read(path: str | Path, report: ImportReport, layer: str | None, progress: Progress):
     """The file's features, geometries not checked yet (they are checked while being written)."""
-    progress("membaca berkas", 0, 1)
     vector = read_vector(path, layer=layer)
     report.layer, report.driver, report.source_crs = vector.layer, vector.driver, vector.source_crs
     report.warnings += vector.warnings
@@ -193,16 +224,37 @@ def _read(path: str | Path, report: ImportReport, layer: str | None, progress: P
 def _prepare_chunk(
     geoms: np.ndarray, checked: np.ndarray, column: str, failed: threading.Event, start: int
 ) -> tuple[list[Problem], list[Problem], np.ndarray, np.ndarray]:
-    """(errors, repairs, areas in ha, WKB) of the COPY_CHUNK geometries from `start`; areas and WKB are left
-    empty once the import has failed. Plain WKB, no SRID: PostGIS gives it the column's SRID 4326 (set_srid
-    copied every geometry first)."""
+    """(errors, repairs, areas in ha, WKB) of the COPY_CHUNK geometries (or the file's WKB, geo.read_wkb) from
+    `start`; areas and WKB are left empty once the import has failed. Plain WKB, no SRID: PostGIS gives it the
+    column's SRID 4326 (set_srid copied every geometry first)."""
     chunk = slice(start, start + COPY_CHUNK)
-    part, errors, repairs = geoms[chunk], list[Problem](), list[Problem]()
+    errors, repairs = list[Problem](), list[Problem]()
+    wkb, parsed = _parse_wkb(geoms[chunk])
+    part = parsed
     if not checked[chunk].all():
-        part, errors, repairs = validate_array(part, kind="polygon", column=column)
+        part, errors, repairs = validate_array(parsed, kind="polygon", column=column)
     if errors or failed.is_set():
         return errors, repairs, np.zeros(0), np.zeros(0, dtype=object)
-    return errors, repairs, geodesic_area_ha(part), shapely.to_wkb(part, byte_order=1)
+    if wkb is None:
+        return errors, repairs, geodesic_area_ha(part), shapely.to_wkb(part, byte_order=1)
+    # the file's own WKB for every geometry the checks left as it was (the same object): to_wkb gives those bytes
+    changed = np.fromiter((new is not old for new, old in zip(part, parsed, strict=True)), bool, len(part))
+    if changed.any():
+        wkb = wkb.copy()
+        wkb[changed] = shapely.to_wkb(part[changed], byte_order=1)
+    return errors, repairs, geodesic_area_ha(part), wkb
+
+
+def _parse_wkb(part: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+    """(WKB to store as it is, geometries) of a chunk: geometries read from the file's WKB (geo.read_wkb), or
+    already geometries (no WKB then). WKB shapely can only read by fixing it (an unclosed ring, as read_vector
+    reads files) is not stored as it is: the chunk's WKB is written anew from the geometries."""
+    if not len(part) or not isinstance(next((g for g in part if g is not None), None), bytes):
+        return None, part
+    try:
+        return part, shapely.from_wkb(part)
+    except shapely.errors.GEOSException:
+        return None, shapely.from_wkb(part, on_invalid="fix")
 
 
 def _check_all(frame, report: ImportReport, progress: Progress):
