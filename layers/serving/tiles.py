@@ -4,7 +4,8 @@ What a tile holds depends on its zoom, so that a map stays light at every scale:
 - from FEATURE_MIN_ZOOM: the features themselves, with the collection's scalar properties (those maps style by:
   level, score, priority, programme, funding source, stage, year ...), at most MAX_FEATURES_PER_TILE of them,
   the most important first (largest areas, costliest activities). ST_AsMVTGeom clips each geometry to the tile
-  (plus a 64-unit buffer) and simplifies it to half a tile pixel, so geometry is generalised to the zoom;
+  (plus a 64-unit buffer) after ST_Simplify to half a pixel of a 512-pixel tile (simplify_tolerance), so geometry
+  is generalised to the zoom;
 - below it: one polygon per kelurahan (zoom 10-11), kecamatan (8-9) or kab/kota (< 8) that has features, with
   counts and sums of all its features (not only those inside the tile, so neighbouring tiles agree), read from
   per-kelurahan tallies kept fresh by layers/serving/tallies.py. Features are grouped by their kelurahan code (set
@@ -34,6 +35,7 @@ from layers.values.codes import tenant_code
 
 TILE_EXTENT = 4096
 TILE_BUFFER = 64
+SIMPLIFY_UNITS = 4  # tile units: see simplify_tolerance
 MIN_ZOOM, MAX_ZOOM = 0, 22
 FEATURE_MIN_ZOOM = 12
 MAX_FEATURES_PER_TILE = 5_000
@@ -205,8 +207,10 @@ _TILE_CTE = sql.SQL(
 
 
 def _mvt_geom(column: sql.Composable) -> sql.Composable:
-    return sql.SQL("ST_AsMVTGeom(ST_Transform({column}, 3857), tile.box, {extent}, {buffer}, true)").format(
-        column=column, extent=sql.Literal(TILE_EXTENT), buffer=sql.Literal(TILE_BUFFER))
+    """Simplified (Douglas-Peucker, small rings kept) before it is projected and clipped: see tile_params."""
+    return sql.SQL("ST_AsMVTGeom(ST_Transform(ST_Simplify({column}, %(tolerance)s, true), 3857), tile.box, "
+                   "{extent}, {buffer}, true)").format(column=column, extent=sql.Literal(TILE_EXTENT),
+                                                       buffer=sql.Literal(TILE_BUFFER))
 
 
 def _mvt_value(expression: sql.Composable, kind: str) -> sql.Composable:
@@ -297,9 +301,17 @@ def shapes_sql(collection_id: str, mode: str, principal: Principal, prop: str) -
         prop=sql.Identifier(prop), rows=rows)
 
 
+def simplify_tolerance(z: int) -> float:
+    """SIMPLIFY_UNITS tile units at zoom z, in degrees (the data's EPSG:4326; ST_Simplify works in it): half a pixel
+    of a tile drawn 512 pixels wide (MapLibre; the pages' activity layers), a quarter of one at 256 (Leaflet).
+    A city view's kelurahan polygons keep about half their vertices (zoom 10: 35,585 -> 16,645 in one tile of the
+    bench kab/kota), which the server, the wire and the browser's decoding and drawing all spend less on."""
+    return 360.0 / (TILE_EXTENT * (1 << z)) * SIMPLIFY_UNITS
+
+
 def tile_params(collection: Collection, address: TileAddress, tenant: str | None) -> dict:
     params: dict[str, object] = {"z": address.z, "x": address.x, "y": address.y, "tenant": tenant,
-              "tenant_prefix": f"{tenant}.%" if tenant else None}
+              "tenant_prefix": f"{tenant}.%" if tenant else None, "tolerance": simplify_tolerance(address.z)}
     if collection.id == "regions":
         params["levels"] = _region_levels(address.z)
     return params

@@ -22,7 +22,7 @@ from psycopg_pool import AsyncConnectionPool
 from layers.accounts.access import Principal
 
 # Bump when tile or PNG rendering changes in a way the collection definitions do not show.
-RENDERING_REVISION = "1"
+RENDERING_REVISION = "2"  # 2: tile geometry simplified to half a pixel of a 512-pixel tile
 VERSIONS_SQL = sql.SQL("SELECT layer, version FROM layer_versions")
 REVALIDATE = {"public": "public, no-cache", "private": "private, no-cache"}
 # Who asks decides what an ETag'd answer holds (row filters), and credentials come in these two headers: a shared

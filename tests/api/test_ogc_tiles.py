@@ -292,3 +292,38 @@ def test_version_reads_are_shared_under_load_yet_never_stale(demo_db):
     shared_reads, before, after = asyncio.run(run())
     assert shared_reads < 5  # 50 concurrent requests, a handful of queries
     assert after == (before + 1, 0)  # the write committed before the request is seen; unknown layers are 0
+
+
+def test_tile_shapes_are_simplified_to_half_a_pixel_and_no_further(client, demo_db):
+    """Kelurahan outlines at zoom 11 (what a city view draws three times: boundaries, slum and activity aggregates)
+    come with fewer vertices than PostGIS would clip from the stored polygons, none farther than half a pixel of
+    a 512-pixel tile (4 of 4096 units, plus the unit grid) from the exact outline."""
+    from shapely import wkt
+    from shapely.geometry import box, shape
+
+    z, x, y = tile_of(*MEDAN, 11)
+    tile = mapbox_vector_tile.decode(client.get(f"/tiles/regions/{z}/{x}/{y}.pbf").content,
+                                     default_options={"y_coord_down": True})
+    drawn = {f["id"]: shape(f["geometry"]) for f in tile["regions"]["features"]
+             if f["properties"]["level"] == "desa_kelurahan"}
+    with psycopg.connect(demo_db) as conn:
+        exact = dict(conn.execute(
+            "SELECT replace(code, '.', '')::bigint, ST_AsText(ST_AsMVTGeom(ST_Transform(geom, 3857), "
+            "ST_TileEnvelope(%s, %s, %s), 4096, 64, true)) FROM regions WHERE level = 'desa_kelurahan' "
+            "AND code LIKE '12.71.%%'", [z, x, y]).fetchall())
+    assert len(drawn) > 50
+    drawn_vertices = exact_vertices = 0
+    for fid, geometry in drawn.items():
+        outline = wkt.loads(exact[fid])
+        visible = box(0, 0, 4096, 4096)  # the 64-unit buffer around the tile is drawn by its neighbours
+        shown, wanted = geometry.intersection(visible), outline.intersection(visible)
+        if shown.is_empty or wanted.is_empty:  # a sliver along the tile's edge: thinner than the tolerance
+            sliver = wanted if shown.is_empty else shown
+            assert sliver.area <= (4 + 1.5) * sliver.length / 2, fid
+        else:
+            assert shown.hausdorff_distance(wanted) <= 4 + 1.5, fid
+        drawn_vertices += len(geometry.boundary.coords) if geometry.boundary.geom_type == "LineString" else sum(
+            len(part.coords) for part in geometry.boundary.geoms)
+        exact_vertices += len(outline.boundary.coords) if outline.boundary.geom_type == "LineString" else sum(
+            len(part.coords) for part in outline.boundary.geoms)
+    assert drawn_vertices < 0.9 * exact_vertices, (drawn_vertices, exact_vertices)
