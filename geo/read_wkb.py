@@ -1,17 +1,20 @@
-"""A plain vector file read for a bulk import: attributes in a DataFrame and each feature's WKB as GDAL hands it
-over, no geometry object built.
+"""A plain vector file read for a bulk import: each feature's WKB as GDAL hands it over, batch by batch while
+the caller already works on the first ones, and the attributes in a DataFrame at the end; no geometry object.
 
-The region importer parses, checks and measures the WKB chunk by chunk in threads and stores the file's own WKB
-wherever a geometry needed no repair (shapely.to_wkb would give the same bytes). Only files that need none of
-`geo.read.read_vector`'s conversions are covered: a GeoPackage or FlatGeobuf with one layer of 2D Polygon or
-MultiPolygon declared EPSG:4326, its extent within +-180 on both axes (every feature "looks like
-longitude/latitude", geo.crs), text valid UTF-8. For anything else `read_wkb` returns None and the caller reads
-with read_vector: same checks, same messages. Files read_vector refuses outright (too large, VRT, missing layer)
-are refused here the same way.
+The region importer parses, checks and measures the WKB chunk by chunk in threads as the batches arrive, and
+stores the file's own WKB wherever a geometry needed no repair (shapely.to_wkb would give the same bytes). Only
+files that need none of `geo.read.read_vector`'s conversions are covered: a GeoPackage or FlatGeobuf with one
+layer of 2D Polygon or MultiPolygon declared EPSG:4326 whose feature count is known, its extent within +-180 on
+both axes (every feature "looks like longitude/latitude", geo.crs). For anything else `plain_layer` returns None
+and the caller reads with read_vector: same checks, same messages. Files read_vector refuses outright (too
+large, VRT, missing layer) are refused here the same way, and so is text that is not UTF-8.
 """
 
 from __future__ import annotations
 
+import threading
+from bisect import bisect_right
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +25,7 @@ import pyogrio
 from pyogrio.errors import DataLayerError, DataSourceError
 
 from geo.errors import InvalidInput
-from geo.read import DEFAULT_MAX_BYTES, _check_size, _choose_layers, _info, _layers, _refuse_indirection
+from geo.read import DEFAULT_MAX_BYTES, _check_size, _choose_layers, _info, _layers, _refuse_indirection, _undecodable
 
 _SUFFIXES = {".gpkg": "GPKG", ".fgb": "FlatGeobuf"}
 _TYPES = ("Polygon", "MultiPolygon")
@@ -30,20 +33,23 @@ WGS84_LABEL = "EPSG:4326"
 
 
 @dataclass
-class WkbVector:
-    """A file as `read_wkb` reads it: `attributes` (RangeIndex in file order) and `wkb` (bytes per feature, None
-    where a feature has no geometry); the geometry column is called "geometry" as read_vector calls it."""
+class PlainLayer:
+    """A layer `read_wkb` can stream: its attribute `fields` and feature `count` known before reading."""
 
-    attributes: pd.DataFrame
-    wkb: np.ndarray
+    path: Path
     layer: str
     driver: str
+    fields: list[str]
+    count: int
     source_crs: str = WGS84_LABEL
-    column: str = "geometry"
+    column: str = "geometry"  # as read_vector names the geometry column
+
+    def stream(self, batch_size: int) -> WkbStream:
+        return WkbStream(self, batch_size)
 
 
-def read_wkb(path: str | Path, *, layer: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> WkbVector | None:
-    """The file at `path` as attributes and WKB, or None when it needs read_vector (see the module docstring)."""
+def plain_layer(path: str | Path, *, layer: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> PlainLayer | None:
+    """The layer of `path` to stream, or None when it needs read_vector (see the module docstring)."""
     path = Path(path)
     driver = _SUFFIXES.get(path.suffix.lower())
     if driver is None or not path.is_file():
@@ -56,26 +62,87 @@ def read_wkb(path: str | Path, *, layer: str | None = None, max_bytes: int = DEF
     info = _info(path, chosen[0])
     bounds = np.asarray(info.get("total_bounds") or (np.nan,) * 4, dtype=float)
     if (info["crs"] != WGS84_LABEL or info["geometry_type"] not in _TYPES or len(chosen) != 1
-            or not (np.isfinite(bounds).all() and (np.abs(bounds) <= 180.0).all())):
+            or info["features"] < 0 or not (np.isfinite(bounds).all() and (np.abs(bounds) <= 180.0).all())):
         return None
-    try:
-        meta, table = pyogrio.read_arrow(path, layer=chosen[0])
-    except (DataSourceError, DataLayerError) as exc:
-        raise InvalidInput.of("file.cannot_read", file=path.name, reason=str(exc)) from exc
-    column = meta["geometry_name"] or "wkb_geometry"
-    if column not in table.column_names or not _text_valid(table):
-        return None
-    wkb = table.column(column).to_numpy(zero_copy_only=False)
-    attributes = table.drop_columns([column]).to_pandas()
-    return WkbVector(attributes=attributes, wkb=np.asarray(wkb, dtype=object), layer=chosen[0], driver=driver)
+    return PlainLayer(path, chosen[0], driver, [str(f) for f in info["fields"]], int(info["features"]))
 
 
-def _text_valid(table: pyarrow.Table) -> bool:
-    """Are the text columns valid UTF-8? (GDAL hands undecodable bytes over unchecked; read_vector names them.)"""
-    for column in table.columns:
+class WkbStream:
+    """The layer read in a thread of its own, batch by batch. `stream[a:b]` is the WKB of features a..b-1 (bytes,
+    None where a feature has no geometry), waiting until they are read; `attributes()` the whole attribute
+    table. A read error is raised by both."""
+
+    def __init__(self, layer: PlainLayer, batch_size: int) -> None:
+        self._layer, self._batch_size = layer, batch_size
+        self._pieces: list[np.ndarray] = []
+        self._starts: list[int] = []  # row number of each piece's first feature
+        self._read, self._done = 0, False
+        self._error: BaseException | None = None
+        self._ready = threading.Condition()
+        # a thread of its own: geo.parallel's pool may be busy hashing the file or reading the code list
+        reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="geo-read")
+        self._attributes: Future[pd.DataFrame] = reader.submit(self._run)
+        reader.shutdown(wait=False)
+
+    def attributes(self) -> pd.DataFrame:
+        return self._attributes.result()
+
+    def __getitem__(self, rows: slice) -> np.ndarray:
+        start, stop = rows.start or 0, rows.stop
+        with self._ready:
+            self._ready.wait_for(lambda: self._read >= stop or self._done)
+            if self._error is not None:
+                raise self._error
+            first = max(bisect_right(self._starts, start) - 1, 0)
+            last = bisect_right(self._starts, stop - 1) if stop > start else first
+            pieces, offset = self._pieces[first:last], self._starts[first] if self._starts else 0
+        joined = pieces[0] if len(pieces) == 1 else np.concatenate(pieces) if pieces else np.zeros(0, dtype=object)
+        return joined[start - offset:stop - offset]
+
+    def _run(self) -> pd.DataFrame:
+        layer = self._layer
+        try:
+            table = self._read_batches()
+        except BaseException as exc:
+            with self._ready:
+                self._error, self._done = exc, True
+                self._ready.notify_all()
+            raise
+        with self._ready:
+            self._done = True
+            self._ready.notify_all()
+        if table.num_rows != layer.count:
+            raise InvalidInput.of("file.cannot_read", file=layer.path.name,
+                                  reason=f"{table.num_rows:,} features read of the {layer.count:,} it lists")
+        return table.to_pandas()
+
+    def _read_batches(self) -> pyarrow.Table:
+        layer, tables = self._layer, []
+        try:
+            with pyogrio.open_arrow(layer.path, layer=layer.layer, batch_size=self._batch_size,
+                                    use_pyarrow=True) as (meta, reader):
+                column = meta["geometry_name"] or "wkb_geometry"
+                schema = reader.schema.remove(reader.schema.get_field_index(column))
+                for batch in reader:
+                    wkb = np.asarray(batch.column(column).to_numpy(zero_copy_only=False), dtype=object)
+                    attributes = batch.drop_columns([column])
+                    _check_text(attributes, layer.path)
+                    tables.append(attributes)
+                    with self._ready:
+                        self._starts.append(self._read)
+                        self._pieces.append(wkb)
+                        self._read += len(wkb)
+                        self._ready.notify_all()
+        except (DataSourceError, DataLayerError) as exc:
+            raise InvalidInput.of("file.cannot_read", file=layer.path.name, reason=str(exc)) from exc
+        return pyarrow.Table.from_batches(tables, schema=schema)
+
+
+def _check_text(batch: pyarrow.RecordBatch, path: Path) -> None:
+    """Text that is not UTF-8 named as read_vector names it (GDAL hands undecodable bytes over unchecked)."""
+    for name, column in zip(batch.schema.names, batch.columns, strict=True):
         if pyarrow.types.is_string(column.type) or pyarrow.types.is_large_string(column.type):
             try:
                 column.validate(full=True)
-            except (pyarrow.ArrowInvalid, pyarrow.ArrowTypeError):
-                return False
-    return True
+            except (pyarrow.ArrowInvalid, pyarrow.ArrowTypeError) as exc:
+                raise _undecodable(path, name, None) from exc

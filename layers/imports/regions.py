@@ -24,7 +24,7 @@ from geo.measure import geodesic_area_ha
 from geo.parallel import ahead, background
 from geo.problems import Problem
 from geo.read import read_vector
-from geo.read_wkb import WkbVector, read_wkb
+from geo.read_wkb import PlainLayer, WkbStream, plain_layer
 from geo.validate import validate_array, validate_geometries
 from layers.accounts import audit
 from layers.accounts.access import Principal, cli_principal
@@ -73,23 +73,26 @@ def import_regions(
     fingerprint = background(audit.file_fingerprint, path)  # hashed while the file is read
     listed = background(listed_names, code_list)  # the code list's names, read alongside the file
     progress("membaca berkas", 0, 1)
-    fast = _read_fast(path, report, layer, field_map, progress)
-    if fast is not None:  # attributes and the file's WKB: parsed, checked and measured in the chunk threads
-        frame, geoms, column = fast.attributes, fast.wkb, fast.column
-        checked = np.zeros(len(frame), dtype=bool)
-        fields = resolve_fields(frame.columns, FIELD_CANDIDATES, parse_field_map(field_map))
+    fast = _read_fast(path, report, layer, field_map)
+    geoms: np.ndarray | WkbStream
+    if fast is not None:  # the file's WKB streamed in batches: parsed, checked and measured in the chunk threads
+        stream = fast.stream(COPY_CHUNK)
+        count, geoms, column, attributes = fast.count, stream, fast.column, stream.attributes
+        checked = np.zeros(count, dtype=bool)
+        fields = resolve_fields(fast.fields, FIELD_CANDIDATES, parse_field_map(field_map))
         report.fields = fields
     else:
         frame, checked, fields = _read_all(conn, path, report, layer, field_map, code_list, progress)
-        geoms, column = np.asarray(frame.geometry.values, dtype=object), frame.geometry.name
+        count, column, attributes = len(frame), frame.geometry.name, lambda: frame
+        geoms = np.asarray(frame.geometry.values, dtype=object)
 
     # The geometries are checked and measured chunk by chunk from now on, in threads, while the attributes are
     # worked on and the old rows deleted (GEOS and PROJ release the GIL).
     failed = threading.Event()  # set at the first bad chunk or row: later chunks are only checked, not measured
     prepare = partial(_prepare_chunk, geoms, checked, column, failed)
-    starts = range(0, len(frame), COPY_CHUNK)
+    starts = range(0, count, COPY_CHUNK)
     with ahead(prepare, starts, depth=AHEAD_CHUNKS, workers=_WORKERS) as prepared:
-        rows = with_written_names(_region_rows(frame, fields, report), listed.result(), report)
+        rows = with_written_names(_region_rows(attributes(), fields, report), listed.result(), report)
         if report.errors:
             failed.set()
             _take_checks(starts, prepared, report, progress)
@@ -170,20 +173,19 @@ def _take_checks(starts: range, prepared: Iterable[tuple], report: ImportReport,
     report.errors.sort(key=lambda p: p.feature or 0)
 
 
-def _read_fast(path: str | Path, report: ImportReport, layer: str | None, field_map: str | None,
-               progress: Progress) -> WkbVector | None:
-    """The file as attributes and WKB (geo.read_wkb) when it is a plain one with code and name fields, else
-    None: the whole-frame path (_read_all) reads it, converts it and words what is missing."""
-    vector = read_wkb(path, layer=layer)
-    if vector is None:
+def _read_fast(path: str | Path, report: ImportReport, layer: str | None, field_map: str | None) -> PlainLayer | None:
+    """The layer to stream as WKB (geo.read_wkb) when it is a plain one with code and name fields, else None: the
+    whole-frame path (_read_all) reads the file, converts it and words what is missing."""
+    plain = plain_layer(path, layer=layer)
+    if plain is None:
         return None
-    fields = resolve_fields(vector.attributes.columns, FIELD_CANDIDATES, parse_field_map(field_map))
+    fields = resolve_fields(plain.fields, FIELD_CANDIDATES, parse_field_map(field_map))
     if "code" not in fields or "name" not in fields:
         return None
-    report.layer, report.driver, report.source_crs = vector.layer, vector.driver, vector.source_crs
-    report.features_read = len(vector.attributes)
+    report.layer, report.driver, report.source_crs = plain.layer, plain.driver, plain.source_crs
+    report.features_read = plain.count
     require_features(report)
-    return vector
+    return plain
 
 
 def _read_all(conn: psycopg.Connection, path: str | Path, report: ImportReport, layer: str | None,
@@ -222,7 +224,7 @@ def _read(path: str | Path, report: ImportReport, layer: str | None, progress: P
 
 
 def _prepare_chunk(
-    geoms: np.ndarray, checked: np.ndarray, column: str, failed: threading.Event, start: int
+    geoms: np.ndarray | WkbStream, checked: np.ndarray, column: str, failed: threading.Event, start: int
 ) -> tuple[list[Problem], list[Problem], np.ndarray, np.ndarray]:
     """(errors, repairs, areas in ha, WKB) of the COPY_CHUNK geometries (or the file's WKB, geo.read_wkb) from
     `start`; areas and WKB are left empty once the import has failed. Plain WKB, no SRID: PostGIS gives it the

@@ -5,12 +5,15 @@ are named by number and nothing changes; a projected GeoPackage still takes the 
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from geo.read_wkb import read_wkb
+from geo.errors import InvalidInput
+from geo.read import read_vector
+from geo.read_wkb import plain_layer
 from layers.imports.regions import COPY_CHUNK, import_regions
 from layers.imports.report import ImportFailed
 from tests.layers.test_import_regions_chunks import _file
@@ -20,9 +23,9 @@ BOWTIE = {"type": "Polygon", "coordinates": [[[98.6, 3.5], [98.61, 3.51], [98.61
 SWAPPED = {"type": "Polygon", "coordinates": [[[3.5, 98.6], [3.6, 98.6], [3.6, 98.7], [3.5, 98.6]]]}
 
 
-def _gpkg(geojson: Path, *options: str) -> Path:
-    target = geojson.with_suffix(".gpkg")
-    subprocess.run(["ogr2ogr", "-f", "GPKG", str(target), str(geojson), *options], check=True, capture_output=True)
+def _gpkg(geojson: Path, *options: str, driver: str = "GPKG") -> Path:
+    target = geojson.with_suffix(".gpkg" if driver == "GPKG" else ".fgb")
+    subprocess.run(["ogr2ogr", "-f", driver, str(target), str(geojson), *options], check=True, capture_output=True)
     return target
 
 
@@ -38,13 +41,15 @@ def _imported(conn, path: Path) -> tuple[list[tuple], list[int]]:
     return rows, [p.feature for p in report.repairs]
 
 
-@pytest.mark.parametrize("options", [("-nlt", "MULTIPOLYGON"), ()], ids=["multipolygon", "polygon"])
-def test_geopackage_stores_its_checked_geometries_and_areas(conn, tmp_path, options):
+@pytest.mark.parametrize(("driver", "options"), [("GPKG", ("-nlt", "MULTIPOLYGON")), ("GPKG", ()),
+                                                 ("FlatGeobuf", ("-nlt", "MULTIPOLYGON"))],
+                         ids=["multipolygon", "polygon", "flatgeobuf"])
+def test_geopackage_stores_its_checked_geometries_and_areas(conn, tmp_path, driver, options):
     """MultiPolygons stored as the file has them (a repaired one as repaired), Polygons promoted."""
     count = COPY_CHUNK + 300
     geojson = _file(tmp_path / "desa.geojson", count, {7: BOWTIE, COPY_CHUNK + 3: BOWTIE})
-    gpkg = _gpkg(geojson, *options)
-    assert read_wkb(gpkg) is not None and read_wkb(geojson) is None  # the fast way is what is checked
+    gpkg = _gpkg(geojson, *options, driver=driver)
+    assert plain_layer(gpkg) is not None and plain_layer(geojson) is None  # the fast way is what is checked
     assert _assert_stored_as_checked(conn, gpkg) == count
     assert {bytes(row[8])[:5] for row in _rows(conn)} == {b"\x01\x06\x00\x00\x00"}  # MultiPolygon
 
@@ -64,7 +69,7 @@ def test_bad_features_in_a_geopackage_are_named_and_nothing_changes(conn, tmp_pa
     before = _rows(conn)
     count = COPY_CHUNK * 2 + 500
     gpkg = _gpkg(_file(tmp_path / "big.geojson", count, {COPY_CHUNK + 7: SWAPPED, count: SWAPPED, 5: BOWTIE}))
-    assert read_wkb(gpkg) is not None
+    assert plain_layer(gpkg) is not None
     with pytest.raises(ImportFailed) as failed:
         import_regions(conn, gpkg)
     report = failed.value.report
@@ -78,7 +83,7 @@ def test_bad_features_in_a_geopackage_are_named_and_nothing_changes(conn, tmp_pa
 def test_projected_geopackage_is_reprojected(conn, tmp_path):
     geojson = _file(tmp_path / "desa.geojson", 50, {})
     utm = _gpkg(geojson, "-t_srs", "EPSG:32647", "-nlt", "MULTIPOLYGON")
-    assert read_wkb(utm) is None
+    assert plain_layer(utm) is None
     report = import_regions(conn, utm)
     assert report.ok and report.source_crs == "EPSG:32647"
     areas = dict(conn.execute("SELECT code, area_ha FROM regions").fetchall())
@@ -86,3 +91,23 @@ def test_projected_geopackage_is_reprojected(conn, tmp_path):
     expected = dict((row[0], row[6]) for row in _imported(conn, geojson)[0])
     assert sorted(areas) == sorted(expected)
     assert all(abs(areas[code] / expected[code] - 1) < 1e-6 for code in expected)
+
+
+def test_text_not_utf8_late_in_a_geopackage_is_named_and_nothing_changes(conn, tmp_path):
+    """The batch holding the bad text comes after the first chunks were checked: the same message as
+    read_vector's, nothing written."""
+    import_regions(conn, _file(tmp_path / "before.geojson", 30, {}))
+    conn.commit()
+    before = _rows(conn)
+    gpkg = _gpkg(_file(tmp_path / "desa.geojson", COPY_CHUNK * 2 + 100, {}), "-lco", "SPATIAL_INDEX=NO")
+    with sqlite3.connect(gpkg) as db:  # cp1252 bytes where UTF-8 is declared
+        db.execute("UPDATE desa SET nama = CAST(X'44657361205072e974' AS TEXT) WHERE fid = ?", [COPY_CHUNK * 2 + 5])
+    db.close()
+    with pytest.raises(InvalidInput) as expected:
+        read_vector(gpkg)
+    assert "nama" in str(expected.value)
+    with pytest.raises(InvalidInput) as failed:
+        import_regions(conn, gpkg)
+    assert str(failed.value) == str(expected.value)
+    conn.rollback()
+    assert _rows(conn) == before
