@@ -250,13 +250,17 @@ def _prepare_chunk(
 def _parse_wkb(part: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
     """(WKB to store as it is, geometries) of a chunk: geometries read from the file's WKB (geo.read_wkb), or
     already geometries (no WKB then). WKB shapely can only read by fixing it (an unclosed ring, as read_vector
-    reads files) is not stored as it is: the chunk's WKB is written anew from the geometries."""
+    reads files) is not stored as it is: the chunk's WKB is written anew from the geometries; so is WKB with Z
+    in a layer that declares none (the Z is dropped, as read_vector drops it)."""
     if not len(part) or not isinstance(next((g for g in part if g is not None), None), bytes):
         return None, part
     try:
-        return part, shapely.from_wkb(part)
+        wkb, geoms = part, shapely.from_wkb(part)
     except shapely.errors.GEOSException:
-        return None, shapely.from_wkb(part, on_invalid="fix")
+        wkb, geoms = None, shapely.from_wkb(part, on_invalid="fix")
+    if shapely.has_z(geoms).any():
+        return None, shapely.force_2d(geoms)
+    return wkb, geoms
 
 
 def _check_all(frame, report: ImportReport, progress: Progress):

@@ -9,7 +9,10 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
+import geopandas
+import pyogrio
 import pytest
+import shapely
 
 from geo.errors import InvalidInput
 from geo.read import read_vector
@@ -111,3 +114,19 @@ def test_text_not_utf8_late_in_a_geopackage_is_named_and_nothing_changes(conn, t
     assert str(failed.value) == str(expected.value)
     conn.rollback()
     assert _rows(conn) == before
+
+
+def test_z_in_a_geopackage_declaring_2d_is_dropped(conn, tmp_path):
+    """A layer whose header says 2D but whose features carry Z (a hand-edited gpkg_geometry_columns) stores
+    them 2D, as read_vector reads them, instead of failing in the COPY."""
+    ring = [(98.6, 3.5, 7.0), (98.61, 3.5, 7.0), (98.61, 3.51, 7.0), (98.6, 3.5, 7.0)]
+    frame = geopandas.GeoDataFrame({"kode": ["12.71.01.2001"], "nama": ["Desa Z"]}, crs=4326,
+                                   geometry=[shapely.MultiPolygon([shapely.Polygon(ring)])])
+    path = tmp_path / "z.gpkg"
+    pyogrio.write_dataframe(frame, path)
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE gpkg_geometry_columns SET z = 0")
+    db.close()
+    assert plain_layer(path) is not None
+    assert _assert_stored_as_checked(conn, path) == 1
+    assert conn.execute("SELECT ST_NDims(geom) FROM regions").fetchone() == (2,)
