@@ -86,7 +86,11 @@
   }
 
   function addLayer(map, key, pane) {
+    // The names' map draws no margin around the view (the plugin's default draws 10 % more on each side, 1.44x
+    // the pixels, so that a drag shows roads beyond the edge at once): names come once the move ends anyway, and
+    // every frame of software WebGL (SwiftShader, weak phones) costs by the pixel.
     var layer = L.maplibreGL({style: EMPTY, pane: pane, fadeDuration: 0, interactive: false,
+                              padding: key === 'base' ? 0.1 : 0,
                               className: 'kotaku-peta-dasar kotaku-peta-dasar-' + key});
     layer.on('add', function () {  // a new MapLibre map each time the layer is turned on
       layer._kotakuDrawn = null;
