@@ -120,6 +120,7 @@ def test_scale_bar_is_metric_and_popups_write_numbers_and_dates_in_indonesian(wa
         asset_id = register_asset(conn, activity, actor="uji", handover_date=date(2026, 12, 6))
         conn.commit()
         area = conn.execute("SELECT area_ha FROM slum_areas WHERE id = %s", [site.slum_area_point[2]]).fetchone()[0]
+    page.set_viewport_size({"width": 1280, "height": 800})
     page.goto(f"{site.base}/peta")
     tiles_loaded(page, "tingkat")
     scales = page.locator(".leaflet-control-scale-line").all_inner_texts()
@@ -127,6 +128,10 @@ def test_scale_bar_is_metric_and_popups_write_numbers_and_dates_in_indonesian(wa
     lon, lat, slum_id = site.slum_area_point
     go_to(page, lon, lat, 16, "tingkat")
     assert re.fullmatch(r"\d+ m", page.inner_text(".leaflet-control-scale-line").strip())
+    page.wait_for_function("document.querySelector('.leaflet-control-attribution').textContent"
+                           ".includes('OpenStreetMap')")  # the basemap's credit, the longest
+    scale = page.evaluate(REACHABLE, ".leaflet-control-scale-line")  # on a desktop too: readable, not covered
+    assert scale["inside"] and scale["onTop"], scale
 
     def popup(key: str, fid: int) -> str:
         page.evaluate(f"kotaku.featurePopup(kotaku.map, kotaku.config().layers.{key}, "
