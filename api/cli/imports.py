@@ -18,12 +18,21 @@ def import_regions_command(
     file: Path = typer.Argument(..., help="Vector file: GeoJSON, GeoPackage, Shapefile (.shp/.zip), KML/KMZ, CSV"),
     layer: str = typer.Option(None, help="Layer name in a multi-layer file"),
     field_map: str = typer.Option(None, "--map", help="Field names, e.g. code=KD_DESA,name=NAMA,bps_code=KD_BPS"),
+    skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Import the good features and list the bad "
+                                      "ones, with reasons, in a CSV file (default: reject the whole file)"),
+    rejects: Path = typer.Option(None, "--rejects", metavar="FILE", help="With --skip-invalid: the CSV file of "
+                                 "rejected features (default FILE.ditolak.csv beside the file, else in the "
+                                 "current folder)"),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON"),
 ) -> None:
     """Import administrative boundaries keyed by Kemendagri code (level and parent from the code)."""
+    from geo.errors import InvalidInput
     from layers.imports.regions import import_regions
 
-    run_import(import_regions, as_json, path=file, layer=layer, field_map=field_map)
+    if rejects is not None and not skip_invalid:
+        raise InvalidInput.of("region.rejects_without_skip")
+    run_import(import_regions, as_json, path=file, layer=layer, field_map=field_map, skip_invalid=skip_invalid,
+               rejects=rejects)
 
 
 @import_app.command("slum-areas")

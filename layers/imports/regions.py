@@ -28,6 +28,7 @@ from geo.read_wkb import PlainLayer, WkbStream, plain_layer
 from geo.validate import validate_array, validate_geometries
 from layers.accounts import audit
 from layers.accounts.access import Principal, cli_principal
+from layers.imports import region_skip
 from layers.imports.crosswalk import CROSSWALK_FAILED, with_kemendagri_codes
 from layers.imports.region_names import listed_names, with_written_names
 from layers.imports.report import ImportFailed, ImportReport, require_features
@@ -68,13 +69,19 @@ def import_regions(
     principal: Principal | None = None,
     code_list: str | None = None,
     written_codes: list[str] | None = None,
+    skip_invalid: bool = False,
+    rejects: str | Path | None = None,
 ) -> ImportReport:
+    """Import a region file, all-or-nothing; with `skip_invalid` the bad features are set aside instead
+    (layers/imports/region_skip.py), listed in `rejects` (default `<stem>.ditolak.csv` beside the file)."""
     report = ImportReport(kind="regions", file=str(path))
+    target = region_skip.rejects_target(path, rejects) if skip_invalid else None
     fingerprint = background(audit.file_fingerprint, path)  # hashed while the file is read
     listed = background(listed_names, code_list)  # the code list's names, read alongside the file
     progress("membaca berkas", 0, 1)
     fast = _read_fast(path, report, layer, field_map)
     geoms: np.ndarray | WkbStream
+    why: dict[int, str] = {}  # --skip-invalid: feature number -> reasons, of the features set aside
     if fast is not None:  # the file's WKB streamed in batches: parsed, checked and measured in the chunk threads
         stream = fast.stream(COPY_CHUNK)
         count, geoms, column, attributes = fast.count, stream, fast.column, stream.attributes
@@ -89,18 +96,23 @@ def import_regions(
     # The geometries are checked and measured chunk by chunk from now on, in threads, while the attributes are
     # worked on and the old rows deleted (GEOS and PROJ release the GIL).
     failed = threading.Event()  # set at the first bad chunk or row: later chunks are only checked, not measured
-    prepare = partial(_prepare_chunk, geoms, checked, column, failed)
+    prepare = partial(_prepare_keeping if skip_invalid else _prepare_chunk, geoms, checked, column, failed)
     starts = range(0, count, COPY_CHUNK)
     with ahead(prepare, starts, depth=AHEAD_CHUNKS, workers=_WORKERS) as prepared:
-        rows = with_written_names(_region_rows(attributes(), fields, report), listed.result(), report)
-        if report.errors:
+        rows, dropped = _region_rows(attributes(), fields, report)
+        rows = with_written_names(rows, listed.result(), report)
+        if report.errors and (target is None or any(p.feature is None for p in report.errors)):
             failed.set()
             _take_checks(starts, prepared, report, progress)
             raise ImportFailed(report)
         source = Path(path).name
         entry = partial(_audit, principal or cli_principal(), fingerprint, source)
-        areas, replaced = _write(conn, rows, zip(starts, prepared, strict=True), source, entry, report, progress,
-                                 failed)
+        if target is not None:
+            rows, areas, replaced, why = _write_skipping(conn, rows, dropped, zip(starts, prepared, strict=True),
+                                                         source, entry, report, progress)
+        else:
+            areas, replaced = _write(conn, rows, zip(starts, prepared, strict=True), source, entry, report,
+                                     progress, failed)
         report.features_written = len(rows)
         if written_codes is not None:  # kotaku regions replace: which codes the file holds
             written_codes.extend(row[0] for row in rows)
@@ -110,6 +122,8 @@ def import_regions(
         levels[row[3]] = levels.get(row[3], 0) + 1
     report.summary = {**report.summary, "by_level": levels, "replaced": replaced,
                       "total_area_ha": round(float(areas.sum()), 3)}
+    if target is not None:
+        _list_rejects(target, attributes(), column, fields, why, report)
     return report.finish()
 
 
@@ -153,9 +167,95 @@ def _write(conn: psycopg.Connection, rows: list[tuple], prepared: Iterable[tuple
 
 
 def _audit(principal: Principal, fingerprint: Future, source: str, conn: psycopg.Connection, rows: list[tuple],
-           replaced: int) -> None:
-    audit.record(conn, principal, "regions.import", "file", source, {"replaced": replaced},
-                 {"file": fingerprint.result(), "written": len(rows), "codes": [row[0] for row in rows[:AUDIT_CODES]]})
+           replaced: int, rejected: int | None = None) -> None:
+    after = {"file": fingerprint.result(), "written": len(rows), "codes": [row[0] for row in rows[:AUDIT_CODES]]}
+    if rejected is not None:  # --skip-invalid: how many features were set aside
+        after["rejected"] = rejected
+    audit.record(conn, principal, "regions.import", "file", source, {"replaced": replaced}, after)
+
+
+# -- --skip-invalid: the bad features set aside, the others written (layers/imports/region_skip.py) ------------------
+def _prepare_keeping(
+    geoms: np.ndarray | WkbStream, checked: np.ndarray, column: str, failed: threading.Event, start: int
+) -> tuple[list[Problem], list[Problem], np.ndarray, np.ndarray]:
+    """`_prepare_chunk`, but a chunk with bad features keeps the areas and WKB of its good ones (NaN and None for
+    the bad ones) to write them; such a chunk is checked a second time, only it."""
+    errors, repairs, areas, wkb = _prepare_chunk(geoms, checked, column, failed, start)
+    if not errors:
+        return errors, repairs, areas, wkb
+    part, _, _ = validate_array(_parse_wkb(geoms[start:start + COPY_CHUNK])[1], kind="polygon", column=column)
+    good = np.ones(len(part), dtype=bool)
+    good[[p.feature - 1 for p in errors if p.feature]] = False
+    areas, wkb = np.full(len(part), np.nan), np.full(len(part), None, dtype=object)
+    if good.any():
+        areas[good] = geodesic_area_ha(part[good])
+        wkb[good] = shapely.to_wkb(part[good], byte_order=1)
+    return errors, repairs, areas, wkb
+
+
+def _write_skipping(conn: psycopg.Connection, rows: list[tuple], dropped: list[int],
+                    prepared: Iterable[tuple[int, tuple]], source: str, entry: Callable[..., None],
+                    report: ImportReport, progress: Progress) -> tuple[list[tuple], np.ndarray, int, dict[int, str]]:
+    """Every chunk's check first, then the rows of the features without a problem written in one transaction
+    (DELETE of their codes, binary COPY) with the audit entry; nothing of the others is written or deleted.
+    Returns (rows written, their areas in ha, rows replaced, feature number -> reasons of the features set aside).
+    Raises ImportFailed, nothing written, when every feature is bad."""
+    count = report.features_read
+    progress("memeriksa geometri", 0, count)
+    areas_in, wkb_in = [np.zeros(0)], [np.zeros(0, dtype=object)]
+    for start, (errors, repairs, chunk_areas, wkb) in prepared:
+        _add_problems(report, start, errors, repairs)
+        areas_in.append(chunk_areas)
+        wkb_in.append(wkb)
+        progress("memeriksa geometri", min(start + COPY_CHUNK, count), count)
+    all_areas, all_wkb = np.concatenate(areas_in), np.concatenate(wkb_in)
+    without = set(dropped)
+    numbers = [number for number in range(1, count + 1) if number not in without]  # each row's feature
+    problems = region_skip.with_every_copy(report.errors)
+    with conn.transaction(), conn.cursor() as cur:
+        problems += region_skip.parents_rejected(rows, numbers, {p.feature for p in problems if p.feature},
+                                                 partial(_stored, cur))
+        rejected = {p.feature for p in problems}
+        keep = [i for i, number in enumerate(numbers) if number not in rejected]
+        if not keep:
+            report.errors = sorted(problems, key=lambda p: p.feature or 0)
+            raise ImportFailed(report)
+        report.errors = []
+        good = [rows[i] for i in keep]
+        at = np.array([numbers[i] - 1 for i in keep])
+        areas, wkb = all_areas[at], all_wkb[at]
+        progress("menulis ke PostGIS", 0, len(good))
+        cur.execute("DELETE FROM regions WHERE code = ANY(%s)", [[row[0] for row in good]])
+        replaced = cur.rowcount
+        with cur.copy(
+            "COPY regions (code, bps_code, name, level, kind, parent_code, area_ha, source, geom) "
+            "FROM STDIN (FORMAT BINARY)",
+            writer=QueuedLibpqWriter(cur),
+        ) as copy:
+            copy.set_types(["text", "text", "text", "text", "text", "text", "float8", "text", "bytea"])
+            for row, area, geom in zip(good, areas.tolist(), wkb, strict=True):
+                copy.write_row((*row, area, source, geom))
+        entry(conn, good, replaced, rejected=len(rejected))
+    return good, areas, replaced, region_skip.reasons(problems)
+
+
+def _stored(cur: psycopg.Cursor, codes: list[str]) -> set[str]:
+    """Which of `codes` the regions table holds."""
+    cur.execute("SELECT code FROM regions WHERE code = ANY(%s)", [codes])
+    return {code for (code,) in cur.fetchall()}
+
+
+def _list_rejects(target: Path, attributes, column: str, fields: dict[str, str], why: dict[int, str],
+                  report: ImportReport) -> None:
+    """The features set aside into `target` (after the rows were committed) and named in the report; no file when
+    none was set aside (`summary.rejected` 0)."""
+    report.summary["rejected"] = len(why)
+    if not why:
+        return
+    frame = attributes.drop(columns=[column], errors="ignore")
+    region_skip.write_rejects(target, frame, [fields["code"], fields["name"]], why)
+    report.summary["rejects_file"] = str(target)
+    report.warnings.append(Problem.of("region.skipped", severity="warning", count=len(why), file=str(target)))
 
 
 def _add_problems(report: ImportReport, start: int, errors: list[Problem], repairs: list[Problem]) -> None:
@@ -273,21 +373,25 @@ def _check_all(frame, report: ImportReport, progress: Progress):
     return result.frame
 
 
-def _region_rows(frame, fields: dict[str, str], report: ImportReport) -> list[tuple]:
-    """(code, bps_code, name, level, kind, parent) per feature; problems go to the report."""
+def _region_rows(frame, fields: dict[str, str], report: ImportReport) -> tuple[list[tuple], list[int]]:
+    """(code, bps_code, name, level, kind, parent) per feature, and the numbers of the features left without a
+    row (no code: the crosswalk's or an invalid one); problems go to the report."""
     rows: list[tuple] = []
+    dropped: list[int] = []
     seen: dict[str, int] = {}
     codes = frame[fields["code"]].tolist()
     names = frame[fields["name"]].tolist()
     bps = frame[fields["bps_code"]].tolist() if "bps_code" in fields else [None] * len(frame)
     for number, (raw_code, raw_name, raw_bps) in enumerate(zip(codes, names, bps, strict=True), start=1):
         if raw_code is CROSSWALK_FAILED:
+            dropped.append(number)
             continue  # the crosswalk reported why
         code = normalise_code(raw_code)
         name = text_or_none(raw_name)
         if code is None:
             report.errors.append(Problem.of("region.code_invalid", feature=number, field=fields["code"],
                                             value=raw_code))
+            dropped.append(number)
             continue
         if name is None:
             report.errors.append(Problem.of("region.name_empty", feature=number, field=fields["name"]))
@@ -299,4 +403,4 @@ def _region_rows(frame, fields: dict[str, str], report: ImportReport) -> list[tu
         if bps_code and bps_code.endswith(".0"):
             bps_code = bps_code[:-2]
         rows.append((code, bps_code, name, level_of(code), kind_of(code), parent_of(code)))
-    return rows
+    return rows, dropped
