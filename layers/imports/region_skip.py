@@ -25,6 +25,7 @@ import pandas as pd
 
 from geo.errors import InvalidInput
 from geo.problems import Problem
+from layers.imports.crosswalk import CROSSWALK_FAILED
 
 SUFFIX = ".ditolak.csv"
 
@@ -109,7 +110,9 @@ def write_rejects(target: Path, attributes: pd.DataFrame, first: list[str], why:
 
 
 def _cell(value: object) -> object:
-    """A value as the file has it; nothing (None, NaN, NaT) as an empty cell."""
-    if value is None or (not isinstance(value, str | bytes | list | tuple) and pd.isna(value)):
+    """A value as the file has it; nothing (None, NaN, NaT, no code from the crosswalk) as an empty cell."""
+    if value is None or value is CROSSWALK_FAILED or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, float) and value != value:  # NaN (numpy's float64 too)
         return ""
     return value

@@ -270,3 +270,24 @@ def test_cli_skip_invalid_json_report_and_exit_codes(empty_db, conn, tmp_path, b
     result = _cli([str(path)], empty_db, tmp_path)  # the default: all-or-nothing
     assert result.returncode == 2
     assert sorted(_stored(conn)) == sorted([*GOOD, *before])
+
+
+def test_bps_coded_file_sets_aside_the_features_the_crosswalk_cannot_match(conn, tmp_path):
+    import pyogrio
+
+    from tests.layers.test_bps_crosswalk import MEDAN, bps_file
+
+    bps_file(MEDAN, tmp_path / "medan_bps.gpkg", "1275")
+    frame = pyogrio.read_dataframe(tmp_path / "medan_bps.gpkg")
+    frame.loc[0, "NAMOBJ"] = "Kampung Tidak Ada"
+    frame.loc[1, "NAMOBJ"] = frame.loc[2, "NAMOBJ"]  # two features named like one kelurahan
+    pyogrio.write_dataframe(frame, tmp_path / "bps.gpkg")
+    report = import_regions(conn, tmp_path / "bps.gpkg", skip_invalid=True)
+    assert report.features_written == 148 and report.summary["rejected"] == 3
+    listed = _rejects(tmp_path / "bps.ditolak.csv")
+    assert [row["fitur"] for row in listed] == ["1", "2", "3"] and "Kampung Tidak Ada" in listed[0]["alasan"]
+    assert list(listed[0]) == ["fitur", "kode_kemendagri (crosswalk)", "NAMOBJ", "KDEBPS", "alasan"]
+    assert [row["kode_kemendagri (crosswalk)"] for row in listed] == ["", "", ""]  # no code found
+    assert listed[0]["NAMOBJ"] == "Kampung Tidak Ada" and listed[0]["KDEBPS"] == "1275010001"
+    assert conn.execute("SELECT count(*), count(DISTINCT code), min(area_ha) > 0 FROM regions").fetchone() == (
+        148, 148, True)
