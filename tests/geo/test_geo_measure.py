@@ -15,7 +15,8 @@ from pyproj import Proj, Transformer
 
 from geo.bounds import INDONESIA
 from geo.measure import (
-    EQUAL_AREA_DEFINITION,
+    EQUAL_AREA_CRS,
+    _equal_area_m2,
     geodesic_area_ha,
     geodesic_area_ha_exact,
     geodesic_length_m,
@@ -121,11 +122,22 @@ def test_fast_area_agrees_with_geographiclib(lon, lat, size, stretch, sides):
     assert abs(fast - exact) / exact < 1e-4
 
 
-def test_equal_area_operation_is_epsg_6933_to_the_last_bit() -> None:
-    """The PROJ operation the fast area path runs gives exactly the numbers of EPSG:4326 -> EPSG:6933: areas do
-    not move by a single rounding when the faster definition is used."""
+def test_equal_area_path_gives_the_areas_of_epsg_6933() -> None:
+    """The fast path measures what PROJ's EPSG:6933 and GEOS measure, within 1e-5: random polygons across Indonesia
+    from 10 m to 0.1° (11 km) across, with holes, multi-part and in collections."""
     rng = np.random.default_rng(6933)
-    lon, lat = rng.uniform(94.0, 142.0, 200_000), rng.uniform(-12.0, 7.0, 200_000)
-    epsg = Transformer.from_crs("EPSG:4326", "EPSG:6933", always_xy=True).transform(lon, lat)
-    ours = Transformer.from_pipeline(EQUAL_AREA_DEFINITION).transform(lon, lat)
-    assert np.array_equal(epsg[0], ours[0]) and np.array_equal(epsg[1], ours[1])
+    geoms = []
+    for lon, lat, size in zip(rng.uniform(94.0, 142.0, 400), rng.uniform(-12.0, 7.0, 400),
+                              10 ** rng.uniform(-4, np.log10(0.0125), 400), strict=True):
+        outer = shapely.Point(lon, lat).buffer(size, quad_segs=int(rng.integers(2, 16)))
+        hole = shapely.Point(lon + size / 4, lat).buffer(size / 3)
+        second = shapely.Point(lon + 3 * size, lat).buffer(size / 2)
+        geoms += [outer, outer.difference(hole), shapely.MultiPolygon([outer, second]),
+                  shapely.GeometryCollection([outer, shapely.Point(lon, lat)])]
+    to_6933 = Transformer.from_crs("EPSG:4326", EQUAL_AREA_CRS, always_xy=True)
+    expected = shapely.area(shapely.transform(np.array(geoms), lambda xy: np.column_stack(
+        to_6933.transform(xy[:, 0], xy[:, 1]))))
+    ours = _equal_area_m2(np.array(geoms, dtype=object))
+    assert np.allclose(ours, expected, rtol=1e-5, atol=0)
+    assert _equal_area_m2(np.array([shapely.Point(110, -7), shapely.LineString([(110, -7), (110.1, -7)]),
+                                    shapely.Polygon()], dtype=object)).tolist() == [0.0, 0.0, 0.0]
