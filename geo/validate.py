@@ -17,8 +17,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
+import geopandas as gpd
 import numpy as np
 import shapely
 
@@ -26,9 +27,6 @@ from geo.bounds import INDONESIA, Bounds
 from geo.measure import flatten_parts, geodesic_area_ha
 from geo.parallel import threaded
 from geo.problems import Problem
-
-if TYPE_CHECKING:
-    import geopandas as gpd
 
 Kind = Literal["polygon", "line", "point", "any"]
 
@@ -211,13 +209,11 @@ def validate_geometries(
     geometries made valid with `shapely.make_valid`, reported with GEOS's reason and the area before/after
     when it changed.
     """
-    from geopandas import GeoSeries  # not at module level: the region import's fast path runs without it
-
     column = frame.geometry.name
     geoms, errors, repairs = validate_array(np.asarray(frame.geometry.array, dtype=object), kind=kind,
                                             bounds=bounds, column=column)
     out = frame.copy()
-    out[column] = GeoSeries(geoms, index=frame.index, crs=frame.crs)
+    out[column] = gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs)
     return ValidationResult(out, errors, repairs)
 
 

@@ -23,6 +23,7 @@ from psycopg.copy import QueuedLibpqWriter
 from geo.measure import geodesic_area_ha
 from geo.parallel import ahead, background
 from geo.problems import Problem
+from geo.read import read_vector
 from geo.read_wkb import PlainLayer, WkbStream, plain_layer
 from geo.validate import validate_array, validate_geometries
 from layers.accounts import audit
@@ -314,8 +315,6 @@ def _read_all(conn: psycopg.Connection, path: str | Path, report: ImportReport, 
 
 def _read(path: str | Path, report: ImportReport, layer: str | None, progress: Progress):
     """The file's features, geometries not checked yet (they are checked while being written)."""
-    from geo.read import read_vector  # geopandas, for this path only: the fast one starts without it
-
     vector = read_vector(path, layer=layer)
     report.layer, report.driver, report.source_crs = vector.layer, vector.driver, vector.source_crs
     report.warnings += vector.warnings
