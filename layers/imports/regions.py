@@ -32,7 +32,7 @@ from layers.imports import region_skip
 from layers.imports.crosswalk import CROSSWALK_FAILED, with_kemendagri_codes
 from layers.imports.region_names import listed_names, with_written_names
 from layers.imports.report import ImportFailed, ImportReport, require_features
-from layers.values.codes import kind_of, level_of, normalise_code, parent_of
+from layers.values.codes import code_facts, normalise_code
 from layers.values.fields import parse_field_map, resolve_fields, text_or_none
 from layers.values.progress import Progress, no_progress
 
@@ -141,7 +141,7 @@ def _write(conn: psycopg.Connection, rows: list[tuple], prepared: Iterable[tuple
         # of geometries, this one hands the current chunk to the COPY, and a queued writer sends the chunk before
         # to PostgreSQL. The first bad geometry stops the writing, the rest is still checked for the report, and
         # the transaction is rolled back: nothing changes.
-        cur.execute("DELETE FROM regions WHERE code = ANY(%s)", [[row[0] for row in rows]])
+        cur.execute(*_delete_codes(row[0] for row in rows))
         replaced = cur.rowcount
         with cur.copy(
             "COPY regions (code, bps_code, name, level, kind, parent_code, area_ha, source, geom) "
@@ -164,6 +164,12 @@ def _write(conn: psycopg.Connection, rows: list[tuple], prepared: Iterable[tuple
                 raise ImportFailed(report)  # leaves the COPY and rolls the transaction back
         entry(conn, rows, replaced)
     return areas, replaced
+
+
+def _delete_codes(codes: Iterable[str]) -> tuple[str, list[str]]:
+    """The DELETE of the stored rows of `codes`, sent as one text (normalised codes hold no comma): psycopg dumps
+    a list of 83,762 codes element by element in Python, a fifth of a second of the main thread."""
+    return "DELETE FROM regions WHERE code = ANY(string_to_array(%s, ','))", [",".join(codes)]
 
 
 def _audit(principal: Principal, fingerprint: Future, source: str, conn: psycopg.Connection, rows: list[tuple],
@@ -225,7 +231,7 @@ def _write_skipping(conn: psycopg.Connection, rows: list[tuple], dropped: list[i
         at = np.array([numbers[i] - 1 for i in keep])
         areas, wkb = all_areas[at], all_wkb[at]
         progress("menulis ke PostGIS", 0, len(good))
-        cur.execute("DELETE FROM regions WHERE code = ANY(%s)", [[row[0] for row in good]])
+        cur.execute(*_delete_codes(row[0] for row in good))
         replaced = cur.rowcount
         with cur.copy(
             "COPY regions (code, bps_code, name, level, kind, parent_code, area_ha, source, geom) "
@@ -402,5 +408,5 @@ def _region_rows(frame, fields: dict[str, str], report: ImportReport) -> tuple[l
         bps_code = text_or_none(raw_bps)
         if bps_code and bps_code.endswith(".0"):
             bps_code = bps_code[:-2]
-        rows.append((code, bps_code, name, level_of(code), kind_of(code), parent_of(code)))
+        rows.append((code, bps_code, name, *code_facts(code)))
     return rows, dropped

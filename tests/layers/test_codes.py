@@ -1,7 +1,7 @@
 import pytest
 
 from geo.errors import InvalidInput
-from layers.values.codes import join_code_parts, kind_of, level_of, normalise_code, parent_of, tenant_code
+from layers.values.codes import code_facts, join_code_parts, kind_of, level_of, normalise_code, parent_of, tenant_code
 
 
 @pytest.mark.parametrize(
@@ -44,3 +44,8 @@ def test_tenant_code_accepts_both_forms_and_rejects_others():
     assert tenant_code("1271") == tenant_code("12.71") == "12.71"
     with pytest.raises(InvalidInput, match="not a kab/kota code"):
         tenant_code("12.71.01")
+
+
+@pytest.mark.parametrize("code", ["12", "12.71", "73.07", "12.71.01", "12.71.01.1001", "35.19.13.2012"])
+def test_code_facts_are_level_kind_and_parent(code):
+    assert code_facts(code) == (level_of(code), kind_of(code), parent_of(code))
