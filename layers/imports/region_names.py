@@ -29,6 +29,7 @@ CODE_LIST = ("reference", "wilayah", "kemendagri_codes.csv.gz")  # the crosswalk
 LISTED_LEVELS = frozenset({"kecamatan", "desa_kelurahan"})
 EXAMPLES = 3  # renamings named in the report
 _LETTERS = re.compile(r"[^\W\d_]+")
+_TITLE_NUMERAL = re.compile(r"[IVX][ivx]")  # in every name roman_upper could change ('Ii', 'Xiv'): most have none
 
 
 @lru_cache(maxsize=4)
@@ -46,6 +47,8 @@ def listed_names(path: str | None = None) -> dict[str, str]:
 
 def all_caps(name: str) -> bool:
     """'BELAWAN II', 'KEL. SEI AGUL': letters, all of them capitals (a lone 'I' is not enough to tell)."""
+    if not name.isupper():  # a small letter anywhere (most names): not all capitals
+        return False
     letters = "".join(_LETTERS.findall(name))
     return len(letters) > 1 and letters.isupper()
 
@@ -59,7 +62,7 @@ def roman_upper(name: str) -> str:
             return word
         return word.upper() if roman_to_int(word.lower()) is not None else word
 
-    return _LETTERS.sub(upper, name)
+    return _LETTERS.sub(upper, name) if _TITLE_NUMERAL.search(name) else name
 
 
 def spelt_as_written(name: str, level: str, listed: str | None) -> str:
