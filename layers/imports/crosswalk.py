@@ -267,10 +267,13 @@ def crosswalk(
     for m in matches:
         if m.how == "unmatched":
             m.candidates = []
-    taken = Counter(m.code for m in matches if m.code)
+    taken: dict[str, list[int]] = defaultdict(list)  # code -> the features matched to it, before any is cleared
     for m in matches:
-        if m.code and taken[m.code] > 1:
-            others = [o.number for o in matches if o.code == m.code and o is not m]
+        if m.code:
+            taken[m.code].append(m.number)
+    for m in matches:
+        if m.code and len(taken[m.code]) > 1:
+            others = [number for number in taken[m.code] if number != m.number]
             m.how, m.candidates, m.code = "ambiguous", [m.code], None
             m.why("crosswalk.duplicate", f"matches {m.candidates[0]} like feature(s) {', '.join(map(str, others))}",
                   code=m.candidates[0], others=", ".join(map(str, others)))

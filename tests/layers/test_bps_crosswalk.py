@@ -101,6 +101,9 @@ def test_wrong_name_is_unmatched_and_twins_are_ambiguous(tmp_path):
     assert [u["feature"] for u in summary["unmatched"]] == [1]
     assert "Kampung Tidak Ada" in summary["unmatched"][0]["reason"]
     assert sorted(a["feature"] for a in summary["ambiguous"]) == [2, 3]
+    twins = {m.number: m.params["others"] for m in crosswalk_file(tmp_path / "bad.gpkg").matches
+             if m.how == "ambiguous"}
+    assert twins == {2: "3", 3: "2"}  # each names the other (the second one named none)
     assert summary["matched"] == 148
 
 
