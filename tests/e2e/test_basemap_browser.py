@@ -202,3 +202,46 @@ def test_online_basemaps_are_offered_off_and_asked_for_only_when_chosen(browser,
             assert len(watched.external_requests()) > len(asked) and watched.page.is_checked(entry)
         finally:
             watched.close()
+
+
+# Counts the frames each MapLibre map paints (its painter's render, under the page's own wrapper), and those painted
+# while some of its tiles were still loading, per map, from the page's start.
+COUNT_PAINTS = """
+let maplibre;
+window.kotakuPaints = [];
+Object.defineProperty(window, 'maplibregl', {configurable: true, get() { return maplibre; }, set(value) {
+    maplibre = value;
+    const setup = value.Map.prototype._setupPainter;
+    value.Map.prototype._setupPainter = function () {
+        const out = setup.apply(this, arguments);
+        const map = this;
+        const counts = {painted: 0, partial: 0};
+        window.kotakuPaints.push(counts);
+        const render = this.painter.render;
+        this.painter.render = function () {
+            counts.painted++;
+            if (!map.areTilesLoaded()) counts.partial++;
+            return render.apply(this, arguments);
+        };
+        return out;
+    };
+}});
+"""
+
+
+def test_a_jump_to_street_zoom_paints_the_basemap_once_its_tiles_are_in(session):
+    # Software WebGL blocks the page for the whole canvas at every frame. After a jump from the kab/kota to street
+    # zoom, neither map paints the city's tiles scaled up, nor a frame per street tile that arrives: each paints
+    # once its tiles are in (the names once more, to place them). (holdMs: no slow machine paints a part early.)
+    session.context.add_init_script(COUNT_PAINTS)
+    open_peta(session)
+    before = session.page.evaluate("window.kotakuPaints")
+    session.page.evaluate("kotakuBasemap.holdMs = 60000")
+    session.page.evaluate(f"kotaku.map.setView([{MONAS[1]}, {MONAS[0]}], {STREET_ZOOM}, {{animate: false}})")
+    session.page.wait_for_function(READY, timeout=60_000)
+    after = session.page.evaluate("window.kotakuPaints")
+    partial = [a["partial"] - b["partial"] for a, b in zip(after, before, strict=True)]
+    painted = [a["painted"] - b["painted"] for a, b in zip(after, before, strict=True)]
+    assert len(after) == 2 and partial == [0, 0], (partial, painted)  # before: [2, 2] of [3, 4]
+    assert colour_share(session, BASEMAP_COLOURS["major_road"]) > 0.01  # what it paints is there
+    assert_offline(session)

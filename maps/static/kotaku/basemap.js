@@ -14,7 +14,8 @@
   var NAMES = {base: 'Peta dasar OpenStreetMap', labels: 'Nama jalan dan wilayah'};
   var LABEL_PANE = 'kotaku-nama';
   var EMPTY = {version: 8, sources: {}, layers: []};
-  var basemap = window.kotakuBasemap = {layers: {}, online: {}, styled: false, failed: null};
+  // holdMs: see paintLess
+  var basemap = window.kotakuBasemap = {layers: {}, online: {}, styled: false, failed: null, holdMs: 1500};
 
   function copy(value) { return JSON.parse(JSON.stringify(value)); }
 
@@ -73,9 +74,49 @@
     return zoom.toFixed(3) + '/' + lng.toFixed(6) + '/' + lat.toFixed(6);
   }
 
+  /* MapLibre paints a frame for every tile that arrives. With software WebGL (SwiftShader: headless browsers, phones
+   * without a usable GPU) each frame blocks the page for as long as the GPU process takes to draw and read back the
+   * whole canvas (100-300 ms at 1400x900 on two busy cores), and the page's own layers wait behind it. A map here
+   * paints its first frame with a style, then again when its view has moved (its canvas must follow Leaflet's),
+   * when every tile it needs is in, or when it has waited `holdMs` for them (a slow network still sees the basemap
+   * come in parts); the frames asked for in between are dropped, and so are those of the empty style a map starts
+   * with. (Its first frame is never dropped: MapLibre 5.24 then draws no tile at all, only the background.)
+   * After a jump of more than one zoom level (a search result, a permalink) the map is hidden until its tiles are
+   * in, instead of painting the tiles of the old zoom scaled up (a few blurred roads, no names). */
+  function paintLess(gl) {
+    var painter = gl.painter;
+    var render = painter.render;
+    var canvas = gl.getCanvas();
+    var painted = null;  // the view last painted; null: nothing yet
+    var zoom = null;
+    var waiting = null;  // when the first frame was dropped since the last one painted
+    var timer = null;
+    painter.render = function () {
+      if (painted === null && !(gl.style && gl.style._order && gl.style._order.length)) return;
+      var c = gl.getCenter();
+      var view = viewKey(gl.getZoom(), c.lng, c.lat) + '/' + canvas.width + 'x' + canvas.height;
+      var jump = zoom !== null && Math.abs(gl.getZoom() - zoom) > 1;
+      var now = performance.now();
+      if (waiting === null) waiting = now;
+      if ((view === painted || jump) && now - waiting < basemap.holdMs && !gl.areTilesLoaded()) {
+        if (jump) canvas.style.visibility = 'hidden';
+        if (!timer) timer = setTimeout(function () { timer = null; if (!gl._removed) gl.triggerRepaint(); }, basemap.holdMs - (now - waiting));
+        return;
+      }
+      painted = view;
+      zoom = gl.getZoom();
+      waiting = null;
+      clearTimeout(timer);
+      timer = null;
+      canvas.style.visibility = '';
+      return render.apply(this, arguments);
+    };
+  }
+
   /* Remember the view each MapLibre map last finished drawing ('idle': every tile loaded and painted). */
   function watch(layer) {
     var gl = layer._glMap;
+    paintLess(gl);
     gl.on('idle', function () {
       var c = gl.getCenter();
       layer._kotakuDrawn = viewKey(gl.getZoom(), c.lng, c.lat);
