@@ -182,6 +182,40 @@ def test_the_permalink_restores_the_view_in_a_new_page(watched, browser, site):
     assert_clean(watched)
 
 
+def test_the_keterpaduan_permalink_keeps_the_chosen_kawasan_and_region(watched, browser, site):
+    """The chosen kawasan (or kelurahan) is part of the view: its link opens the page with it chosen again."""
+    _, _, slum_id = site.slum_area_point
+    page = watched.page
+    page.goto(f"{site.base}/peta/keterpaduan")
+    page.click(f"#tabel-kawasan tr[data-id='{slum_id}']")
+    page.wait_for_function(f"() => document.getElementById('tautan-tampilan').value.includes('kawasan={slum_id}')")
+    link = page.input_value("#tautan-tampilan")
+    title = page.inner_text("#rincian-judul")
+
+    again = Watched(browser, site.base)
+    try:
+        other = again.page
+        other.goto(link)
+        other.wait_for_selector("path.kotaku-terpilih", state="attached")
+        assert other.inner_text("#rincian-judul") == title
+        assert other.locator(f"#tabel-kawasan tr.dipilih[data-id='{slum_id}']").count() == 1
+        other.click(".tab button[data-tab=kelurahan]")
+        row = other.locator("#tabel-kelurahan tbody tr").first
+        code = row.get_attribute("data-code")
+        row.click()
+        other.wait_for_function(
+            f"() => document.getElementById('tautan-tampilan').value.includes('wilayah={code}')")
+        assert "kawasan=" not in other.input_value("#tautan-tampilan")  # one choice at a time
+        region_link = other.input_value("#tautan-tampilan")
+        other.goto("about:blank")
+        other.goto(region_link)
+        other.wait_for_selector(f"#rincian-judul:has-text('({code})')")
+        assert_clean(again)
+    finally:
+        again.close()
+    assert_clean(watched)
+
+
 def test_download_links_give_what_the_page_shows(watched, site):
     page = watched.page
     page.goto(f"{site.base}/peta")

@@ -48,6 +48,17 @@
     var detailTitle = document.getElementById('rincian-judul');
     var detailBody = document.getElementById('rincian-isi');
     var selected = L.featureGroup().addTo(map);
+    // the chosen kawasan or region in the permalink ('kawasan=<id>' or 'wilayah=<code>'), chosen again on opening
+    var chosen = {kawasan: '', wilayah: ''};
+    var wanted = {};
+    ['kawasan', 'wilayah'].forEach(function (key) {
+      kotaku.viewState(key, function () { return chosen[key]; }, function (value) { wanted[key] = value; });
+    });
+    function remember(key, value) {
+      chosen = {kawasan: '', wilayah: ''};
+      chosen[key] = String(value);
+      kotaku.viewChanged();
+    }
     var summary = null;
     var tab = 'kawasan';
 
@@ -210,6 +221,7 @@
     }
 
     function chooseSlumArea(s, row) {
+      remember('kawasan', s.slum_area_id);
       mark(row);
       selected.clearLayers();
       detail.hidden = false;
@@ -253,6 +265,7 @@
     }
 
     function chooseRegion(r, row) {
+      remember('wilayah', r.code);
       mark(row);
       selected.clearLayers();
       detail.hidden = false;
@@ -289,6 +302,18 @@
       summary = r.body;
       kabkotaSummary(summary.kabkota);
       showTable();
+      chooseWanted();
     });
+
+    /* The kawasan or region a permalink names, chosen as a click on its row would (no row if not on this page). */
+    function chooseWanted() {
+      var area = wanted.kawasan && (summary.slum_areas || []).filter(function (s) {
+        return String(s.slum_area_id) === wanted.kawasan;
+      })[0];
+      if (area) return chooseSlumArea(area, tableBox.querySelector('tr[data-id="' + area.slum_area_id + '"]'));
+      var regions = [].concat(summary.kelurahan || [], summary.kecamatan || []);
+      var region = wanted.wilayah && regions.filter(function (x) { return x.code === wanted.wilayah; })[0];
+      if (region) chooseRegion(region, null);
+    }
   };
 })();

@@ -3,8 +3,9 @@
  * - Phones (max-width 760px, as kotaku.css): the layer list and the legend fold behind buttons, closed at first,
  *   so the map and its zoom and draw buttons stay uncovered.
  * - A metric scale bar only (folium's control_scale would add miles and feet).
- * - A permalink: centre, zoom, visible layers and the filters in the URL hash (the kab/kota in ?tenant=), kept
- *   up to date with history.replaceState; opening it restores the view.
+ * - A permalink: centre, zoom, visible layers and the filters in the URL hash (the kab/kota in ?tenant=), and what a
+ *   page adds with kotaku.viewState (the chosen kawasan of /peta/keterpaduan), kept up to date with
+ *   history.replaceState; opening it restores the view.
  * - Download links for what the page shows: GeoJSON of each visible layer with the page's kab/kota and filters
  *   (OGC API items), and the kab/kota's keterpaduan exports (GET /exports/keterpaduan.{format}).
  * Text only through textContent (kotaku.el). */
@@ -57,6 +58,11 @@
   }
 
   /* -- permalink ----------------------------------------------------------------------------------------- */
+  // what pages add to the view: hash key -> {get: value or '', set: called with the hash's value on opening}
+  var pageState = {};
+  kotaku.viewState = function (key, get, set) { pageState[key] = {get: get, set: set}; };
+  kotaku.viewChanged = function () {};  // the share panel's update once it is there
+
   function layerKeys() {
     var layers = kotaku.config().layers;
     return Object.keys(layers).filter(function (key) { return kotaku.refs[key]; });
@@ -80,6 +86,10 @@
     Object.keys(CONTROLS).forEach(function (key) {
       var control = document.getElementById(CONTROLS[key]);
       if (control && control.value) parts.push(key + '=' + encodeURIComponent(control.value));
+    });
+    Object.keys(pageState).forEach(function (key) {
+      var value = pageState[key].get();
+      if (value) parts.push(key + '=' + encodeURIComponent(value));
     });
     return '#' + parts.join('&');
   }
@@ -107,6 +117,9 @@
       if (!control || wanted[key] === undefined) return;
       control.value = wanted[key];
       control.dispatchEvent(new Event('change'));
+    });
+    Object.keys(pageState).forEach(function (key) {
+      if (wanted[key]) pageState[key].set(wanted[key]);
     });
   }
 
@@ -196,6 +209,7 @@
       var control = document.getElementById(CONTROLS[key]);
       if (control) control.addEventListener('change', later);
     });
+    kotaku.viewChanged = later;
     update();
   }
 
