@@ -100,21 +100,28 @@ def _draw_map(ax, bundle: Bundle, regions: gpd.GeoDataFrame, crs: str) -> list[s
     drawn: list[str] = []
     acts = _activities(bundle, crs)
     if acts is not None:
-        palette = programme_colours(list(bundle.programs))
-        program = acts["program"].astype(object).where(acts["program"].notna(), "")
-        colour = program.map(lambda p: palette.get(p, NO_PROGRAMME_COLOUR))
-        dims = acts.geometry.geom_type
-        polys, lines, points = dims.str.contains("Polygon"), dims.str.contains("Line"), dims == "Point"
-        if polys.any():
-            acts[polys].plot(ax=ax, facecolor="none", edgecolor=list(colour[polys]), linewidth=1.2, hatch="///",
-                             zorder=3)
-        if lines.any():
-            acts[lines].plot(ax=ax, color=list(colour[lines]), linewidth=1.6, zorder=4)
-        if points.any():
-            acts[points].plot(ax=ax, color=list(colour[points]), markersize=9, edgecolor="white", linewidth=0.3,
-                              zorder=4)
-        drawn = [p for p in [*bundle.programs, ""] if (program == p).any()]
+        drawn = plot_activities(ax, acts, list(bundle.programs))
     return drawn
+
+
+def plot_activities(ax, acts: gpd.GeoDataFrame, programs: list[str], *, polygon_width: float = 1.2,
+                    marker_size: float = 9) -> list[str]:
+    """Activities in their programme's colour (the pages' palette): polygons hatched, lines, points; returns the
+    programmes drawn, in the bundle's order, "" for none (the legend's entries). Used by the sheet and the atlas."""
+    palette = programme_colours(programs)
+    program = acts["program"].astype(object).where(acts["program"].notna(), "")
+    colour = program.map(lambda p: palette.get(p, NO_PROGRAMME_COLOUR))
+    dims = acts.geometry.geom_type
+    polys, lines, points = dims.str.contains("Polygon"), dims.str.contains("Line"), dims == "Point"
+    if polys.any():
+        acts[polys].plot(ax=ax, facecolor="none", edgecolor=list(colour[polys]), linewidth=polygon_width,
+                         hatch="///", zorder=3)
+    if lines.any():
+        acts[lines].plot(ax=ax, color=list(colour[lines]), linewidth=1.6, zorder=4)
+    if points.any():
+        acts[points].plot(ax=ax, color=list(colour[points]), markersize=marker_size, edgecolor="white",
+                          linewidth=0.3, zorder=4)
+    return [p for p in [*programs, ""] if (program == p).any()]
 
 
 def kelurahan_labels(bundle: Bundle, regions: gpd.GeoDataFrame) -> list[Label]:

@@ -17,7 +17,7 @@ from matplotlib.patches import Patch
 from maps.exports.atlas_parts import Layers, Page
 from maps.exports.labels import Label, QuietCanvas, place_labels
 from maps.exports.symbology import NO_PROGRAMME_COLOUR, OUTLINE_COLOUR, level_classes, programme_colours
-from maps.print_sheet import north_arrow, scale_bar
+from maps.print_sheet import north_arrow, plot_activities, scale_bar
 from maps.styles import BASEMAP_COLOURS, REGION_OUTLINE_COLOURS
 
 A4_LANDSCAPE = (11.69, 8.27)  # inches
@@ -163,20 +163,7 @@ def _draw_layers(ax, layers: Layers, page: Page, extent) -> tuple[list[str], dic
     programs: list[str] = []
     acts = _clip(layers.activities, extent)
     if len(acts):
-        palette = programme_colours(list(layers.bundle.programs))
-        program = acts["program"].astype(object).where(acts["program"].notna(), "")
-        colour = program.map(lambda p: palette.get(p, NO_PROGRAMME_COLOUR))
-        dims = acts.geometry.geom_type
-        polys, lines, points = dims.str.contains("Polygon"), dims.str.contains("Line"), dims == "Point"
-        if polys.any():
-            acts[polys].plot(ax=ax, facecolor="none", edgecolor=list(colour[polys]), linewidth=1.0, hatch="///",
-                             zorder=3)
-        if lines.any():
-            acts[lines].plot(ax=ax, color=list(colour[lines]), linewidth=1.6, zorder=4)
-        if points.any():
-            acts[points].plot(ax=ax, color=list(colour[points]), markersize=10, edgecolor="white", linewidth=0.3,
-                              zorder=4)
-        programs = [p for p in [*layers.bundle.programs, ""] if (program == p).any()]
+        programs = plot_activities(ax, acts, list(layers.bundle.programs), polygon_width=1.0, marker_size=10)
     for level, width in (("kecamatan", 1.0), ("kabkota", 1.8)):
         part = regions[regions["level"] == level]
         if len(part):
