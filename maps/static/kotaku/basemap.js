@@ -77,10 +77,12 @@
   /* MapLibre paints a frame for every tile that arrives. With software WebGL (SwiftShader: headless browsers, phones
    * without a usable GPU) each frame blocks the page for as long as the GPU process takes to draw and read back the
    * whole canvas (100-300 ms at 1400x900 on two busy cores), and the page's own layers wait behind it. A map here
-   * paints its first frame with a style, then again when its view has moved (its canvas must follow Leaflet's),
-   * when every tile it needs is in, or when it has waited `holdMs` for them (a slow network still sees the basemap
-   * come in parts); the frames asked for in between are dropped, and so are those of the empty style a map starts
-   * with. (Its first frame is never dropped: MapLibre 5.24 then draws no tile at all, only the background.)
+   * paints when its view has moved (its canvas must follow Leaflet's), when every tile it needs is in, or when it
+   * has waited `holdMs` for them (a slow network still sees the basemap come in parts); the frames asked for in
+   * between are dropped, and so are those of a map that has drawn nothing yet (its canvas is transparent). A
+   * dropped frame still hands the style to the painter, as MapLibre's render does first: MapLibre 5.24 builds a
+   * tile's buckets from the painter's style when the tile arrives, and a tile that came before any frame would
+   * never be drawn.
    * After a jump of more than one zoom level (a search result, a permalink) the map is hidden until its tiles are
    * in, instead of painting the tiles of the old zoom scaled up (a few blurred roads, no names). */
   function paintLess(gl) {
@@ -91,14 +93,15 @@
     var zoom = null;
     var waiting = null;  // when the first frame was dropped since the last one painted
     var timer = null;
-    painter.render = function () {
-      if (painted === null && !(gl.style && gl.style._order && gl.style._order.length)) return;
+    painter.render = function (style) {
+      painter.style = style;
+      if (painted === null && !(style && style._order && style._order.length)) return;
       var c = gl.getCenter();
       var view = viewKey(gl.getZoom(), c.lng, c.lat) + '/' + canvas.width + 'x' + canvas.height;
       var jump = zoom !== null && Math.abs(gl.getZoom() - zoom) > 1;
       var now = performance.now();
       if (waiting === null) waiting = now;
-      if ((view === painted || jump) && now - waiting < basemap.holdMs && !gl.areTilesLoaded()) {
+      if ((painted === null || view === painted || jump) && now - waiting < basemap.holdMs && !gl.areTilesLoaded()) {
         if (jump) canvas.style.visibility = 'hidden';
         if (!timer) timer = setTimeout(function () { timer = null; if (!gl._removed) gl.triggerRepaint(); }, basemap.holdMs - (now - waiting));
         return;
