@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -143,12 +144,7 @@ def _write(conn: psycopg.Connection, rows: list[tuple], prepared: Iterable[tuple
         # the transaction is rolled back: nothing changes.
         cur.execute(*_delete_codes(row[0] for row in rows))
         replaced = cur.rowcount
-        with cur.copy(
-            "COPY regions (code, bps_code, name, level, kind, parent_code, area_ha, source, geom) "
-            "FROM STDIN (FORMAT BINARY)",
-            writer=QueuedLibpqWriter(cur),
-        ) as copy:
-            copy.set_types(["text", "text", "text", "text", "text", "text", "float8", "text", "bytea"])
+        with _copy_regions(cur) as copy:
             for start, (errors, repairs, chunk_areas, wkb) in prepared:
                 chunk = slice(start, start + COPY_CHUNK)
                 _add_problems(report, start, errors, repairs)
@@ -164,6 +160,16 @@ def _write(conn: psycopg.Connection, rows: list[tuple], prepared: Iterable[tuple
                 raise ImportFailed(report)  # leaves the COPY and rolls the transaction back
         entry(conn, rows, replaced)
     return areas, replaced
+
+
+@contextmanager
+def _copy_regions(cur: psycopg.Cursor) -> Iterator[psycopg.Copy]:
+    """A binary COPY into regions of rows (code, bps_code, name, level, kind, parent, area_ha, source, WKB), sent by
+    a queued writer while the caller prepares the next rows."""
+    with cur.copy("COPY regions (code, bps_code, name, level, kind, parent_code, area_ha, source, geom) "
+                  "FROM STDIN (FORMAT BINARY)", writer=QueuedLibpqWriter(cur)) as copy:
+        copy.set_types(["text", "text", "text", "text", "text", "text", "float8", "text", "bytea"])
+        yield copy
 
 
 def _delete_codes(codes: Iterable[str]) -> tuple[str, list[str]]:
@@ -233,12 +239,7 @@ def _write_skipping(conn: psycopg.Connection, rows: list[tuple], dropped: list[i
         progress("menulis ke PostGIS", 0, len(good))
         cur.execute(*_delete_codes(row[0] for row in good))
         replaced = cur.rowcount
-        with cur.copy(
-            "COPY regions (code, bps_code, name, level, kind, parent_code, area_ha, source, geom) "
-            "FROM STDIN (FORMAT BINARY)",
-            writer=QueuedLibpqWriter(cur),
-        ) as copy:
-            copy.set_types(["text", "text", "text", "text", "text", "text", "float8", "text", "bytea"])
+        with _copy_regions(cur) as copy:
             for row, area, geom in zip(good, areas.tolist(), wkb, strict=True):
                 copy.write_row((*row, area, source, geom))
         entry(conn, good, replaced, rejected=len(rejected))
