@@ -62,7 +62,10 @@ def run_server(database_url: str, host: str, port: int, workers: int = 1, access
                             timeout_keep_alive=settings.keep_alive_s,
                             # X-Forwarded-For of these proxies only: behind a shared cache every request comes
                             # from the cache's address, and the login limit per address must count the client
-                            proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips)
+                            proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips,
+                            # uvicorn kills a worker that has not answered its supervisor's ping in 5 s: on a
+                            # loaded machine importing the app takes longer, and workers were restarted forever
+                            timeout_worker_healthcheck=60)
     # slow or half-sent headers are cut after this (api/protocols.py; workers get it with the config)
     setattr(config, HEADER_TIMEOUT_ATTRIBUTE, settings.header_timeout_s)
     if workers <= 1:
