@@ -131,6 +131,46 @@ def test_unticked_snapping_keeps_the_clicked_vertices(session, jakarta):
     assert session.errors == []
 
 
+
+def test_the_permalink_carries_the_drawing_to_a_new_page(session, jakarta, browser):
+    """A planner shares the page: the link keeps the line as drawn (unsnapped here), and a colleague's browser, not
+    logged in, shows that line with its length; a link whose drawing was mangled says so in Indonesian."""
+    base, url = jakarta
+    page = session.page
+    road, start, end = road_and_ends(url)
+    open_page(session, (start, end))
+    page.uncheck("#tempel")
+    click_line(page, start, end)
+    page.wait_for_selector("#info-tempel:has-text('tidak ditempel')")
+    kept = page.evaluate(DRAWN)["coordinates"]
+    page.wait_for_function("() => document.getElementById('tautan-tampilan').value.includes('gambar=garis~')")
+    link = page.input_value("#tautan-tampilan")
+    assert link == page.url
+    length = page.inner_text("#info-geometri")
+    assert length.startswith("Garis sepanjang")
+
+    colleague = Watched(browser, base)
+    try:
+        other = colleague.page
+        other.goto(link)
+        other.wait_for_selector("#info-tempel:has-text('Gambar dari tautan')")
+        shared = other.evaluate(DRAWN)
+        assert shared["type"] == "LineString" and len(shared["coordinates"]) == len(kept)
+        for (lon, lat), (lon0, lat0) in zip(shared["coordinates"], kept, strict=True):  # six decimals: 10 cm
+            assert abs(lon - lon0) < 1e-6 and abs(lat - lat0) < 1e-6
+        assert other.inner_text("#info-geometri") == length
+        assert farthest(url, shared, road) > 10  # placed as shared, not snapped again
+        assert colleague.errors == []
+
+        other.goto(link.replace("gambar=garis~", "gambar=garis~x"))
+        other.reload()
+        other.wait_for_selector("#info-tempel.gagal:has-text('tidak terbaca')")
+        assert other.evaluate(DRAWN) is None
+        assert colleague.errors == []
+    finally:
+        colleague.close()
+
+
 def gpx(points: list[tuple[float, float]]) -> bytes:
     fixes = "".join(f'<trkpt lat="{lat}" lon="{lon}"><ele>5</ele></trkpt>' for lon, lat in points)
     return (f'<?xml version="1.0"?><gpx version="1.1" creator="uji" xmlns="http://www.topografix.com/GPX/1/1">'

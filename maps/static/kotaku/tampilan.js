@@ -4,8 +4,8 @@
  *   so the map and its zoom and draw buttons stay uncovered.
  * - A metric scale bar only (folium's control_scale would add miles and feet).
  * - A permalink: centre, zoom, visible layers and the filters in the URL hash (the kab/kota in ?tenant=), and what a
- *   page adds with kotaku.viewState (the chosen kawasan of /peta/keterpaduan), kept up to date with
- *   history.replaceState; opening it restores the view.
+ *   page adds with kotaku.viewState (the chosen kawasan of /peta/keterpaduan, the drawing of /peta/usulan), kept
+ *   up to date with history.replaceState; opening it restores the view.
  * - Download links for what the page shows: GeoJSON of each visible layer with the page's kab/kota and filters
  *   (OGC API items), and the kab/kota's keterpaduan exports (GET /exports/keterpaduan.{format}).
  * Text only through textContent (kotaku.el). */

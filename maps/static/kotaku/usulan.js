@@ -72,6 +72,35 @@
 
   function megabytes(bytes) { return kotaku.number(Math.round(bytes / 104857.6) / 10) + ' MB'; }
 
+  /* The drawing in the permalink, 'gambar=garis~106.8272_-6.1754~...': a type word, then lon_lat per vertex to
+   * six decimals (10 cm), characters encodeURIComponent leaves alone. A polygon keeps its outer ring (drawn
+   * polygons have no other). */
+  var LINK_TYPES = {Point: 'titik', LineString: 'garis', Polygon: 'poligon'};
+  var LINK_POINT = /^-?\d{1,3}(\.\d+)?_-?\d{1,2}(\.\d+)?$/;
+
+  function drawingText(geometry) {
+    if (!geometry || !LINK_TYPES[geometry.type]) return '';
+    var points = geometry.type === 'Point' ? [geometry.coordinates]
+      : geometry.type === 'LineString' ? geometry.coordinates : geometry.coordinates[0];
+    return [LINK_TYPES[geometry.type]].concat(points.map(function (p) {
+      return Number(p[0].toFixed(6)) + '_' + Number(p[1].toFixed(6));
+    })).join('~');
+  }
+
+  function drawingFrom(text) {  // the geometry of a permalink's 'gambar', or null when it is not one
+    var parts = String(text).split('~');
+    var type = Object.keys(LINK_TYPES).filter(function (t) { return LINK_TYPES[t] === parts[0]; })[0];
+    var points = parts.slice(1);
+    if (!type || !points.length || !points.every(function (p) { return LINK_POINT.test(p); })) return null;
+    points = points.map(function (p) { return p.split('_').map(Number); });
+    if (!points.every(function (p) { return Math.abs(p[0]) <= 180 && Math.abs(p[1]) <= 90; })) return null;
+    if (type === 'Point') return points.length === 1 ? {type: type, coordinates: points[0]} : null;
+    if (type === 'LineString') return points.length >= 2 ? {type: type, coordinates: points} : null;
+    var first = points[0], last = points[points.length - 1];
+    var closed = points.length >= 4 && first[0] === last[0] && first[1] === last[1];
+    return closed ? {type: type, coordinates: [points]} : null;
+  }
+
   /* The drawing on the ground: snapping, track files and the device's location. `changed` is called whenever the
    * drawing in `drawn` was replaced; `tenant()` names the kab/kota whose roads are used. */
   function groundTools(map, drawn, changed, tenant) {
@@ -142,6 +171,17 @@
       asDrawn = geometry;
       pending = snap();
     }
+
+    function fromLink(text) {  // a permalink's drawing, placed as it was shared (snapped already, or not)
+      var geometry = drawingFrom(text);
+      if (!geometry) {
+        note('info-tempel', 'Gambar pada tautan tidak terbaca: gambar lokasinya lagi.', true);
+        return;
+      }
+      asDrawn = geometry;
+      place(geometry);
+      note('info-tempel', 'Gambar dari tautan, seperti saat dibagikan.');
+    }
     box.addEventListener('change', function () { pending = snap(); });
 
     // -- a track file from a phone ----------------------------------------------------------------------------
@@ -205,6 +245,7 @@
 
     return {
       drawnAs: drawnAs,
+      fromLink: fromLink,
       settled: function () { return pending.then(function () {}, function () {}); }
     };
   }
@@ -354,7 +395,13 @@
       var measure = layer ? measureOf(layer) : null;
       info.textContent = measure ? measure.text : 'Belum ada gambar.';
       fillKinds(measure ? measure.type : null);
+      kotaku.viewChanged();
     }
+    // the drawing in the permalink (tampilan.js restores it once this page is set up, when `ground` is there)
+    kotaku.viewState('gambar', function () {
+      var layer = drawnLayer();
+      return layer ? drawingText(layer.toGeoJSON().geometry) : '';
+    }, function (value) { ground.fromLink(value); });
     map.on(L.Draw.Event.CREATED, function (e) {
       drawn.getLayers().forEach(function (l) { if (l !== e.layer) drawn.removeLayer(l); }); // one location
       drawn.addLayer(e.layer);
