@@ -45,16 +45,10 @@ class Bounds:
         return self.contains(e[:, 0], e[:, 1], e[:, 2], e[:, 3])
 
     def describe(self) -> str:
+        """The box in numbers only, 'x 94.4 – 141.6, y -11.6 – 6.6', as the messages give a geometry's extent: the
+        same text in every language (E/W/N/S would be BT/BB/LU/LS in Bahasa Indonesia)."""
         x0, y0, x1, y1 = self.box
-        return f"{_lon(x0)} to {_lon(x1)}, {_lat(y0)} to {_lat(y1)}"
-
-
-def _lon(x: float) -> str:
-    return f"{abs(x):g} {'E' if x >= 0 else 'W'}"
-
-
-def _lat(y: float) -> str:
-    return f"{abs(y):g} {'N' if y >= 0 else 'S'}"
+        return f"x {x0:g} – {x1:g}, y {y0:g} – {y1:g}"
 
 
 INDONESIA = Bounds("Indonesia", west=94.9, south=-11.1, east=141.1, north=6.1, margin=0.5)

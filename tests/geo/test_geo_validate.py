@@ -65,8 +65,10 @@ def test_swapped_latitude_and_longitude_get_a_hint() -> None:
     far = shapely.box(10, 50, 11, 51)  # Europe: outside, and not a swap either
     errors = validate_geometries(frame(swapped, SINJAI, far)).errors
     assert [e.feature for e in errors] == [1, 3]
-    assert errors[0].reason.startswith("outside Indonesia (bbox 94.4 E to 141.6 E, 11.6 S to 6.6 N)")
+    assert errors[0].reason.startswith("outside Indonesia (bbox x 94.4 – 141.6, y -11.6 – 6.6)")
     assert errors[0].reason.endswith("latitude and longitude look swapped")
+    # the same box in Bahasa Indonesia: numbers only, no English compass letters
+    assert "di luar Indonesia (bbox x 94.4 – 141.6, y -11.6 – 6.6): geometri membentang" in errors[0].text("id")
     assert "swapped" not in errors[1].reason
 
 
