@@ -44,8 +44,10 @@ jalan atau saluran, <b>poligon</b> untuk penataan kawasan. Gambar dapat diubah d
 <p id="info-geometri" class="catatan">Belum ada gambar.</p>
 <label class="centang"><input type="checkbox" id="tempel" checked> Tempel ke jalan/kegiatan</label>
 <p id="info-tempel" class="catatan" aria-live="polite"></p>
-<label>Atau unggah jejak dari ponsel (GPX, KML/KMZ, GeoJSON)
-<input type="file" id="jejak" accept=".gpx,.kml,.kmz,.geojson,.json"></label>
+<div class="berkas"><span id="judul-jejak">Atau unggah jejak dari ponsel (GPX, KML/KMZ, GeoJSON)</span>
+<label class="tombol-berkas">Pilih berkas jejak<input type="file" id="jejak" aria-labelledby="judul-jejak"
+accept=".gpx,.kml,.kmz,.geojson,.json"></label>
+<span class="nama-berkas catatan" data-berkas="jejak">Belum ada berkas dipilih</span></div>
 <p id="info-jejak" class="catatan" aria-live="polite"></p>
 <p id="info-lokasi" class="catatan" aria-live="polite"></p></section>
 <section><h2>2. Isi usulan</h2>
@@ -61,7 +63,10 @@ jalan atau saluran, <b>poligon</b> untuk penataan kawasan. Gambar dapat diubah d
 <label>Sumber dana <select name="funding_source"></select></label>
 <label>Lingkungan/RT pengusul <input name="proposer_area" maxlength="100"></label>
 <label>OPD tujuan <input name="target_agency" maxlength="100"></label>
-<label>Foto lokasi (kamera) <input type="file" id="foto" accept="image/*" capture="environment"></label>
+<div class="berkas"><span id="judul-foto">Foto lokasi (kamera)</span>
+<label class="tombol-berkas">Ambil atau pilih foto<input type="file" id="foto" aria-labelledby="judul-foto"
+accept="image/*" capture="environment"></label>
+<span class="nama-berkas catatan" data-berkas="foto">Belum ada foto dipilih</span></div>
 <p id="info-foto" class="catatan" aria-live="polite"></p>
 <div class="tombol"><button type="button" id="periksa">Periksa tumpang tindih</button>
 <button type="submit" id="kirim">Kirim usulan</button></div>

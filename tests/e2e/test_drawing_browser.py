@@ -185,10 +185,15 @@ def test_a_gpx_track_becomes_the_drawing_and_its_photo_takes_the_device_position
     road, start, end = road_and_ends(url)
     open_page(session, (start, end))
     page.uncheck("#tempel")  # the track as walked
+    # the file buttons speak Indonesian whatever the browser's language (its own "Choose File" is hidden)
+    assert page.inner_text("label:has(#jejak)") == "Pilih berkas jejak"
+    assert page.inner_text("[data-berkas=jejak]") == "Belum ada berkas dipilih"
+    assert page.inner_text("label:has(#foto)") == "Ambil atau pilih foto"
     track = [(MONAS[0] + i * 0.0001, MONAS[1] + i * 0.00005) for i in range(6)]
     page.set_input_files("#jejak", files=[{"name": "jalan kaki.gpx", "mimeType": "application/gpx+xml",
                                            "buffer": gpx(track)}])
     page.wait_for_selector("#info-jejak:has-text('Dari jalan kaki.gpx (GPX): garis dengan 6 titik')")
+    assert page.inner_text("[data-berkas=jejak]") == "jalan kaki.gpx"
     drawing = page.evaluate(DRAWN)
     assert drawing["type"] == "LineString"
     assert [c for p in drawing["coordinates"] for c in p] == pytest.approx([c for p in track for c in p], abs=1e-9)

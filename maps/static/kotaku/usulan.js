@@ -583,6 +583,14 @@
       ground.settled().then(function () { send({override_reason: text}); });
     });
 
+    // the chosen file's name beside each file button (the browser's own text is hidden: it follows its language)
+    Array.prototype.forEach.call(document.querySelectorAll('[data-berkas]'), function (label) {
+      var input = document.getElementById(label.getAttribute('data-berkas'));
+      var none = label.textContent;
+      input.addEventListener('change', function () {
+        label.textContent = input.files && input.files.length ? input.files[0].name : none;
+      });
+    });
     var ground = groundTools(map, drawn, geometryChanged, function () { return config.tenant || who.tenant; });
     var photo = photoTools(map);
 
