@@ -8,12 +8,14 @@ and validation names that mistake per feature); anything beyond can only be proj
 
 from __future__ import annotations
 
+from typing import Any
+
 import geopandas as gpd
 import numpy as np
 import shapely
 from pyproj import CRS
 
-from geo.errors import InvalidInput
+from geo.errors import InvalidInput, KotakuError
 from geo.problems import Problem
 
 WGS84 = CRS.from_epsg(4326)
@@ -34,11 +36,11 @@ def _lonlat_like(frame: gpd.GeoDataFrame) -> np.ndarray:
 
 def _extent_text(frame: gpd.GeoDataFrame) -> str:
     x0, y0, x1, y1 = frame.geometry.total_bounds
-    return f"x {x0:,.6g} to {x1:,.6g}, y {y0:,.6g} to {y1:,.6g}"
+    return f"x {x0:,.6g} – {x1:,.6g}, y {y0:,.6g} – {y1:,.6g}"
 
 
-def _invalid(reason: str) -> InvalidInput:
-    return InvalidInput(reason, details=[Problem(reason).as_dict()])
+def _invalid(key: str, **params: Any) -> KotakuError:
+    return InvalidInput.of(key, details=[Problem.of(key, **params).as_dict()], **params)
 
 
 def to_wgs84(frame: gpd.GeoDataFrame, declared: CRS | None) -> tuple[gpd.GeoDataFrame, list[Problem]]:
@@ -46,26 +48,13 @@ def to_wgs84(frame: gpd.GeoDataFrame, declared: CRS | None) -> tuple[gpd.GeoData
     lonlat = _lonlat_like(frame)
     if declared is None:
         if not lonlat.all():
-            raise _invalid(
-                "the file has no coordinate reference system (.prj missing?) and its coordinates are not "
-                f"longitude/latitude ({_extent_text(frame)}); add the .prj file or state the CRS"
-            )
-        warning = Problem(
-            "the file has no coordinate reference system; its coordinates look like longitude/latitude, "
-            "so EPSG:4326 (WGS 84) is assumed",
-            severity="warning",
-        )
+            raise _invalid("crs.missing_not_lonlat", extent=_extent_text(frame))
+        warning = Problem.of("crs.missing_assumed_wgs84", severity="warning")
         return frame.set_crs(WGS84, allow_override=True), [warning]
     if declared.is_geographic and len(lonlat) and not lonlat.any():
-        raise _invalid(
-            f"coordinates look projected (metres, e.g. UTM) but the file declares {crs_label(declared)} "
-            f"({_extent_text(frame)}); fix the file's CRS or state the right one"
-        )
+        raise _invalid("crs.projected_declared_geographic", crs=crs_label(declared), extent=_extent_text(frame))
     if declared.is_projected and len(lonlat) and lonlat.all():
-        raise _invalid(
-            f"coordinates look like longitude/latitude (degrees) but the file declares {crs_label(declared)} "
-            f"({_extent_text(frame)}); fix the file's CRS or state the right one"
-        )
+        raise _invalid("crs.lonlat_declared_projected", crs=crs_label(declared), extent=_extent_text(frame))
     if declared.equals(WGS84, ignore_axis_order=True):
         return frame.set_crs(WGS84, allow_override=True), []
     frame = frame.set_crs(declared, allow_override=True)

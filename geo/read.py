@@ -79,6 +79,7 @@ def read_vector(
     if not path.is_file():
         raise UnsupportedFormat(f"{path.name} is a folder; upload a file or a .zip ({ACCEPTED_FORMATS})")
     _check_size(path, max_bytes)
+    _check_not_blank(path)
     declared = _parse_crs(crs)
     suffix = path.suffix.lower()
     if suffix == ".zip":
@@ -112,6 +113,19 @@ def _check_size(path: Path, max_bytes: int) -> None:
         raise TooLarge(reason, details=[Problem(reason).as_dict()])
 
 
+def _check_not_blank(path: Path) -> None:
+    """A 0-byte file (an interrupted copy or download) is said as such, not as a format GDAL does not know; a
+    shapefile whose .dbf is 0 bytes would otherwise read as polygons without a single attribute (names, codes,
+    areas silently lost)."""
+    if path.stat().st_size == 0:
+        raise InvalidInput.of("file.zero_bytes", file=path.name)
+    if path.suffix.lower() == ".shp":
+        for suffix in (".dbf", ".shx"):
+            part = sidecar(path, suffix)
+            if part is not None and part.stat().st_size == 0:
+                raise InvalidInput.of("file.zero_bytes_part", file=path.name, part=part.name)
+
+
 def _archive_member(root: Path, name: str, layer: str | None) -> tuple[Path, str | None]:
     """The vector file to read inside an extracted zip, and the layer to ask it for."""
     files = sorted(
@@ -129,7 +143,7 @@ def _archive_member(root: Path, name: str, layer: str | None) -> tuple[Path, str
     if len(chosen) == 1:
         return chosen[0], None
     listed = ", ".join(str(p.relative_to(root)) for p in candidates)
-    raise InvalidInput(f"{name} holds several layers ({listed}); choose one with the layer parameter")
+    raise InvalidInput.of("file.several_layers", file=name, layers=listed)
 
 
 def _kmz_document(root: Path, name: str) -> Path:
@@ -162,9 +176,7 @@ def _choose_layers(path: Path, layer: str | None, driver: str) -> list[str]:
     if not spatial:
         raise InvalidInput.of("file.no_geometry", file=path.name)
     if len(spatial) > 1 and driver not in _KML_DRIVERS:
-        raise InvalidInput(
-            f"{path.name} has several layers with geometry: {', '.join(spatial)}; choose one with the layer parameter"
-        )
+        raise InvalidInput.of("file.several_layers", file=path.name, layers=", ".join(spatial))
     return spatial
 
 

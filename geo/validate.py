@@ -25,6 +25,7 @@ import shapely
 
 from geo.bounds import INDONESIA, Bounds
 from geo.measure import flatten_parts, geodesic_area_ha
+from geo.messages import Nested
 from geo.parallel import threaded
 from geo.problems import Problem
 
@@ -34,11 +35,7 @@ TYPE_NAMES = ("Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "Mul
               "GeometryCollection")  # fmt: skip
 _PART_TYPE = {"polygon": 3, "line": 1, "point": 0}
 _ACCEPTED = {"polygon": (3, 6), "line": (1, 5), "point": (0,), "any": tuple(range(8))}
-_EXPECTED = {
-    "polygon": "polygons (Polygon or MultiPolygon)",
-    "line": "lines (LineString or MultiLineString)",
-    "point": "points (Point)",
-}
+_EXPECTED = {kind: f"geometry.expected_{kind}" for kind in ("polygon", "line", "point")}  # message keys
 _COLLECTION = 7
 
 
@@ -95,15 +92,12 @@ class _Report:
         self.errors: list[Problem] = []
         self.repairs: list[Problem] = []
 
-    def error(self, row: int | np.integer, reason: str) -> None:
-        self.errors.append(Problem(reason, feature=int(row) + 1, field=self.column))
-
     def error_of(self, row: int | np.integer, key: str, **params) -> None:
         """An error from the message catalogue (geo/messages.py): readable in Indonesian and English."""
         self.errors.append(Problem.of(key, feature=int(row) + 1, field=self.column, **params))
 
-    def repair(self, row: int | np.integer, reason: str) -> None:
-        self.repairs.append(Problem(reason, feature=int(row) + 1, field=self.column, severity="repair"))
+    def repair_of(self, row: int | np.integer, key: str, **params: object) -> None:
+        self.repairs.append(Problem.of(key, feature=int(row) + 1, field=self.column, severity="repair", **params))
 
 
 def _repair(geoms: np.ndarray, rows: np.ndarray, kind: Kind) -> np.ndarray:
@@ -138,7 +132,7 @@ def _check_presence(geoms: np.ndarray, report: _Report) -> tuple[np.ndarray, np.
     nonfinite = np.zeros(len(geoms), dtype=bool)
     nonfinite[suspect[owner[~np.isfinite(coords).all(axis=1)]]] = True
     for row in np.flatnonzero(nonfinite):
-        report.error(row, "geometry has coordinates that are not numbers (NaN or infinity)")
+        report.error_of(row, "geometry.not_finite")
     return ~empty & ~nonfinite, valid
 
 
@@ -156,9 +150,9 @@ def _check_types(geoms: np.ndarray, usable: np.ndarray, kind: Kind, report: _Rep
     for row in np.flatnonzero(wrong):
         if kind == "point" and types[row] == 4:
             count = shapely.get_num_geometries(geoms[row])
-            report.error(row, f"geometry is a MultiPoint of {count} points, but this layer takes one point per feature")
+            report.error_of(row, "geometry.multipoint_for_point", count=count)
         else:
-            report.error(row, f"geometry is a {TYPE_NAMES[types[row]]}, but this layer takes {_EXPECTED[kind]}")
+            report.error_of(row, "geometry.wrong_type", type=TYPE_NAMES[types[row]], expected=Nested(_EXPECTED[kind]))
     return wrong
 
 
@@ -174,15 +168,16 @@ def _repair_invalid(geoms: np.ndarray, rows: np.ndarray, valid: np.ndarray, kind
     kept = fixed.copy()
     kept[~left] = None
     before, after = geodesic_area_ha(geoms[invalid]), geodesic_area_ha(kept)
-    what = {"polygon": "polygon", "line": "line"}.get(kind, "geometry")
+    what = Nested({"polygon": "geometry.a_polygon", "line": "geometry.a_line"}.get(kind, "geometry.a_geometry"))
     for k, row in enumerate(invalid):
         if not left[k]:
-            report.error(row, f"invalid geometry ({reasons[k]}) and repairing it leaves no {what}")
+            report.error_of(row, "geometry.unrepairable", reason=reasons[k], what=what)
             continue
-        reason = f"invalid geometry repaired: {reasons[k]}"
-        if not np.isclose(before[k], after[k], rtol=1e-9, atol=1e-6):
-            reason += f"; area {before[k]:.4f} ha before, {after[k]:.4f} ha after"
-        report.repair(row, reason)
+        if np.isclose(before[k], after[k], rtol=1e-9, atol=1e-6):
+            report.repair_of(row, "geometry.repaired", reason=reasons[k])
+        else:
+            report.repair_of(row, "geometry.repaired_area", reason=reasons[k], before=f"{before[k]:.4f}",
+                             after=f"{after[k]:.4f}")
         geoms[row] = fixed[k]
     return invalid[~left]
 

@@ -120,10 +120,11 @@ def import_slum_areas(
                             "float8", "bytea"])
             for row, level, area, geom in zip(rows, levels, areas, wkb, strict=True):
                 copy.write_row((*row, *level, float(area), geom))
+        _check_repeated(cur, report)
         if mode == "append" and stored["areas"]:
             _check_duplicates(cur, decree_id, report)
-            if report.errors:
-                raise ImportFailed(report)
+        if report.errors:
+            raise ImportFailed(report)
         replaced = None
         if mode == "replace":
             replaced = archive_and_remove(cur, tenant, decree_id, reason="replace", replaced_by=Path(path).name,
@@ -282,6 +283,24 @@ def _check_duplicates(cur: psycopg.Cursor, decree_id: int, report: ImportReport)
     for n, area_id, kawasan, source in cur.fetchall():
         report.errors.append(Problem.of("slum.covers_stored", feature=n, field="geometry", area_id=area_id,
                                         kawasan=kawasan, source=source))
+
+
+def _check_repeated(cur: psycopg.Cursor, report: ImportReport) -> None:
+    """A feature listed twice in the file (copied rows, a kelurahan pasted into the decree twice) would count its
+    land twice in every total: an incoming area covering most of an earlier one of the same file is an error
+    naming both features."""
+    cur.execute(
+        """
+        WITH g AS (SELECT n, ST_SetSRID(ST_GeomFromWKB(geom), 4326) AS g FROM incoming_slum)
+        SELECT DISTINCT ON (b.n) b.n, a.n
+        FROM g a JOIN g b ON a.n < b.n AND a.g && b.g AND ST_Intersects(a.g, b.g)
+        WHERE ST_Area(ST_Intersection(a.g, b.g)) > %s * LEAST(ST_Area(a.g), ST_Area(b.g))
+        ORDER BY b.n, a.n
+        """,
+        [APPEND_OVERLAP_MAX],
+    )
+    for n, first in cur.fetchall():
+        report.errors.append(Problem.of("slum.repeated_in_file", feature=n, field="geometry", first=first))
 
 
 def _declared_kelurahan(prov, kab, kec, kel) -> str | None:
