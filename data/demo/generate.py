@@ -1,12 +1,15 @@
-"""Seeded generator of the synthetic layers of the Kota Medan demo (tenant 12.71).
+"""Seeded generator of the synthetic layers of the demo: Kota Medan (12.71) and Kota Jakarta Pusat (31.71).
 
     python -m data.demo.generate [OUTPUT_DIR]        (default: this folder)
 
-Writes, inside the REAL kelurahan boundaries of `boundaries/kota_medan_desa_kel.geojson`:
-- medan_slum_areas.geojson: slum areas in the national `Delineasi_Kumuh_AR` attribute schema;
-- medan_survey_units.geojson: survey units (the lingkungan, Medan's RT-level unit) subdividing those areas;
-- medan_surveys.csv: two survey rounds (baseline 2019, 2023) of Permen PUPR 14/2018 volumes per unit;
-- medan_activities.geojson: proposals and funded works of every programme and funding source in data/reference.
+Writes, for each city, inside its REAL kelurahan boundaries (`boundaries/kota_medan_desa_kel.geojson`,
+`jakarta_pusat/kota_jakarta_pusat_desa_kel.geojson`), files named `medan_*` and `jakarta_pusat/jakpus_*`:
+- *_slum_areas.geojson: slum areas in the national `Delineasi_Kumuh_AR` attribute schema;
+- *_survey_units.geojson: survey units (Medan's lingkungan, Jakarta's RW) subdividing those areas;
+- *_surveys.csv: two survey rounds (baseline 2019, 2023) of Permen PUPR 14/2018 volumes per unit;
+- *_activities.geojson: proposals and funded works of every programme and funding source in data/reference.
+Jakarta Pusat has a real OpenStreetMap basemap (jakarta_pusat_osm.gpkg), so there its slum areas avoid large
+buildings and hold some minor roads, and its line activities (roads, drains) follow real minor roads.
 
 Everything is synthetic and labelled so (`synthetic: true`, SUMBR_DATA). The same seed gives the same bytes:
 randomness comes from one `random.Random(SEED)`, geometry is built in a fixed local metric frame (a linear
@@ -25,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pyogrio
 import shapely
 from pyproj import Geod
 from shapely import affinity
@@ -32,39 +36,29 @@ from shapely.geometry import LineString, MultiPoint, Point, Polygon, mapping, sh
 from shapely.ops import substring
 
 SEED = 2016
-TENANT = "12.71"
 HERE = Path(__file__).resolve().parent
-BOUNDARIES = HERE / "boundaries"
 REFERENCE = HERE.parent / "reference"
-SLUM_FILE = "medan_slum_areas.geojson"
-UNITS_FILE = "medan_survey_units.geojson"
-SURVEYS_FILE = "medan_surveys.csv"
-ACTIVITIES_FILE = "medan_activities.geojson"
 SYNTHETIC_SOURCE = "DATA SINTETIS - dibuat generator kotaku-gis, bukan data resmi"
-DECREE = "SK Wali Kota Medan (contoh sintetis)"
 CRITERIA = ("1a", "1b", "1c", "2a", "2b", "3a", "3b", "4a", "4b", "4c", "5a", "5b", "6a", "6b", "7a", "7b")
 YEARS = (2019, 2020, 2021, 2022, 2023, 2024, 2025, 2026)
-ACTIVITY_COUNT = 340
 INSIDE_SHARE = 0.8
-
-# A local metric frame: metres east/north of (LON0, LAT0) by the WGS 84 radii of curvature there. Over Kota Medan
-# (about 0.3 degree of latitude) its scale error is below 0.05 %, plenty for placing synthetic features.
-LON0, LAT0 = 98.67, 3.6
 _A, _F = 6378137.0, 1 / 298.257223563
 _E2 = _F * (2 - _F)
-_SIN = math.sin(math.radians(LAT0))
-KX = math.radians(1) * _A * math.cos(math.radians(LAT0)) / math.sqrt(1 - _E2 * _SIN * _SIN)
-KY = math.radians(1) * _A * (1 - _E2) / (1 - _E2 * _SIN * _SIN) ** 1.5
 GEOD = Geod(ellps="WGS84")
 
-# Kawasan plan: (kecamatan code, typology, number of slum areas). 16 kawasan, 60 areas.
-KAWASAN_PLAN = (
+# Medan's kawasan plan: (kecamatan code, typology, number of slum areas). 16 kawasan, 60 areas.
+MEDAN_PLAN = (
     ("08", "pesisir", 5), ("08", "pesisir", 4), ("12", "pesisir", 4), ("13", "pesisir", 4),
     ("13", "tepi sungai", 3), ("06", "tepi sungai", 4), ("15", "tepi sungai", 5), ("01", "tepi sungai", 4),
     ("20", "tepi sungai", 4), ("05", "pusat kota", 4), ("19", "pusat kota", 3), ("18", "pusat kota", 3),
     ("04", "dataran rendah", 4), ("14", "dataran rendah", 4), ("03", "dataran rendah", 3), ("09", "dataran rendah", 2),
 )
-STRADDLING = 4
+# Jakarta Pusat's: 5 kawasan, 20 areas, where its real kampung kumuh are (Johar Baru, Kemayoran, Tanah Abang,
+# Sawah Besar, Senen).
+JAKPUS_PLAN = (
+    ("08", "pusat kota", 5), ("03", "tepi sungai", 4), ("07", "tepi sungai", 4), ("02", "pusat kota", 4),
+    ("04", "dataran rendah", 3),
+)
 KAWASAN_PREFIX = {
     "pesisir": "Pesisir ", "tepi sungai": "Tepi Sungai ", "pusat kota": "Pusat Kota ", "dataran rendah": "",
 }
@@ -113,14 +107,15 @@ FUNDING_BY_PROGRAM = {
     "REGULER": {"APBD_KABKOTA": 6, "APBD_PROV": 2, "DANA_DESA": 3, "DAK": 2},
     "LAINNYA": {"CSR": 3, "HIBAH": 2, "SWADAYA": 1, "LAINNYA": 1},
 }
+WATER_UTILITY = "PDAM"  # named per city (City.water_utility)
 AGENCY_BY_KIND = {
     "jalan_paving": "Dinas PU", "jalan_rabat_beton": "Dinas PU", "drainase": "Dinas PU",
-    "sambungan_air": "PDAM Tirtanadi", "hidran_umum": "PDAM Tirtanadi", "septik_komunal": "Dinas Perkim",
+    "sambungan_air": WATER_UTILITY, "hidran_umum": WATER_UTILITY, "septik_komunal": "Dinas Perkim",
     "ipal_komunal": "Dinas Perkim", "mck": "Dinas Perkim", "tps3r": "DLH", "gerobak_sampah": "DLH",
     "hidran_kebakaran": "Dinas Pemadam Kebakaran", "apar": "Dinas Pemadam Kebakaran", "rehab_rtlh": "Dinas Perkim",
     "penataan_kawasan": "Dinas Perkim", "jalan_aspal": "Dinas PU", "jembatan": "Dinas PU", "talud": "Dinas PU",
-    "box_culvert": "Dinas PU", "sumur_resapan": "Dinas Perkim", "sumur_bor": "PDAM Tirtanadi",
-    "tandon_air": "PDAM Tirtanadi", "tempat_sampah": "DLH", "rth": "Dinas Perkim",
+    "box_culvert": "Dinas PU", "sumur_resapan": "Dinas Perkim", "sumur_bor": WATER_UTILITY,
+    "tandon_air": WATER_UTILITY, "tempat_sampah": "DLH", "rth": "Dinas Perkim",
 }
 POINT_VOLUME = {
     "sambungan_air": (10, 80), "hidran_umum": (1, 3), "septik_komunal": (1, 2), "ipal_komunal": (1, 1),
@@ -166,18 +161,79 @@ REJECTION_NOTES = (
     "Ditolak: lokasi di luar kewenangan kota",
 )
 LIVE_STATUSES = ("aktif", "dikembalikan", "selesai")
+# OpenStreetMap road classes a KOTAKU road or drain may follow: the kampung's lanes, not the city's arteries.
+MINOR_ROADS = ("residential", "living_street", "service", "unclassified", "footway", "road")
+LARGE_BUILDING_M2 = 2000.0  # slum areas keep clear of mapped buildings this large (offices, malls, mosques)
+
+
+@dataclass(frozen=True)
+class City:
+    """What differs between the demo's kab/kota: place, boundaries, plan and names."""
+
+    tenant: str
+    name: str
+    province: str
+    folder: str  # of its boundaries and its files, under data/demo ("" for Medan: boundaries/ and the top)
+    boundaries: str  # the boundary files' prefix ("kota_medan": kota_medan_kab_kota.geojson ...)
+    stem: str  # of its files ("medan": medan_slum_areas.geojson ...)
+    decree: str
+    origin: tuple[float, float]  # of its metric frame (lon, lat)
+    plan: tuple[tuple[str, str, int], ...]
+    straddling: int
+    activity_count: int
+    unit_word: str  # the RT-level unit of its survey units: "Lingkungan 03" or "RW 03"
+    unit_short: str  # the same in KODE_RT_RW ("LK03", "RW03")
+    water_utility: str
+    basemap: str | None = None  # an OSM GeoPackage (layers roads, buildings) beside its boundaries, if any
+
+    def path(self, suffix: str) -> str:
+        """The file of one layer, relative to data/demo: "medan_activities.geojson" ..."""
+        name = f"{self.stem}_{suffix}"
+        return f"{self.folder}/{name}" if self.folder else name
+
+    @property
+    def boundary_folder(self) -> Path:
+        return HERE / (self.folder or "boundaries")
+
+
+MEDAN = City("12.71", "Kota Medan", "Sumatera Utara", "", "kota_medan", "medan", "SK Wali Kota Medan (contoh sintetis)",
+             (98.67, 3.6), MEDAN_PLAN, 4, 340, "Lingkungan", "LK", "PDAM Tirtanadi")
+JAKARTA_PUSAT = City("31.71", "Kota Jakarta Pusat", "DKI Jakarta", "jakarta_pusat", "kota_jakarta_pusat", "jakpus",
+                     "SK Gubernur DKI Jakarta (contoh sintetis)", (106.84, -6.18), JAKPUS_PLAN, 1, 80, "RW", "RW",
+                     "PAM Jaya", basemap="jakarta_pusat_osm.gpkg")
+CITIES = (MEDAN, JAKARTA_PUSAT)
+TENANT = MEDAN.tenant
+SLUM_FILE, UNITS_FILE = MEDAN.path("slum_areas.geojson"), MEDAN.path("survey_units.geojson")
+SURVEYS_FILE, ACTIVITIES_FILE = MEDAN.path("surveys.csv"), MEDAN.path("activities.geojson")
+LAYER_FILES = ("slum_areas.geojson", "survey_units.geojson", "surveys.csv", "activities.geojson")
 
 
 # -- geometry helpers -------------------------------------------------------------------------------------------------
-def to_m(geom):
-    return shapely.transform(geom, lambda c: np.column_stack(((c[:, 0] - LON0) * KX, (c[:, 1] - LAT0) * KY)))
+class Frame:
+    """A local metric frame: metres east/north of (lon0, lat0) by the WGS 84 radii of curvature there. Over a city
+    (about 0.3 degree of latitude) its scale error is below 0.05 %, plenty for placing synthetic features."""
 
+    def __init__(self, lon0: float, lat0: float):
+        sin = math.sin(math.radians(lat0))
+        self.lon0, self.lat0 = lon0, lat0
+        self.kx = math.radians(1) * _A * math.cos(math.radians(lat0)) / math.sqrt(1 - _E2 * sin * sin)
+        self.ky = math.radians(1) * _A * (1 - _E2) / (1 - _E2 * sin * sin) ** 1.5
 
-def to_deg(geom):
-    """Metres -> longitude/latitude rounded to 6 decimals, polygons counter-clockwise (RFC 7946)."""
-    out = shapely.transform(geom, lambda c: np.round(np.column_stack((c[:, 0] / KX + LON0, c[:, 1] / KY + LAT0)), 6))
-    out = shapely.remove_repeated_points(out, 0.0)
-    return shapely.orient_polygons(out) if out.geom_type in ("Polygon", "MultiPolygon") else out
+    def to_m(self, geom):
+        return shapely.transform(geom, lambda c: np.column_stack(((c[:, 0] - self.lon0) * self.kx,
+                                                                  (c[:, 1] - self.lat0) * self.ky)))
+
+    def to_deg(self, geom):
+        """Metres -> longitude/latitude rounded to 6 decimals, polygons counter-clockwise (RFC 7946)."""
+        out = shapely.transform(geom, lambda c: np.round(np.column_stack((c[:, 0] / self.kx + self.lon0,
+                                                                          c[:, 1] / self.ky + self.lat0)), 6))
+        out = shapely.remove_repeated_points(out, 0.0)
+        return shapely.orient_polygons(out) if out.geom_type in ("Polygon", "MultiPolygon") else out
+
+    def place(self, geom_m) -> Placed:
+        """The final geometry: rounded longitude/latitude, and the same back in metres."""
+        deg = self.to_deg(geom_m)
+        return Placed(deg, self.to_m(deg))
 
 
 def area_ha(deg) -> float:
@@ -194,11 +250,6 @@ class Placed:
 
     deg: object
     m: object
-
-    @classmethod
-    def of(cls, geom_m) -> Placed:
-        deg = to_deg(geom_m)
-        return cls(deg, to_m(deg))
 
 
 def random_point(rng: random.Random, region, tries: int = 2000) -> Point | None:
@@ -271,15 +322,16 @@ def read_csv(name: str) -> list[dict]:
         return list(csv.DictReader(handle))
 
 
-def load_boundaries() -> tuple[list[Kelurahan], object]:
-    kab = to_m(shape(read_features(BOUNDARIES / "kota_medan_kab_kota.geojson")[0]["geometry"]))
+def load_boundaries(city: City, frame: Frame) -> tuple[list[Kelurahan], object]:
+    folder, prefix = city.boundary_folder, city.boundaries
+    kab = frame.to_m(shape(read_features(folder / f"{prefix}_kab_kota.geojson")[0]["geometry"]))
     kecamatan = {f["properties"]["kode"]: f["properties"]["nama"]
-                 for f in read_features(BOUNDARIES / "kota_medan_kecamatan.geojson")}
+                 for f in read_features(folder / f"{prefix}_kecamatan.geojson")}
     kels = []
-    for f in sorted(read_features(BOUNDARIES / "kota_medan_desa_kel.geojson"), key=lambda f: f["properties"]["kode"]):
+    for f in sorted(read_features(folder / f"{prefix}_desa_kel.geojson"), key=lambda f: f["properties"]["kode"]):
         p = f["properties"]
         kec = p["kode"].rsplit(".", 1)[0]
-        kels.append(Kelurahan(p["kode"], p["nama"], kec, kecamatan[kec], to_m(shape(f["geometry"]))))
+        kels.append(Kelurahan(p["kode"], p["nama"], kec, kecamatan[kec], frame.to_m(shape(f["geometry"]))))
     tree = shapely.STRtree([k.geom for k in kels])
     for i, kel in enumerate(kels):
         others = [kels[j].geom for j in sorted(tree.query(kel.geom, predicate="intersects")) if j != i]
@@ -311,14 +363,63 @@ class SlumArea:
     score: int = 0
 
 
+def street_name(name: str) -> str | None:
+    """An OSM road name as a title says it: "Kramat 2" -> "Jl. Kramat 2" (a gang's "Gg. ..." stays)."""
+    if not name:
+        return None
+    return name if name.lower().startswith(("jl", "jalan", "gg", "gang")) else f"Jl. {name}"
+
+
+class Basemap:
+    """A city's real OpenStreetMap roads and buildings (metric frame), for placing synthetic features plausibly."""
+
+    def __init__(self, path: Path, frame: Frame):
+        roads = pyogrio.read_dataframe(path, layer="roads")
+        names = roads["name"].fillna("").astype(str).str.strip()
+        roads = roads[roads["highway"].isin(MINOR_ROADS) & ~names.str.contains("busway", case=False)]
+        self.roads = [frame.to_m(g) for g in roads.geometry]
+        self.names = [street_name(n) for n in names[roads.index]]
+        self.road_tree = shapely.STRtree(self.roads)
+        buildings = [frame.to_m(g) for g in pyogrio.read_dataframe(path, layer="buildings").geometry]
+        self.large = shapely.STRtree([b for b in buildings if b.area >= LARGE_BUILDING_M2])
+
+    def road_length(self, poly) -> float:
+        return sum(self.roads[j].intersection(poly).length for j in self.road_tree.query(poly, predicate="intersects"))
+
+    def suits_slum_area(self, poly) -> bool:
+        """Clear of large buildings, with at least 100 m of minor roads (the kampung's lanes) inside."""
+        return not len(self.large.query(poly, predicate="intersects")) and self.road_length(poly) >= 100
+
+    def road_pieces(self, container, shortest: float) -> list[LineString]:
+        """The parts of minor roads inside `container` at least `shortest` metres long, in file order."""
+        pieces = []
+        for j in sorted(self.road_tree.query(container, predicate="intersects")):
+            inside = self.roads[j].intersection(container)
+            pieces += [p for p in getattr(inside, "geoms", [inside]) if p.geom_type == "LineString"
+                       and p.length >= shortest]
+        return pieces
+
+    def street(self, line) -> str | None:
+        """The name of the road a line follows, if the map has one."""
+        probe = line.interpolate(0.5, normalized=True)
+        near = [j for j in sorted(self.road_tree.query(probe.buffer(1.0), predicate="intersects")) if self.names[j]]
+        return self.names[near[0]] if near else None
+
+
 class World:
-    def __init__(self, rng: random.Random):
-        self.rng = rng
-        self.kels, self.kab = load_boundaries()
+    def __init__(self, rng: random.Random, city: City = MEDAN):
+        self.rng, self.city = rng, city
+        self.frame = Frame(*city.origin)
+        self.kels, self.kab = load_boundaries(city, self.frame)
+        self.basemap = Basemap(city.boundary_folder / city.basemap, self.frame) if city.basemap else None
         self.by_code = {k.code: k for k in self.kels}
         self.tree = shapely.STRtree([k.geom for k in self.kels])
         self.kab_inner = self.kab.buffer(-8)
         self.areas: list[SlumArea] = []
+
+    def plausible(self, poly) -> bool:
+        """Where a slum area may lie on the city's basemap (anywhere without one)."""
+        return self.basemap is None or self.basemap.suits_slum_area(poly)
 
     def shares(self, geom) -> dict[str, float]:
         out = {}
@@ -345,8 +446,8 @@ class World:
             if centre is None:
                 return None
             poly = blob(rng, centre.x, centre.y, target_ha * 10_000)
-            if kel.core.contains(poly) and self.clear_of_areas(poly, 25):
-                placed = Placed.of(poly)
+            if kel.core.contains(poly) and self.clear_of_areas(poly, 25) and self.plausible(poly):
+                placed = self.frame.place(poly)
                 if placed.deg.is_valid and 1.0 <= area_ha(placed.deg) <= 15.0:
                     return placed
         return None
@@ -359,9 +460,9 @@ class World:
             if centre.distance(b.geom) > 20:
                 continue
             poly = blob(rng, centre.x, centre.y, target_ha * 10_000)
-            if not self.kab_inner.contains(poly) or not self.clear_of_areas(poly, 25):
+            if not self.kab_inner.contains(poly) or not self.clear_of_areas(poly, 25) or not self.plausible(poly):
                 continue
-            placed = Placed.of(poly)
+            placed = self.frame.place(poly)
             shares = self.shares(placed.m)
             if set(shares) != {a.code, b.code} or min(shares.values()) < 0.2:
                 continue
@@ -374,7 +475,7 @@ class World:
         rng = self.rng
         used: set[str] = set()
         plans = []
-        for kec, typology, count in KAWASAN_PLAN:
+        for kec, typology, count in self.city.plan:
             candidates = [k for k in self.kels if k.kec_code.endswith("." + kec) and k.code not in used]
             big = [k for k in candidates if k.core.area >= 250_000] or [k for k in candidates if k.core.area >= 150_000]
             main = rng.choice(big)
@@ -383,7 +484,7 @@ class World:
             nbs = rng.sample(nbs, min(2, len(nbs)))
             name = f"Kawasan {KAWASAN_PREFIX[typology]}{main.name}"
             plans.append((name, typology, count, main, nbs))
-        straddle = set(rng.sample([i for i, p in enumerate(plans) if p[4]], STRADDLING))
+        straddle = set(rng.sample([i for i, p in enumerate(plans) if p[4]], self.city.straddling))
         for i, (name, typology, count, main, nbs) in enumerate(plans):
             for n in range(count):
                 legality = "ilegal" if rng.random() < ILLEGAL_SHARE[typology] else "legal"
@@ -431,7 +532,7 @@ class World:
             pieces = [cell.intersection(poly) for cell in cells.geoms]
             if not all(p.geom_type == "Polygon" and p.area >= 0.35 * poly.area / n for p in pieces):
                 continue
-            placed = [Placed.of(p) for p in pieces]
+            placed = [self.frame.place(p) for p in pieces]
             if all(p.deg.is_valid and p.deg.geom_type == "Polygon" for p in placed):
                 return placed
         raise RuntimeError("could not split a slum area into survey units")
@@ -441,7 +542,7 @@ class World:
             for piece in self.split(area):
                 shares = self.shares(piece.m)
                 kel = self.by_code[max(sorted(shares), key=lambda c: shares[c])]
-                label = f"Lingkungan {kel.next_lingkungan:02d}"
+                label = f"{self.city.unit_word} {kel.next_lingkungan:02d}"
                 kel.next_lingkungan += 1
                 area.units.append(Unit(label, kel, piece, round(area_ha(piece.deg), 3)))
 
@@ -609,6 +710,8 @@ class ActivityMaker:
         gtype = self.kinds[kind]["geometry_type"]
         if gtype == "point":
             return random_point(rng, container, tries=300)
+        if gtype == "line" and self.world.basemap is not None:
+            return self.along_road(container, 50, 400)
         start = random_point(rng, container, tries=300)
         if start is None:
             return None
@@ -621,6 +724,28 @@ class ActivityMaker:
         size = rng.uniform(300, min(3000, 0.3 * container_area_m2))
         poly = blob(rng, start.x, start.y, size, roughness=0.2)
         return poly if container.contains(poly) else None
+
+    def along_road(self, container, shortest: float, longest: float) -> LineString | None:
+        """A stretch of a real minor road inside `container`, `shortest` to `longest` metres long."""
+        rng = self.rng
+        basemap = self.world.basemap
+        assert basemap is not None
+        pieces = basemap.road_pieces(container.buffer(-1), shortest)
+        if not pieces:
+            return None
+        piece = rng.choice(pieces)
+        length = rng.uniform(shortest, min(longest, piece.length))
+        start = rng.uniform(0, piece.length - length)
+        return substring(piece, start, start + length)
+
+    def street(self, line_m) -> str | None:
+        """The real name of the road a line activity follows (None without a basemap, for points and polygons)."""
+        basemap = self.world.basemap
+        return basemap.street(line_m) if basemap is not None and line_m.geom_type == "LineString" else None
+
+    def agency(self, kind: str) -> str:
+        agency = AGENCY_BY_KIND[kind]
+        return self.world.city.water_utility if agency == WATER_UTILITY else agency
 
     def locate(self, inside: bool):
         """(container polygon in metres, its area, slum area or None, kelurahan or None)."""
@@ -639,13 +764,13 @@ class ActivityMaker:
         if area is not None:
             unit = min(area.units, key=lambda u: (u.shape.m.distance(probe), u.label))
             return unit.label, unit.kelurahan.name
-        return f"Lingkungan {self.rng.randint(1, 18):02d}", kel.name
+        return f"{self.world.city.unit_word} {self.rng.randint(1, 18):02d}", kel.name
 
     def add(self, kind: str, program: str, funding: str, geom_m, timing, area, kel, *, title: str | None = None,
             volume: float | None = None) -> Activity:
         rng = self.rng
         row = self.kinds[kind]
-        placed = Placed.of(geom_m)
+        placed = self.world.frame.place(geom_m)
         start, end, stage, status, progress, note = timing
         gtype = row["geometry_type"]
         if gtype == "line":
@@ -657,12 +782,13 @@ class ActivityMaker:
         cost = round(volume * float(row["unit_price"]) * rng.uniform(0.85, 1.2), -3)
         lk, kel_name = self.where(placed.m, area, kel)
         if title is None:
-            title = TITLES[kind].format(street=rng.choice(STREETS), lk=lk, kel=kel_name, v=volume)
+            street = self.street(placed.m) or rng.choice(STREETS)
+            title = TITLES[kind].format(street=street, lk=lk, kel=kel_name, v=volume)
         props = {
             "title": title, "kind": kind, "criteria": row["criteria"], "volume": volume, "unit": row["unit"],
             "cost": int(cost), "year_start": start, "year_end": end, "program": program, "funding_source": funding,
             "stage": stage, "status": status, "progress": progress, "proposer_area": lk,
-            "target_agency": AGENCY_BY_KIND[kind],
+            "target_agency": self.agency(kind),
         }
         if note:
             props["note"] = note
@@ -684,7 +810,7 @@ class ActivityMaker:
                     continue
                 point = geom.geom_type == "Point"
                 live = timing[3] in LIVE_STATUSES
-                rounded = Placed.of(geom).m
+                rounded = self.world.frame.place(geom).m
                 if live and self.conflicts(rounded, criteria, kind, radius, timing[:2], point):
                     continue
                 self.add(kind, program, funding, geom, timing, area, kel)
@@ -698,15 +824,18 @@ class ActivityMaker:
         for _ in range(2000):
             area = rng.choice(areas)
             container = area.shape.m.buffer(-3)
-            start = random_point(rng, container)
-            line = polyline(rng, start, rng.uniform(260, 330))
-            if not container.contains(line):
+            if self.world.basemap is None:
+                start = random_point(rng, container)
+                line = polyline(rng, start, rng.uniform(260, 330))
+            else:
+                line = self.along_road(container, 260, 330)
+            if line is None or not container.contains(line):
                 continue
             first, rest = substring(line, 0, 170), substring(line, 170, line.length)
-            a, b = Placed.of(first), Placed.of(rest)
+            a, b = self.world.frame.place(first), self.world.frame.place(rest)
             if a.deg.coords[-1] != b.deg.coords[0]:
                 continue
-            street = rng.choice(STREETS)
+            street = self.street(a.m) or rng.choice(STREETS)
             lk, kel_name = self.where(a.m, area, None)
             lk_b, kel_name_b = self.where(b.m, area, None)
             timing_a = (2025, 2025, "serah_terima", "selesai", 100,
@@ -753,10 +882,11 @@ class ActivityMaker:
     def build(self) -> list[Activity]:
         rng = self.rng
         self.collaboration()
-        plans = self.plans(ACTIVITY_COUNT)
+        count = self.world.city.activity_count
+        plans = self.plans(count)
         extra = 3  # the rejected duplicates come last
-        todo = ACTIVITY_COUNT - len(self.activities) - extra
-        outside = round(ACTIVITY_COUNT * (1 - INSIDE_SHARE))
+        todo = count - len(self.activities) - extra
+        outside = round(count * (1 - INSIDE_SHARE))
         flags = [False] * outside + [True] * (todo - outside)
         rng.shuffle(flags)
         done = 0
@@ -779,7 +909,8 @@ def feature_collection(name: str, features: list[tuple[dict, object]]) -> str:
 
 
 def slum_features(world: World) -> list[tuple[dict, object]]:
-    rng = world.rng
+    rng, city = world.rng, world.city
+    prov, kab = city.tenant.split(".")
     off = set(rng.sample(range(len(world.areas)), 2))
     out = []
     for i, area in enumerate(world.areas):
@@ -788,14 +919,15 @@ def slum_features(world: World) -> list[tuple[dict, object]]:
         stated = round(ha * (1.035 if i == min(off) else 0.972 if i == max(off) else 1.0), 3)
         by_kel: dict[str, list[str]] = {}
         for unit in area.units:
-            by_kel.setdefault(unit.kelurahan.short, []).append(unit.label.replace("Lingkungan ", "LK"))
+            short = unit.label.replace(f"{city.unit_word} ", city.unit_short)
+            by_kel.setdefault(unit.kelurahan.short, []).append(short)
         order = [kel.short] + sorted(k for k in by_kel if k != kel.short)
         rt_rw = "; ".join(f"{k}-{'/'.join(by_kel[k])}" for k in order if k in by_kel)
         props = {
-            "Provinsi": "Sumatera Utara", "Kode_Prov": "12", "Kab_Kota": "Kota Medan", "Kode_Kab": "71",
+            "Provinsi": city.province, "Kode_Prov": prov, "Kab_Kota": city.name, "Kode_Kab": kab,
             "KECAMATAN": kel.kec_name, "Kode_Kec": kel.kec_code.split(".")[2], "KELURAHAN": kel.name,
             "Kode_Kel": kel.short, "KODE_RT_RW": rt_rw, "LUAS_KUMUH": stated, "skor_kumuh": area.score,
-            "SUMBR_DATA": SYNTHETIC_SOURCE, "SK_KUMUH": DECREE, "Kawasan": area.kawasan,
+            "SUMBR_DATA": SYNTHETIC_SOURCE, "SK_KUMUH": city.decree, "Kawasan": area.kawasan,
             "Legalitas": area.legality, "Tipologi": area.typology, "synthetic": True,
         }
         out.append((props, area.shape.deg))
@@ -834,24 +966,26 @@ def survey_rows(world: World) -> list[dict]:
     return rows
 
 
-def generate(output: Path = HERE, seed: int = SEED) -> dict[str, int]:
-    """Write the four files into `output`; returns feature/row counts."""
+def generate_city(city: City, output: Path = HERE, seed: int = SEED) -> dict[str, int]:
+    """Write one city's four files under `output`; returns feature/row counts. Each city has its own random
+    stream from the same seed, so adding a city changes no byte of another's files."""
     rng = random.Random(seed)
-    world = World(rng)
+    world = World(rng, city)
     world.build_areas()
     world.build_units()
     world.build_surveys()
     activities = ActivityMaker(world, rng).build()
 
-    output.mkdir(parents=True, exist_ok=True)
     slums = slum_features(world)
     units = unit_features(world)
     rows = survey_rows(world)
-    (output / SLUM_FILE).write_text(feature_collection("medan_slum_areas", slums), encoding="utf-8")
-    (output / UNITS_FILE).write_text(feature_collection("medan_survey_units", units), encoding="utf-8")
-    (output / ACTIVITIES_FILE).write_text(
-        feature_collection("medan_activities", [(a.props, a.shape.deg) for a in activities]), encoding="utf-8")
-    with open(output / SURVEYS_FILE, "w", newline="", encoding="utf-8") as handle:
+    slum_file, units_file, surveys_file, activities_file = (output / city.path(name) for name in LAYER_FILES)
+    slum_file.parent.mkdir(parents=True, exist_ok=True)
+    slum_file.write_text(feature_collection(f"{city.stem}_slum_areas", slums), encoding="utf-8")
+    units_file.write_text(feature_collection(f"{city.stem}_survey_units", units), encoding="utf-8")
+    activities_file.write_text(
+        feature_collection(f"{city.stem}_activities", [(a.props, a.shape.deg) for a in activities]), encoding="utf-8")
+    with open(surveys_file, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
@@ -859,8 +993,13 @@ def generate(output: Path = HERE, seed: int = SEED) -> dict[str, int]:
             "activities": len(activities)}
 
 
+def generate(output: Path = HERE, seed: int = SEED) -> dict[str, dict[str, int]]:
+    """Write every city's files into `output`; returns {tenant: counts}."""
+    return {city.tenant: generate_city(city, output, seed) for city in CITIES}
+
+
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Generate the synthetic Kota Medan demo layers.")
+    parser = argparse.ArgumentParser(description="Generate the synthetic demo layers (Kota Medan, Jakarta Pusat).")
     parser.add_argument("output", nargs="?", type=Path, default=HERE, help="output folder (default: data/demo)")
     parser.add_argument("--seed", type=int, default=SEED,
                         help=f"random seed (default {SEED}; the shipped files use it)")
