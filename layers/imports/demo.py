@@ -1,16 +1,21 @@
-"""`kotaku demo`: load the Kota Medan demo (tenant 12.71) into PostGIS in one transaction.
+"""`kotaku demo`: load the Kota Medan demo (tenant 12.71), and Jakarta Pusat's (31.71) slum layers, into PostGIS.
 
 Real boundaries (data/demo/boundaries, MIT) go through the regions importer and the synthetic slum areas through
 the slum-area importer, exactly as a user's files would; the synthetic survey units, surveys and activities
 (made by data/demo/generate.py) are inserted here, with their links (slum area, kelurahan) and their geodesic
 lengths and areas computed in PostGIS. Every demo row carries `synthetic = true`. Loading again replaces the
 demo rows; `if_empty=True` leaves a database that already has them alone.
+
+Jakarta Pusat's synthetic layers (data/demo/jakarta_pusat/jakpus_*, on its real OSM basemap) load the same way
+through `load_demo_jakarta_pusat`, its own transaction, called by the `kotaku demo` command and kept out of
+`load_demo_basemap`: the tests that snap drawings onto Jakarta's roads load that basemap without them.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +25,8 @@ from psycopg import sql
 from data import data_path
 from layers.accounts import audit
 from layers.accounts.access import Principal, cli_principal
+from layers.imports.demo_basemap import BASEMAP_DIR, BASEMAP_TENANT
+from layers.imports.demo_basemap import BOUNDARY_FILES as JAKARTA_BOUNDARY_FILES
 from layers.imports.regions import import_regions
 from layers.imports.slum_areas import import_slum_areas
 from layers.planning.overlap import link_collaborations
@@ -30,11 +37,24 @@ TENANT = "12.71"
 DECREE = "SK Wali Kota Medan (contoh sintetis)"
 DEMO_DIR = data_path("demo")
 BOUNDARY_FILES = ("kota_medan_kab_kota.geojson", "kota_medan_kecamatan.geojson", "kota_medan_desa_kel.geojson")
-SLUM_AREAS_FILE = "medan_slum_areas.geojson"
-SURVEY_UNITS_FILE = "medan_survey_units.geojson"
-SURVEYS_FILE = "medan_surveys.csv"
-ACTIVITIES_FILE = "medan_activities.geojson"
 HEADER_FIELDS = ("area_ha", "buildings", "population", "households", "road_length_m", "drainage_length_m")
+
+
+@dataclass(frozen=True)
+class DemoLayers:
+    """One demo kab/kota's synthetic layers: its tenant, decree and the four files generate.py wrote."""
+
+    tenant: str
+    decree: str
+    folder: Path
+    stem: str  # "medan": medan_slum_areas.geojson, medan_survey_units.geojson ...
+
+    def file(self, suffix: str) -> Path:
+        return self.folder / f"{self.stem}_{suffix}"
+
+
+MEDAN = DemoLayers(TENANT, DECREE, DEMO_DIR, "medan")
+JAKARTA_PUSAT = DemoLayers(BASEMAP_TENANT, "SK Gubernur DKI Jakarta (contoh sintetis)", BASEMAP_DIR, "jakpus")
 
 
 def load_demo(conn: psycopg.Connection, *, if_empty: bool = False, progress: Progress = no_progress,
@@ -52,49 +72,76 @@ def load_demo(conn: psycopg.Connection, *, if_empty: bool = False, progress: Pro
         clear_demo(conn)
         for name in BOUNDARY_FILES:
             import_regions(conn, DEMO_DIR / "boundaries" / name, progress=progress, principal=principal)
-        report = import_slum_areas(conn, DEMO_DIR / SLUM_AREAS_FILE, tenant=TENANT, decree=DECREE, published=True,
-                                   progress=progress, principal=principal)
-        decree_id = report.summary["decree_id"]
-        conn.execute("UPDATE slum_areas SET synthetic = true WHERE decree_id = %s", [decree_id])
-        progress("demo: unit survei", 0, 1)
-        _insert_survey_units(conn, DEMO_DIR / SURVEY_UNITS_FILE, decree_id)
-        progress("demo: hasil survei", 0, 1)
-        _insert_surveys(conn, DEMO_DIR / SURVEYS_FILE)
-        progress("demo: kegiatan", 0, 1)
-        _insert_activities(conn, DEMO_DIR / ACTIVITIES_FILE, decree_id)
-        link_collaborations(conn, sql.SQL("(SELECT * FROM activities WHERE tenant = {} AND synthetic)")
-                            .format(sql.Literal(TENANT)))
-        counts = demo_counts(conn)
-        refresh_status(conn, TENANT)
-        audit.record(conn, principal or cli_principal(), "demo.load", "demo", TENANT, None, counts, tenant=TENANT)
-        progress("selesai", 1, 1)
-    return {"skipped": False, "tenant": TENANT, "decree": DECREE, "counts": counts,
+        return _load_layers(conn, MEDAN, progress, principal)
+
+
+def load_demo_jakarta_pusat(conn: psycopg.Connection, *, if_empty: bool = False, progress: Progress = no_progress,
+                            principal: Principal | None = None) -> dict[str, Any]:
+    """Load (or reload) Jakarta Pusat's synthetic slum areas, survey units, surveys and activities; all or nothing.
+
+    Its boundaries come with the basemap (`load_demo_basemap`); they are imported here only when missing. Returns
+    what `load_demo` returns, for tenant 31.71.
+    """
+    city = JAKARTA_PUSAT
+    with conn.transaction():
+        if if_empty and has_demo(conn, city.tenant):
+            return {"skipped": True, "tenant": city.tenant, "decree": city.decree,
+                    "counts": demo_counts(conn, city), "warnings": []}
+        clear_demo(conn, city.tenant)
+        regions = conn.execute("SELECT count(*) FROM regions WHERE tenant = %s", [city.tenant]).fetchone()
+        if not (regions and regions[0]):
+            for name in JAKARTA_BOUNDARY_FILES:
+                import_regions(conn, BASEMAP_DIR / name, progress=progress, principal=principal)
+        return _load_layers(conn, city, progress, principal)
+
+
+def _load_layers(conn: psycopg.Connection, city: DemoLayers, progress: Progress,
+                 principal: Principal | None) -> dict[str, Any]:
+    """The slum areas through the importer, then units, surveys and activities; scores and priorities refreshed."""
+    report = import_slum_areas(conn, city.file("slum_areas.geojson"), tenant=city.tenant, decree=city.decree,
+                               published=True, progress=progress, principal=principal)
+    decree_id = report.summary["decree_id"]
+    conn.execute("UPDATE slum_areas SET synthetic = true WHERE decree_id = %s", [decree_id])
+    progress("demo: unit survei", 0, 1)
+    _insert_survey_units(conn, city.file("survey_units.geojson"), decree_id, city.tenant)
+    progress("demo: hasil survei", 0, 1)
+    _insert_surveys(conn, city.file("surveys.csv"), city.tenant)
+    progress("demo: kegiatan", 0, 1)
+    _insert_activities(conn, city.file("activities.geojson"), decree_id, city.tenant)
+    link_collaborations(conn, sql.SQL("(SELECT * FROM activities WHERE tenant = {} AND synthetic)")
+                        .format(sql.Literal(city.tenant)))
+    counts = demo_counts(conn, city)
+    refresh_status(conn, city.tenant)
+    audit.record(conn, principal or cli_principal(), "demo.load", "demo", city.tenant, None, counts,
+                 tenant=city.tenant)
+    progress("selesai", 1, 1)
+    return {"skipped": False, "tenant": city.tenant, "decree": city.decree, "counts": counts,
             "warnings": [str(w) for w in report.warnings]}
 
 
-def has_demo(conn: psycopg.Connection) -> bool:
+def has_demo(conn: psycopg.Connection, tenant: str = TENANT) -> bool:
     row = conn.execute(
         "SELECT EXISTS (SELECT 1 FROM slum_areas WHERE tenant = %(t)s AND synthetic) "
         "OR EXISTS (SELECT 1 FROM survey_units WHERE tenant = %(t)s AND synthetic) "
         "OR EXISTS (SELECT 1 FROM activities WHERE tenant = %(t)s AND synthetic)",
-        {"t": TENANT},
+        {"t": tenant},
     ).fetchone()
     return bool(row and row[0])
 
 
-def clear_demo(conn: psycopg.Connection) -> None:
-    """Delete the demo's synthetic rows of tenant 12.71 (regions and the decree stay: they are upserted)."""
+def clear_demo(conn: psycopg.Connection, tenant: str = TENANT) -> None:
+    """Delete a demo tenant's synthetic rows (regions and the decree stay: they are upserted)."""
     with conn.transaction():
         # assets of demo works handed over since (their inspections and O&P go by cascade): activities cannot go
         # while an asset points to them
         conn.execute("DELETE FROM assets WHERE activity_id IN (SELECT id FROM activities WHERE tenant = %s AND "
-                     "synthetic)", [TENANT])
+                     "synthetic)", [tenant])
         for table in ("activities", "survey_units", "slum_areas"):  # surveys and shares go by cascade
             conn.execute(sql.SQL("DELETE FROM {} WHERE tenant = %s AND synthetic").format(sql.Identifier(table)),
-                         [TENANT])
+                         [tenant])
 
 
-def demo_counts(conn: psycopg.Connection) -> dict[str, int]:
+def demo_counts(conn: psycopg.Connection, city: DemoLayers = MEDAN) -> dict[str, int]:
     row = conn.execute(
         """
         SELECT (SELECT count(*) FROM regions WHERE tenant = %(t)s),
@@ -106,7 +153,7 @@ def demo_counts(conn: psycopg.Connection) -> dict[str, int]:
                (SELECT count(*) FROM surveys WHERE tenant = %(t)s AND synthetic),
                (SELECT count(*) FROM activities WHERE tenant = %(t)s AND synthetic)
         """,
-        {"t": TENANT, "d": DECREE},
+        {"t": city.tenant, "d": city.decree},
     ).fetchone()
     if row is None:
         raise RuntimeError("the demo counts query returned no row")
@@ -119,13 +166,13 @@ def _features(path: Path) -> list[dict]:
         return json.load(handle)["features"]
 
 
-def _insert_survey_units(conn: psycopg.Connection, path: Path, decree_id: int) -> None:
+def _insert_survey_units(conn: psycopg.Connection, path: Path, decree_id: int, tenant: str) -> None:
     """Units as in the file; each is linked to the demo slum area it overlaps most."""
     rows = []
     for f in _features(path):
         p = f["properties"]
         attributes = {"kawasan": p.get("kawasan"), "kelurahan": p.get("kelurahan"), "source_file": path.name}
-        rows.append((TENANT, p["label"], p["kelurahan_code"], *(p[k] for k in HEADER_FIELDS),
+        rows.append((tenant, p["label"], p["kelurahan_code"], *(p[k] for k in HEADER_FIELDS),
                      json.dumps(attributes, ensure_ascii=False), json.dumps(f["geometry"])))
     with conn.cursor() as cur:
         cur.executemany(
@@ -147,7 +194,7 @@ def _insert_survey_units(conn: psycopg.Connection, path: Path, decree_id: int) -
                   ORDER BY u2.id, ST_Area(ST_Intersection(s.geom, u2.geom)) DESC, s.id) best
             WHERE u.id = best.unit_id
             """,
-            [decree_id, TENANT],
+            [decree_id, tenant],
         )
 
 
@@ -155,15 +202,15 @@ def _number(text: str) -> int | float:
     return int(text) if text.lstrip("-").isdigit() else float(text)
 
 
-def _insert_surveys(conn: psycopg.Connection, path: Path) -> None:
+def _insert_surveys(conn: psycopg.Connection, path: Path, tenant: str) -> None:
     units = {(code, label): unit_id for unit_id, code, label in conn.execute(
-        "SELECT id, kelurahan_code, label FROM survey_units WHERE tenant = %s AND synthetic", [TENANT])}
+        "SELECT id, kelurahan_code, label FROM survey_units WHERE tenant = %s AND synthetic", [tenant])}
     with open(path, newline="", encoding="utf-8") as handle:
         records = list(csv.DictReader(handle))
     rows = []
     for r in records:
         volumes = {key[2:]: _number(value) for key, value in r.items() if key.startswith("v_")}
-        rows.append((TENANT, units[(r["kelurahan_code"], r["label"])], r["round"], r["survey_date"], r["scheme"],
+        rows.append((tenant, units[(r["kelurahan_code"], r["label"])], r["round"], r["survey_date"], r["scheme"],
                      *(_number(r[k]) for k in HEADER_FIELDS), json.dumps(volumes), r["source"]))
     with conn.cursor() as cur:
         cur.executemany(
@@ -180,14 +227,14 @@ ACTIVITY_COLUMNS = ("title", "kind", "volume", "unit", "cost", "year_start", "ye
                     "stage", "status", "progress", "proposer_area", "target_agency")
 
 
-def _insert_activities(conn: psycopg.Connection, path: Path, decree_id: int) -> None:
+def _insert_activities(conn: psycopg.Connection, path: Path, decree_id: int, tenant: str) -> None:
     """Activities as in the file; kelurahan and slum area by spatial join, lengths and areas geodesic."""
     rows = []
     for f in _features(path):
         p = f["properties"]
         attributes = {k: v for k, v in p.items() if k not in ACTIVITY_COLUMNS and k not in ("criteria", "synthetic")}
         attributes["source_file"] = path.name
-        rows.append((TENANT, *(p[k] for k in ACTIVITY_COLUMNS), p["criteria"].split(";"),
+        rows.append((tenant, *(p[k] for k in ACTIVITY_COLUMNS), p["criteria"].split(";"),
                      json.dumps(attributes, ensure_ascii=False), json.dumps(f["geometry"])))
     with conn.cursor() as cur:
         cur.executemany(
@@ -220,5 +267,5 @@ def _insert_activities(conn: psycopg.Connection, path: Path, decree_id: int) -> 
                     LIMIT 1)
             WHERE a.tenant = %s AND a.synthetic
             """,
-            [decree_id, TENANT],
+            [decree_id, tenant],
         )
