@@ -35,6 +35,15 @@ def _decode(raw: bytes) -> str:
     return raw.decode("latin-1")
 
 
+def csv_text(path: Path) -> str:
+    """The text of a CSV as spreadsheets save it: UTF-8 with or without a BOM, else cp1252 (Excel's "CSV" on
+    Indonesian Windows), else latin-1. A 0-byte file is an error saying so."""
+    raw = path.read_bytes()
+    if not raw:
+        raise InvalidInput.of("file.zero_bytes", file=path.name)
+    return _decode(raw)
+
+
 def _delimiter(header: str) -> str:
     """The delimiter used most in the header line (outside quotes)."""
     unquoted = "".join(part for i, part in enumerate(header.split('"')) if i % 2 == 0)
@@ -103,7 +112,7 @@ def read_csv_geometry(path: Path) -> gpd.GeoDataFrame:
     The WKT column, when used, becomes the geometry and is dropped from the attributes; longitude/latitude
     columns stay as attributes.
     """
-    text = _decode(path.read_bytes())
+    text = csv_text(path)
     header = text.split("\n", 1)[0]
     try:
         frame = pd.read_csv(io.StringIO(text), sep=_delimiter(header), dtype=str, keep_default_na=False, na_values=[""])

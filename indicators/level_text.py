@@ -1,5 +1,5 @@
-"""A decree's stated slum level as SK tables write it: "Kumuh Berat", "Berat", "KB", "berat", "Sedang", "KS",
-"Ringan", "KR", "Tidak Kumuh", "TK", or a number (the total score) mapped through the scheme's level bands.
+"""A decree's stated slum level as SK tables write it: "Kumuh Berat", "Berat", "KB", "B", "berat", "Sedang", "KS",
+"S", "Ringan", "KR", "R", "Tidak Kumuh", "TK", or a number (the total score) mapped through the scheme's level bands.
 
 Pure functions; the importer (layers/imports/slum_areas.py) reports text it cannot read as an error naming the
 feature, the field and the value.
@@ -13,9 +13,9 @@ from indicators.schemes import Scheme, as_scheme
 
 # words after "kumuh"/"tingkat" are removed -> level code
 _WORDS = {
-    "berat": "KB", "kb": "KB", "kumuh berat": "KB", "tinggi": "KB",
-    "sedang": "KS", "ks": "KS", "kumuh sedang": "KS",
-    "ringan": "KR", "kr": "KR", "kumuh ringan": "KR", "rendah": "KR",
+    "berat": "KB", "kb": "KB", "kumuh berat": "KB", "tinggi": "KB", "b": "KB",  # a level column's B/S/R
+    "sedang": "KS", "ks": "KS", "kumuh sedang": "KS", "s": "KS",
+    "ringan": "KR", "kr": "KR", "kumuh ringan": "KR", "rendah": "KR", "r": "KR",
     "tidak kumuh": "TK", "tk": "TK", "bukan kumuh": "TK", "non kumuh": "TK", "tidak": "TK",
 }
 _PREFIXES = ("tingkat kekumuhan ", "tingkat kumuh ", "tingkat ", "kategori ", "klasifikasi ")

@@ -43,7 +43,7 @@ MODES = ("append", "replace")
 
 FIELD_CANDIDATES = {
     "kawasan": ("kawasan", "nama_kawasan", "nm_kawasan", "kws", "lokasi", "name", "nama"),
-    "unit_label": ("kode_rt_rw", "rt_rw", "rtrw", "kode_rtrw", "rt", "lingkungan", "label"),
+    "unit_label": ("kode_rt_rw", "rt_rw", "rtrw", "kode_rtrw", "nama_rt_rw", "nama_rt", "rt", "lingkungan", "label"),
     "kelurahan_code": ("kode_kel", "kode_kelurahan", "kd_kel", "kode_desa", "kd_desa", "kdepum"),
     "kecamatan_code": ("kode_kec", "kd_kec", "kdcpum"),
     "kabkota_code": ("kode_kab", "kd_kab", "kode_kota", "kdpkab"),

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import io
 import json
 import re
 from pathlib import Path
@@ -39,6 +40,7 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
+from geo.csv_geometry import csv_text
 from geo.errors import InvalidInput, UnsupportedFormat
 from geo.problems import Problem
 from indicators.level_text import level_from_text
@@ -166,13 +168,12 @@ def _grids(path: Path, sheet: str | None) -> list[tuple[str | None, pd.DataFrame
             return [(sheet, sheets[sheet])]
         return list(sheets.items())
     if suffix in (".csv", ".txt", ".tsv"):
+        text = csv_text(path)  # cp1252 from Excel on Windows too
         try:
-            with open(path, encoding="utf-8-sig") as handle:
-                sample = handle.read(65536)
-            sep = max((",", ";", "\t", "|"), key=sample.count)
-            grid = pd.read_csv(path, sep=sep, header=None, dtype=str, keep_default_na=False, encoding="utf-8-sig",
+            sep = max((",", ";", "\t", "|"), key=text[:65536].count)
+            grid = pd.read_csv(io.StringIO(text), sep=sep, header=None, dtype=str, keep_default_na=False,
                                skip_blank_lines=False)
-        except (UnicodeDecodeError, pd.errors.ParserError) as exc:
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             raise UnsupportedFormat.of("file.unreadable", file=path.name, format="CSV") from exc
         return [(None, grid)]
     return []
@@ -444,6 +445,20 @@ def _label_keys(labels: pd.Series) -> pd.Series:
     return keys
 
 
+def _areas_by_label(areas: pd.DataFrame, norm: object) -> pd.DataFrame:
+    """The slum areas of one kelurahan labelled `norm` (a _label_keys key); else the only one whose label adds a
+    place name after the same RT/RW: the delineation's '1003-RT01_RW01 TOKINJONG' is the SK table's 'RT001-RW001'
+    (a following digit is another RT: RT1RW1 is not RT1RW12; two place names after it are two areas: no match)."""
+    if not len(areas) or not isinstance(norm, str):
+        return areas[0:0]
+    keys = _label_keys(areas["unit_label"])
+    same = areas[keys.eq(norm).fillna(False).to_numpy(dtype=bool)]
+    if len(same) or not re.search(r"\d$", norm):
+        return same
+    longer = [isinstance(k, str) and k.startswith(norm) and k[len(norm):][:1].isalpha() for k in keys]
+    return areas[longer] if keys[longer].nunique() == 1 else areas[0:0]  # newest decree first, as `areas` is
+
+
 def _closest(word: str, names: dict[str, str]) -> str:
     """The closest names (by name_key, difflib) as the file should have written them, or '-'."""
     keys = difflib.get_close_matches(name_key(word), list(names), n=3, cutoff=0.6)
@@ -513,7 +528,7 @@ def match(conn: psycopg.Connection, t: pd.DataFrame, tenant: str, create: bool, 
                 t.at[i, "unit_id"] = int(hit["id"].iloc[0])
             else:
                 here = areas[areas["kelurahan_code"] == code]
-                by_label = here[_label_keys(here["unit_label"]).eq(norm).fillna(False)] if len(here) else here
+                by_label = _areas_by_label(here, norm)
                 kawasan = t.at[i, "kawasan"]
                 by_kawasan = here[[name_key(k) == name_key(kawasan) for k in here["kawasan"]]] if kawasan else here[0:0]
                 if len(by_label):

@@ -22,6 +22,7 @@ A table that states levels or scores without volumes (a baseline table) goes to 
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -30,6 +31,7 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
+from geo.csv_geometry import csv_text
 from geo.errors import InvalidInput, UnsupportedFormat
 from geo.messages import Nested
 from geo.problems import Problem
@@ -163,12 +165,11 @@ def read_table(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str]:
         frame = sheets[name]
         return frame.assign(source_row=np.arange(len(frame)) + 2, sheet=name), name
     if suffix in (".csv", ".txt", ".tsv"):
+        text = csv_text(path)  # cp1252 from Excel on Windows too
         try:
-            with open(path, encoding="utf-8-sig") as handle:
-                header = handle.readline()
-            sep = max((",", ";", "\t", "|"), key=header.count)  # Indonesian Excel writes ';'
-            frame = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        except (UnicodeDecodeError, pd.errors.ParserError) as exc:
+            sep = max((",", ";", "\t", "|"), key=text.split("\n", 1)[0].count)  # Indonesian Excel writes ';'
+            frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             raise UnsupportedFormat.of("file.unreadable", file=path.name, format="CSV") from exc
         return frame.assign(source_row=np.arange(len(frame)) + 2, sheet=None), "CSV"
     raise UnsupportedFormat.of("survey.format", file=path.name, suffix=suffix or "-")

@@ -201,8 +201,8 @@ def link_survey_units(conn: psycopg.Connection, tenant: str) -> list[Problem]:
     problems = []
     for label, code, no_area, spatial in rows:
         if no_area:
-            problems.append(Problem(f"survey unit {label} ({code}) overlaps no slum area", severity="warning"))
+            problems.append(Problem.of("survey.unit_no_slum_area", severity="warning", label=label, code=code))
         if spatial and code and spatial != code:
-            problems.append(Problem(f"survey unit {label} is filed under kelurahan {code} but lies mostly in "
-                                    f"{spatial}", severity="warning"))
+            problems.append(Problem.of("survey.unit_other_kelurahan", severity="warning", label=label, code=code,
+                                       spatial=spatial))
     return problems

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 
 from geo.errors import InvalidInput
 
+DBF_NAME_LENGTH = 10  # a shapefile's field names are cut to this many characters
+
 
 def field_key(name: str) -> str:
     """Field names compared without case, spaces or punctuation: 'Kode_Kel' == 'KODE KEL' == 'kodekel'."""
@@ -38,7 +40,9 @@ def resolve_fields(
     candidates: dict[str, tuple[str, ...]],
     explicit: dict[str, str],
 ) -> dict[str, str]:
-    """Map each target (code, name, ...) to the file's column: explicit --map first, then known names in order.
+    """Map each target (code, name, ...) to the file's column: explicit --map first, then known names in order,
+    then known names as a shapefile cuts them (DBF field names hold 10 characters: 'Luasan_Kumuh_Ha' is stored
+    as 'Luasan_Kum', 'Tingkat_Kekumuhan' as 'Tingkat_Ke').
 
     An explicit mapping to a column that does not exist is an error naming the columns that do.
     """
@@ -61,6 +65,14 @@ def resolve_fields(
         for name in names:
             if field_key(name) in by_key:
                 resolved[target] = by_key[field_key(name)]
+                break
+    for target, names in candidates.items():
+        if target in explicit or target in resolved:
+            continue
+        for name in names:
+            column = by_key.get(field_key(name[:DBF_NAME_LENGTH])) if len(name) > DBF_NAME_LENGTH else None
+            if column is not None and len(column) == DBF_NAME_LENGTH and column not in resolved.values():
+                resolved[target] = column
                 break
     return resolved
 

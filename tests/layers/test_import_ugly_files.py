@@ -16,6 +16,7 @@ from geo.messages import describe
 from layers.imports.regions import import_regions
 from layers.imports.report import ImportFailed
 from layers.imports.slum_areas import import_slum_areas
+from layers.imports.surveys import import_surveys
 
 MEDAN = data_path("demo", "boundaries")
 
@@ -95,3 +96,67 @@ def test_geometry_and_crs_problems_read_in_indonesian(conn, medan, tmp_path):
     assert report.repairs[0].text("id").startswith(
         "fitur/baris 1, kolom geometry: geometri tidak valid diperbaiki: Self-intersection")
     assert "ha sebelum" in report.repairs[0].text("id")
+
+
+def test_field_names_a_shapefile_cut_to_10_characters_are_recognised(conn, medan, tmp_path):
+    frame = _rt_polygons(medan)
+    long_names = gpd.GeoDataFrame({
+        "Nama_Kawasan": frame["Kawasan"], "Kode_Kelurahan": frame["Kode_Kel"], "Nama_RT_RW": frame["KODE_RT_RW"],
+        "Luasan_Kumuh_Ha": [0.1, 0.2, 0.3], "Tingkat_Kekumuhan": ["Kumuh Berat", "Kumuh Sedang", "Kumuh Ringan"],
+    }, geometry=frame.geometry, crs=frame.crs)
+    path = tmp_path / "kumuh.shp"
+    with pytest.warns(RuntimeWarning, match="laundered"):
+        long_names.to_file(path)  # GDAL cuts the names: Nama_Kawas, Kode_Kelur, Luasan_Kum, Tingkat_Ke
+    report = import_slum_areas(conn, path, tenant="12.71", decree="SK 1")
+    assert report.fields["stated_area_ha"] == "Luasan_Kum" and report.fields["level"] == "Tingkat_Ke"
+    rows = conn.execute("SELECT kawasan, unit_label, declared_kelurahan_code, stated_area_ha, stated_level "
+                        "FROM slum_areas ORDER BY source_feature").fetchall()
+    assert rows == [("Kawasan Uji", "RT01_RW01", "12.71.01.1001", 0.1, "KB"),
+                    ("Kawasan Uji", "RT02_RW01", "12.71.01.1001", 0.2, "KS"),
+                    ("Kawasan Uji", "RT03_RW01", "12.71.01.1001", 0.3, "KR")]
+
+
+def test_a_decree_table_row_finds_its_rt_polygon_whose_label_adds_a_place_name(conn, medan, tmp_path):
+    # Kab. Sinjai: the delineation labels '1003-RT01_RW01 TOKINJONG', its SK appendix 'RT001-RW001'
+    frame = _rt_polygons(medan)
+    frame["KODE_RT_RW"] = ["1001-RT01_RW01 KAMPUNG BARU", "1001-RT02_RW01 LORONG A", "1001-RT02_RW01 LORONG B"]
+    frame.to_file(tmp_path / "delineasi.gpkg")
+    import_slum_areas(conn, tmp_path / "delineasi.gpkg", tenant="12.71", decree="SK 1")
+    table = tmp_path / "lampiran.csv"
+    table.write_text("Kelurahan;RT/RW;Tingkat Kekumuhan\n"
+                     "Kel. Pasar Baru;RT001-RW001;Kumuh Berat\n"
+                     "Kel. Pasar Baru;RT002-RW001;Kumuh Sedang\n"       # two RT02 polygons: which one is not guessed
+                     "Kel. Pasar Baru;RT001-RW012;Kumuh Ringan\n", encoding="utf-8")  # RW012 is not RW01
+    report = import_surveys(conn, table, tenant="12.71", round="SK 2024", create_units=True)
+    units = dict(conn.execute(
+        "SELECT u.label, u.attributes->>'geometry_source' || ' ' || coalesce(s.unit_label, '-') FROM survey_units u "
+        "LEFT JOIN slum_areas s ON s.id = u.slum_area_id AND u.attributes->>'geometry_source' = 'slum_area'"
+    ).fetchall())
+    assert units == {"RT001-RW001": "slum_area 1001-RT01_RW01 KAMPUNG BARU", "RT002-RW001": "kelurahan -",
+                     "RT001-RW012": "kelurahan -"}
+    texts = [w.text("id") for w in report.warnings]
+    assert "unit survei RT001-RW001 (12.71.01.1001) tidak bertumpang tindih" not in " ".join(texts)
+    assert any(t.startswith("unit survei RT001-RW012 (12.71.01.1001) tidak bertumpang tindih") for t in texts)
+
+
+def test_a_level_column_written_b_s_r_gives_the_levels(conn, medan, tmp_path):
+    frame = _rt_polygons(medan)
+    frame["TINGKAT"] = ["B", "s", "R "]
+    frame.to_file(tmp_path / "tingkat.shp")
+    report = import_slum_areas(conn, tmp_path / "tingkat.shp", tenant="12.71", decree="SK 1")
+    assert report.summary["stated_levels"] == 3
+    assert [r[0] for r in conn.execute("SELECT stated_level FROM slum_areas ORDER BY source_feature")] == [
+        "KB", "KS", "KR"]
+
+
+def test_survey_tables_saved_by_excel_on_windows_or_cut_off(conn, medan, tmp_path):
+    table = tmp_path / "baseline.csv"  # Excel's "CSV" on Windows: cp1252, ';'
+    table.write_bytes("Kelurahan;RT/RW;Tingkat\nKel. Pasar Baru;RT 01 – Lorong Sé;Kumuh Berat\n".encode("cp1252"))
+    report = import_surveys(conn, table, tenant="12.71", round="SK 2024", create_units=True)
+    assert report.features_written == 1
+    assert conn.execute("SELECT label FROM survey_units").fetchone()[0] == "RT 01 – Lorong Sé"
+    (tmp_path / "kosong.csv").write_bytes(b"")  # before: a pandas EmptyDataError traceback
+    with pytest.raises(InvalidInput) as failed:
+        import_surveys(conn, tmp_path / "kosong.csv", tenant="12.71", round="SK 2025")
+    assert describe(failed.value, "id").startswith("kosong.csv kosong (0 bita)")
+    assert conn.execute("SELECT count(*) FROM surveys").fetchone()[0] == 1
