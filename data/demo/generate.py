@@ -185,6 +185,8 @@ class City:
     unit_short: str  # the same in KODE_RT_RW ("LK03", "RW03")
     water_utility: str
     basemap: str | None = None  # an OSM GeoPackage (layers roads, buildings) beside its boundaries, if any
+    # kelurahan where no synthetic slum area or activity goes: stadiums, palaces, parks, embassies
+    excluded: tuple[str, ...] = ()
 
     def path(self, suffix: str) -> str:
         """The file of one layer, relative to data/demo: "medan_activities.geojson" ..."""
@@ -200,7 +202,9 @@ MEDAN = City("12.71", "Kota Medan", "Sumatera Utara", "", "kota_medan", "medan",
              (98.67, 3.6), MEDAN_PLAN, 4, 340, "Lingkungan", "LK", "PDAM Tirtanadi")
 JAKARTA_PUSAT = City("31.71", "Kota Jakarta Pusat", "DKI Jakarta", "jakarta_pusat", "kota_jakarta_pusat", "jakpus",
                      "SK Gubernur DKI Jakarta (contoh sintetis)", (106.84, -6.18), JAKPUS_PLAN, 1, 80, "RW", "RW",
-                     "PAM Jaya", basemap="jakarta_pusat_osm.gpkg")
+                     "PAM Jaya", basemap="jakarta_pusat_osm.gpkg",
+                     # Gelora (Gelora Bung Karno), Gambir (Monas, the palace), Menteng and Gondangdia (villas, offices)
+                     excluded=("31.71.07.1001", "31.71.01.1001", "31.71.06.1001", "31.71.06.1004"))
 CITIES = (MEDAN, JAKARTA_PUSAT)
 TENANT = MEDAN.tenant
 SLUM_FILE, UNITS_FILE = MEDAN.path("slum_areas.geojson"), MEDAN.path("survey_units.geojson")
@@ -411,6 +415,7 @@ class World:
         self.rng, self.city = rng, city
         self.frame = Frame(*city.origin)
         self.kels, self.kab = load_boundaries(city, self.frame)
+        self.hosts = [k for k in self.kels if k.code not in city.excluded]  # of slum areas and activities
         self.basemap = Basemap(city.boundary_folder / city.basemap, self.frame) if city.basemap else None
         self.by_code = {k.code: k for k in self.kels}
         self.tree = shapely.STRtree([k.geom for k in self.kels])
@@ -434,7 +439,8 @@ class World:
 
     def neighbours(self, kel: Kelurahan) -> list[Kelurahan]:
         near = sorted(self.tree.query(kel.geom.buffer(30), predicate="intersects"))
-        return [self.kels[j] for j in near if self.kels[j] is not kel and self.kels[j].core.area >= 150_000]
+        return [self.kels[j] for j in near if self.kels[j] is not kel and self.kels[j].core.area >= 150_000
+                and self.kels[j].code not in self.city.excluded]
 
     # areas
     def place_inside(self, kel: Kelurahan, target_ha: float) -> Placed | None:
@@ -476,7 +482,7 @@ class World:
         used: set[str] = set()
         plans = []
         for kec, typology, count in self.city.plan:
-            candidates = [k for k in self.kels if k.kec_code.endswith("." + kec) and k.code not in used]
+            candidates = [k for k in self.hosts if k.kec_code.endswith("." + kec) and k.code not in used]
             big = [k for k in candidates if k.core.area >= 250_000] or [k for k in candidates if k.core.area >= 150_000]
             main = rng.choice(big)
             used.add(main.code)
@@ -647,7 +653,7 @@ class ActivityMaker:
         areas = world.areas
         self.area_weights = [math.sqrt(area_ha(a.shape.deg)) for a in areas]
         slums = shapely.union_all([a.shape.m for a in areas]).buffer(30)
-        self.free = [(k, k.core.buffer(-5).difference(slums)) for k in world.kels]
+        self.free = [(k, k.core.buffer(-5).difference(slums)) for k in world.hosts]
         self.free = [(k, g) for k, g in self.free if g.area > 20_000]
 
     # plans
