@@ -8,7 +8,9 @@ text: all three are handled.
 
 from __future__ import annotations
 
+import csv
 import io
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -24,6 +26,8 @@ LON_NAMES = ("longitude", "lon", "lng", "long", "bujur", "x")
 LAT_NAMES = ("latitude", "lat", "lintang", "y")
 _DELIMITERS = (",", ";", "\t", "|")
 _ENCODINGS = ("utf-8-sig", "cp1252")
+PAIR_WORDS = ("koordinat", "coordinates", "latlon", "latlong", "latlng")  # one column holding "lat, lon"
+_COORDINATE = re.compile(r"-?\d+(?:[.,]\d+)?")
 
 
 def _decode(raw: bytes) -> str:
@@ -44,12 +48,63 @@ def csv_text(path: Path) -> str:
     return _decode(raw)
 
 
-def _delimiter(header: str) -> str:
-    """The delimiter used most in the header line (outside quotes)."""
-    unquoted = "".join(part for i, part in enumerate(header.split('"')) if i % 2 == 0)
+def _table(text: str, name: str) -> pd.DataFrame:
+    """The CSV's rows under its header, every value text (blank -> NaN). Title rows above the header, as
+    spreadsheets exported to CSV have them ("DATA KEGIATAN ..." in one cell), are skipped: the header is the
+    first row with two or more filled cells. Blank rows after the table are dropped."""
+    sample = text[:65536]
+    unquoted = "".join(part for i, part in enumerate(sample.split('"')) if i % 2 == 0)
     counts = {d: unquoted.count(d) for d in _DELIMITERS}
-    best = max(counts, key=counts.__getitem__)
-    return best if counts[best] else ","
+    delimiter = max(counts, key=counts.__getitem__) if max(counts.values()) else ","
+    try:
+        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    except csv.Error as exc:
+        raise InvalidInput.of("csv.unreadable", file=name, reason=str(exc)) from exc
+    filled = [sum(bool(cell.strip()) for cell in row) for row in rows]
+    start = next((i for i, count in enumerate(filled) if count >= 2), 0)
+    while len(rows) > start + 1 and filled[-1] == 0:
+        rows.pop()
+        filled.pop()
+    if not rows:
+        return pd.DataFrame()
+    header = [cell.strip() or f"kolom_{i + 1}" for i, cell in enumerate(rows[start])]
+    width = len(header)
+    body = []
+    for number, row in enumerate(rows[start + 1:], start=1):
+        if len(row) > width and any(cell.strip() for cell in row[width:]):
+            raise InvalidInput.of("csv.row_too_long", file=name, feature=number, cells=len(row), columns=width)
+        body.append((row + [""] * width)[:width])
+    frame = pd.DataFrame(body, columns=_unique(header), dtype=object)
+    return frame.replace("", np.nan).astype(object)
+
+
+def _unique(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        seen[n] = seen.get(n, 0) + 1
+        out.append(n if seen[n] == 1 else f"{n}_{seen[n]}")
+    return out
+
+
+def _from_pair(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """Points from one column holding both coordinates as people paste them from a map app: "-5.039804,
+    120.392811" (latitude first, as Google Maps copies them) or "120.39, -5.04"; in Indonesia the order is never
+    ambiguous: latitude lies within +-11.5, longitude between 94 and 142."""
+    geoms = np.full(len(frame), None, dtype=object)
+    problems = []
+    for i, value in enumerate(frame[column].tolist()):
+        if not isinstance(value, str) or not value.strip():
+            continue
+        numbers = [float(n.replace(",", ".")) for n in _COORDINATE.findall(value)]
+        if len(numbers) == 2 and abs(numbers[0]) <= 11.5 and 94 <= numbers[1] <= 142:
+            geoms[i] = shapely.Point(numbers[1], numbers[0])
+        elif len(numbers) == 2 and abs(numbers[1]) <= 11.5 and 94 <= numbers[0] <= 142:
+            geoms[i] = shapely.Point(numbers[0], numbers[1])
+        else:
+            problems.append(Problem.of("csv.pair_unreadable", feature=i + 1, field=column, value=value.strip()))
+    _raise(problems, "the CSV has coordinates that cannot be read")
+    return geoms
 
 
 def _find(columns: list[str], names: tuple[str, ...]) -> str | None:
@@ -112,21 +167,18 @@ def read_csv_geometry(path: Path) -> gpd.GeoDataFrame:
     The WKT column, when used, becomes the geometry and is dropped from the attributes; longitude/latitude
     columns stay as attributes.
     """
-    text = csv_text(path)
-    header = text.split("\n", 1)[0]
-    try:
-        frame = pd.read_csv(io.StringIO(text), sep=_delimiter(header), dtype=str, keep_default_na=False, na_values=[""])
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InvalidInput(f"{path.name} cannot be read as CSV: {exc}") from exc
+    frame = _table(csv_text(path), path.name)
     columns = [str(c) for c in frame.columns]
-    frame.columns = columns
     wkt = _find(columns, WKT_NAMES)
     lon, lat = _find(columns, LON_NAMES), _find(columns, LAT_NAMES)
+    pair = next((c for c in columns if any(word in re.sub(r"[^a-z0-9]", "", c.lower()) for word in PAIR_WORDS)), None)
     if wkt is not None:
         geoms = _from_wkt(frame, wkt)
         frame = frame.drop(columns=[wkt])
     elif lon is not None and lat is not None:
         geoms = _from_lonlat(frame, lon, lat)
+    elif pair is not None:
+        geoms = _from_pair(frame, pair)
     else:
         raise InvalidInput(
             f"{path.name} has no geometry column: expected a WKT column (WKT, geometry, geom, the_geom) or "

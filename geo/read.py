@@ -160,9 +160,8 @@ def _layers(path: Path) -> tuple[list[str], list[str]]:
     try:
         listing = pyogrio.list_layers(path)
     except (DataSourceError, DataLayerError) as exc:
-        raise UnsupportedFormat(
-            f"{path.name} is not a vector format that can be read ({exc}); accepted formats: {ACCEPTED_FORMATS}"
-        ) from exc
+        raise UnsupportedFormat.of("file.not_vector", file=path.name,
+                                   formats=ACCEPTED_FORMATS) from exc
     names = [str(n) for n, _ in listing]
     return names, [str(n) for n, geometry_type in listing if geometry_type is not None]
 
@@ -200,7 +199,7 @@ def _read_gdal(path: Path, layer: str | None, declared: CRS | None) -> VectorDat
         raise InvalidInput(f"{path.name} has no geometry column: it holds no layers")
     driver = _info(path, 0)["driver"]
     if driver not in ALLOWED_DRIVERS:
-        raise UnsupportedFormat(f"{path.name} is a {driver} file, which is not accepted; accepted: {ACCEPTED_FORMATS}")
+        raise UnsupportedFormat.of("file.driver_refused", file=path.name, driver=driver, formats=ACCEPTED_FORMATS)
     chosen = _choose_layers(path, layer, driver)
     info = _info(path, chosen[0])
     encoding = detect_encoding(path) if driver == "ESRI Shapefile" else None

@@ -60,7 +60,8 @@ def print_report(report: ImportReport, as_json: bool, shown: int = 50) -> None:
     counts = message("cli.counts", lang, read=report.features_read, written=report.features_written,
                      seconds=f"{report.seconds:.2f}")
     console.print(f"{Path(report.file).name}: {verdict}  {counts}", highlight=False)
-    console.print(f"  layer {report.layer}  driver {report.driver}  crs {report.source_crs}", highlight=False)
+    console.print(f"  layer {_shown(report.layer)}  driver {_shown(report.driver)}  crs {_shown(report.source_crs)}",
+                  highlight=False)
     if report.fields:
         console.print("  fields: " + ", ".join(f"{k}={v}" for k, v in report.fields.items()), highlight=False)
     for title, problems, style in (("errors", report.errors, "red"), ("repairs", report.repairs, "yellow"),
@@ -73,4 +74,10 @@ def print_report(report: ImportReport, as_json: bool, shown: int = 50) -> None:
         if len(problems) > shown:
             console.print(f"    {message('cli.more', lang, count=len(problems) - shown)}")
     for key, value in report.summary.items():
-        console.print(f"  {key}: {value}", highlight=False)
+        console.print(f"  {key}: {_shown(value)}", highlight=False)
+
+
+def _shown(value: object) -> object:
+    """What a person reads for a value a report leaves empty (a CSV has no layer; no decree was replaced): '-',
+    never Python's None."""
+    return "-" if value is None else value

@@ -7,6 +7,7 @@ duplicates itself is caught too). Any conflict or bad row rejects the whole file
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,7 @@ from layers.planning.overlap import (
 )
 from layers.values.codes import tenant_code
 from layers.values.fields import is_blank, json_safe, parse_field_map, resolve_fields
+from layers.values.names import name_key
 from layers.values.progress import Progress, no_progress
 
 STAGING = """
@@ -84,7 +86,8 @@ FIELD_CANDIDATES: dict[str, tuple[str, ...]] = {
     "funding_source": ("funding_source", "sumber_dana", "sumber_anggaran", "sumber_pendanaan"),
     "volume": ("volume", "vol", "panjang", "luas"),
     "unit": ("unit", "satuan", "sat"),
-    "cost": ("cost", "biaya", "anggaran", "nilai", "pagu", "rab", "harga"),
+    "cost": ("cost", "biaya", "anggaran", "nilai", "pagu", "rab", "harga", "anggaran_rp", "biaya_rp", "nilai_rp",
+             "pagu_rp"),  # "ANGGARAN (Rp.)"
     "proposer_area": ("proposer_area", "lingkungan", "rt_rw", "rtrw"),
     "proposer_name": ("proposer_name", "pengusul", "nama_pengusul"),
     "proposer_phone": ("proposer_phone", "telepon", "no_hp", "hp"),
@@ -147,11 +150,14 @@ def import_activities(
     if _is_description_table(frame, columns):
         used.add("description")  # KML: its table is already split into fields
     records = frame[columns].to_dict("records")
+    funding = _funding_names(conn)
     for number, (record, geometry) in enumerate(zip(records, frame.geometry.values, strict=True), start=1):
         values = {target: record[column] for target, column in resolved.items()}
         for target, value in fallback.items():
             if is_blank(values.get(target)):
                 values[target] = value
+        if not is_blank(values.get("funding_source")):
+            values["funding_source"] = funding.get(name_key(values["funding_source"]), values["funding_source"])
         parsed, problems = parse_activity(values, None if number in bad_geometry else geometry, catalogue,
                                           feature=number, default_tenant=tenant, geometry_validated=True)
         report.errors += [p for p in problems if not (p.field == "geometry" and number in bad_geometry)]
@@ -191,6 +197,18 @@ def import_activities(
     report.summary = {"tenant": tenant, "by_kind": kinds, "collaboration_links": links,
                       "total_cost": float(sum(a.cost for _, a in activities))}
     return report.finish()
+
+
+def _funding_names(conn: psycopg.Connection) -> dict[str, str]:
+    """Funding sources as tables write them -> their code: the code, or the catalogue's name ('APBD PROVINSI' ->
+    APBD_PROV), each of its ' / ' alternatives ('Dana Desa' -> DANA_DESA) and the name without its bracket
+    ('APBN (Kementerian PUPR)' -> APBN), compared by name_key (case, spaces, punctuation ignored)."""
+    names: dict[str, str] = {}
+    for code, name in conn.execute("SELECT code, name FROM funding_sources ORDER BY code").fetchall():
+        spellings = [code, name, re.sub(r"\s*\(.*?\)", "", name), *name.split(" / ")]
+        for spelling in spellings:
+            names.setdefault(name_key(spelling), code)
+    return names
 
 
 def _is_description_table(frame, columns: list[str]) -> bool:

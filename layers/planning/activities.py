@@ -18,6 +18,7 @@ from psycopg import sql
 
 from geo.errors import Conflict, InvalidInput, NotFound
 from geo.measure import geodesic_area_ha, geodesic_length_m
+from geo.messages import Nested
 from geo.problems import Problem
 from geo.validate import Kind, validate_array
 from layers.db.frames import Query, RowOp, arun, run
@@ -244,7 +245,6 @@ def _checked_geometry(geometry, spec, feature: int | None, problems: list[Proble
 
 
 TYPE_IDS = {"point": (0, 4), "line": (1, 5), "polygon": (3, 6)}  # shapely type ids, single and multi
-TYPE_NAMES = {"point": "a point", "line": "a line", "polygon": "a polygon"}
 
 
 def _type_checked(geometry, spec, feature: int | None, problems: list[Problem]):
@@ -252,8 +252,8 @@ def _type_checked(geometry, spec, feature: int | None, problems: list[Problem]):
         return geometry
     expected = spec["geometry_type"]
     if shapely.get_type_id(geometry) not in TYPE_IDS[expected]:
-        problems.append(Problem(f"geometry is a {geometry.geom_type}, but this kind is drawn as {TYPE_NAMES[expected]}",
-                                feature=feature, field="geometry"))
+        problems.append(Problem.of("activity.kind_geometry", feature=feature, field="geometry",
+                                   type=geometry.geom_type, expected=Nested(f"activity.drawn_as_{expected}")))
         return None
     return geometry
 

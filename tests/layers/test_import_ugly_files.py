@@ -13,6 +13,7 @@ from shapely.geometry import Polygon, box
 from data import data_path
 from geo.errors import InvalidInput
 from geo.messages import describe
+from layers.imports.activities import import_activities
 from layers.imports.regions import import_regions
 from layers.imports.report import ImportFailed
 from layers.imports.slum_areas import import_slum_areas
@@ -160,3 +161,33 @@ def test_survey_tables_saved_by_excel_on_windows_or_cut_off(conn, medan, tmp_pat
         import_surveys(conn, tmp_path / "kosong.csv", tenant="12.71", round="SK 2025")
     assert describe(failed.value, "id").startswith("kosong.csv kosong (0 bita)")
     assert conn.execute("SELECT count(*) FROM surveys").fetchone()[0] == 1
+
+
+def test_an_activity_table_exported_from_a_spreadsheet_with_its_title_and_map_app_coordinates(conn, medan, tmp_path):
+    # like Kab. Sinjai's ARSINUM list: title rows, a two-line header cell, "lat, lon" pasted from a map app,
+    # rupiah with thousands dots, the funding source by its name
+    table = tmp_path / "ARSINUM 2022-2025.csv"
+    table.write_text(
+        '\ufeff"DATA KEGIATAN PEMBANGUNAN TEKNOLOGI AIR SIAP MINUM\nDI KOTA MEDAN";;;;;;\n'
+        'NO.;JENIS;DESA;"ANGGARAN\n(Rp.)";SUMBER DANA;TITIK KOORDINAT;TAHUN\n'
+        '1;Tandon Air;Pasar Baru;844.000.000;APBD PROVINSI;3.5840, 98.6860;2022\n'
+        ';;;;;;\n', encoding="utf-8")
+    report = import_activities(conn, table, tenant="12.71", field_map="title=DESA")
+    assert report.features_written == 1 and report.fields["cost"] == "ANGGARAN\n(Rp.)"
+    row = conn.execute("SELECT title, kind, cost, funding_source, year_start, ST_X(geom), ST_Y(geom) "
+                       "FROM activities").fetchone()
+    assert row == ("Pasar Baru", "tandon_air", 844_000_000, "APBD_PROV", 2022, 98.686, 3.584)
+
+
+def test_activity_file_problems_read_in_indonesian(conn, medan, tmp_path):
+    table = tmp_path / "usulan.csv"
+    table.write_text("judul;jenis;tahun;lat;lon\nJl. Uji;Jalan Paving;2025;3,5840;98,6860\n", encoding="utf-8")
+    with pytest.raises(ImportFailed) as failed:
+        import_activities(conn, table, tenant="12.71")
+    assert [p.text("id") for p in failed.value.report.errors] == [
+        "fitur/baris 1, kolom geometry: geometri adalah Point, tetapi jenis kegiatan ini digambar sebagai garis"]
+    (tmp_path / "usulan.geojson").write_text("bukan peta")
+    with pytest.raises(InvalidInput) as refused:
+        import_activities(conn, tmp_path / "usulan.geojson", tenant="12.71")
+    assert describe(refused.value, "id").startswith("usulan.geojson bukan format vektor yang dapat dibaca")
+    assert str(tmp_path) not in str(refused.value.as_dict())  # no server path in what an HTTP client sees
