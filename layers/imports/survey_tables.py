@@ -357,8 +357,8 @@ def normalise(raw: pd.DataFrame, explicit: dict[str, str], scheme: str, round: s
             try:
                 expected, total = level_from_text(number, s)
             except ValueError:
-                report.errors.append(Problem.of("level.unreadable", feature=row, field=where("total"),
-                                                value=_text(total_raw), max=s.max_total))
+                report.errors.append(Problem.of("score.not_whole", feature=row, field=where("total"),
+                                                value=_text(total_raw), max=s.max_total, scheme=s.name))
                 continue
         if level is None and total is None:
             report.errors.append(Problem.of("level.missing", feature=row, field=where("level")))

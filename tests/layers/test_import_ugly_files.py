@@ -191,3 +191,12 @@ def test_activity_file_problems_read_in_indonesian(conn, medan, tmp_path):
         import_activities(conn, tmp_path / "usulan.geojson", tenant="12.71")
     assert describe(refused.value, "id").startswith("usulan.geojson bukan format vektor yang dapat dibaca")
     assert str(tmp_path) not in str(refused.value.as_dict())  # no server path in what an HTTP client sees
+
+
+def test_a_score_with_decimals_is_said_to_be_a_score_not_a_level(conn, medan, tmp_path):
+    table = tmp_path / "lampiran.csv"
+    table.write_text("Kelurahan;RT/RW;Nilai Kekumuhan\nPasar Baru;RT 01;39,5\n", encoding="utf-8")
+    with pytest.raises(ImportFailed) as failed:
+        import_surveys(conn, table, tenant="12.71", round="SK 2024", create_units=True)
+    assert [p.text("id") for p in failed.value.report.errors] == [
+        "fitur/baris 2, kolom Nilai Kekumuhan: skor '39,5' bukan bilangan bulat dari 0 sampai 80 (skema permen14_2018)"]
