@@ -72,7 +72,7 @@ def _table(text: str, name: str) -> pd.DataFrame:
     body = []
     for number, row in enumerate(rows[start + 1:], start=1):
         if len(row) > width and any(cell.strip() for cell in row[width:]):
-            raise InvalidInput.of("csv.row_too_long", file=name, feature=number, cells=len(row), columns=width)
+            raise InvalidInput.of("csv.row_too_long", file=name, row=number, cells=len(row), columns=width)
         body.append((row + [""] * width)[:width])
     frame = pd.DataFrame(body, columns=_unique(header), dtype=object)
     return frame.replace("", np.nan).astype(object)

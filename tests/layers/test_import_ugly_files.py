@@ -200,3 +200,13 @@ def test_a_score_with_decimals_is_said_to_be_a_score_not_a_level(conn, medan, tm
         import_surveys(conn, table, tenant="12.71", round="SK 2024", create_units=True)
     assert [p.text("id") for p in failed.value.report.errors] == [
         "fitur/baris 2, kolom Nilai Kekumuhan: skor '39,5' bukan bilangan bulat dari 0 sampai 80 (skema permen14_2018)"]
+
+
+def test_a_csv_row_longer_than_its_header_is_named_not_cut(conn, medan, tmp_path):
+    table = tmp_path / "usulan.csv"  # a thousands comma without quotes pushes the values one cell right
+    table.write_text("judul,jenis,tahun,biaya,lat,lon\nMCK Uji,MCK,2025,5,000,3.5840,98.6860\n", encoding="utf-8")
+    with pytest.raises(InvalidInput) as failed:
+        import_activities(conn, table, tenant="12.71")
+    assert describe(failed.value, "id") == (
+        "usulan.csv: baris 1 di bawah judul kolom berisi 7 sel, padahal judul kolom menyebut 6 kolom: ada pemisah "
+        "di dalam nilai tanpa tanda kutip?")
