@@ -50,7 +50,7 @@ MIXED = [
     _feature("12.71.01.1004", "Dasi", BOWTIE),  # 12 good: repaired
 ]
 REASONS = {
-    3: "kolom geometry: invalid geometry (Too few points",
+    3: "kolom geometry: geometri tidak valid (Too few points",  # GEOS says why, in English
     4: "kolom kode: '' bukan kode Kemendagri",
     5: "kolom kode: '12.7X' bukan kode Kemendagri",
     6: "kolom kode: kode 12.71.01.1003 muncul lagi (di fitur 7): semua salinannya disisihkan",
@@ -87,7 +87,7 @@ def _mixed(tmp_path: Path, kind: str) -> Path:
 
 def _reasons(kind: str) -> dict[int, str]:
     if kind == "geojson":
-        return {**REASONS, 13: "kolom geometry: geometry is a Point"}
+        return {**REASONS, 13: "kolom geometry: geometri adalah Point"}
     return REASONS
 
 
