@@ -162,17 +162,21 @@ def test_application_name_is_the_request_id_while_the_request_runs(client, empty
         request = threading.Thread(target=lambda: result.update(response=client.get(
             "/collections/regions/items", headers={"X-Request-ID": rid})))
         request.start()
-        seen = None
+        # the session is named before its query reaches the lock: under load the first sighting may still
+        # be running (wait_event_type NULL), so watch until it waits or the deadline passes
+        sightings = []
         deadline = time.monotonic() + 20
-        while seen is None and time.monotonic() < deadline:
+        while time.monotonic() < deadline and not (sightings and sightings[-1][0] == "Lock"):
             seen = watcher.execute("SELECT wait_event_type, current_user FROM pg_stat_activity "
                                    "WHERE application_name = %s AND datname = current_database()",
                                    [f"kotaku {rid}"]).fetchone()
+            if seen is not None:
+                sightings.append(seen)
             time.sleep(0.05)
         locker.rollback()  # let the request go on
         request.join(30)
-        assert seen is not None, "no database session named after the request"
-        assert seen[0] == "Lock"
+        assert sightings, "no database session named after the request"
+        assert sightings[-1][0] == "Lock", f"the named session never waited on the lock: {sightings[-3:]}"
         assert result["response"].status_code == 200 and result["response"].headers["x-request-id"] == rid
         # given back to the pool, the connection is plain `kotaku` again
         names = [r[0] for r in watcher.execute("SELECT application_name FROM pg_stat_activity "
