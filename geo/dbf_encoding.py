@@ -94,3 +94,24 @@ def detect_encoding(shp: Path) -> str | None:
     reason = problem.reason.replace(f"not valid {CANDIDATES[-1]}", f"neither {' nor '.join(CANDIDATES)}")
     problem = Problem(reason, feature=problem.feature, field=problem.field)
     raise InvalidInput(str(problem), details=[problem.as_dict()])
+
+
+def undecodable(path: Path, column: str | None, encoding: str | None) -> InvalidInput:
+    """Name the text field that cannot be decoded, and for a shapefile the first feature where it fails."""
+    dbf = sidecar(path, ".dbf") if path.suffix.lower() == ".shp" else None
+    if dbf is not None:
+        cpg = sidecar(path, ".cpg")
+        declared = encoding or (cpg.read_text(errors="replace").strip() if cpg else "UTF-8")
+        problem = first_undecodable(dbf, declared) if _known_codec(declared) else None
+        if problem is not None:
+            return InvalidInput(str(problem), details=[problem.as_dict()])
+    reason = f"text in {f'field {column}' if column else path.name} is not valid {encoding or 'UTF-8'}"
+    return InvalidInput(reason, details=[Problem(reason, field=column).as_dict()])
+
+
+def _known_codec(name: str) -> bool:
+    try:
+        "".encode(name)
+    except LookupError:
+        return False
+    return True

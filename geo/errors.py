@@ -44,6 +44,9 @@ class UnsupportedFormat(InvalidInput):
     code = "unsupported_format"
 
 
+DEFAULT_MAX_BYTES = 200 * 1024 * 1024  # the upload limit of a vector file (geo.read)
+
+
 class TooLarge(InvalidInput):
     code = "too_large"
 

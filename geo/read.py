@@ -24,12 +24,11 @@ from pyproj.exceptions import CRSError
 from geo.archives import extracted_zip
 from geo.crs import crs_label, to_wgs84
 from geo.csv_geometry import read_csv_geometry
-from geo.dbf_encoding import detect_encoding, first_undecodable, sidecar
-from geo.errors import InvalidInput, TooLarge, UnsupportedFormat
+from geo.dbf_encoding import detect_encoding, sidecar, undecodable
+from geo.errors import DEFAULT_MAX_BYTES, InvalidInput, TooLarge, UnsupportedFormat
 from geo.kml_attributes import tidy_kml_frame
 from geo.problems import Problem
 
-DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 ACCEPTED_FORMATS = (
     "GeoJSON, GeoPackage, Shapefile (.shp with its .dbf/.shx/.prj, or a .zip holding them), KML, KMZ, "
     "CSV with a WKT column or longitude/latitude columns, FlatGeobuf, GML, GPX, MapInfo TAB"
@@ -221,7 +220,7 @@ def _read_layer(path: Path, layer: str, encoding: str | None) -> gpd.GeoDataFram
     try:
         frame = pyogrio.read_dataframe(path, layer=layer, encoding=encoding, use_arrow=True, on_invalid="fix")
     except UnicodeDecodeError as exc:
-        raise _undecodable(path, None, encoding) from exc
+        raise undecodable(path, None, encoding) from exc
     except (DataSourceError, DataLayerError) as exc:
         raise InvalidInput.of("file.cannot_read", file=path.name, reason=str(exc)) from exc
     if not isinstance(frame, gpd.GeoDataFrame):
@@ -242,28 +241,7 @@ def _check_text(frame: pd.DataFrame, path: Path, encoding: str | None) -> None:
         try:
             pyarrow.array(frame[column].array).validate(full=True)
         except (pyarrow.ArrowInvalid, pyarrow.ArrowTypeError) as exc:
-            raise _undecodable(path, str(column), encoding) from exc
-
-
-def _undecodable(path: Path, column: str | None, encoding: str | None) -> InvalidInput:
-    """Name the text field that cannot be decoded, and for a shapefile the first feature where it fails."""
-    dbf = sidecar(path, ".dbf") if path.suffix.lower() == ".shp" else None
-    if dbf is not None:
-        cpg = sidecar(path, ".cpg")
-        declared = encoding or (cpg.read_text(errors="replace").strip() if cpg else "UTF-8")
-        problem = first_undecodable(dbf, declared) if _known_codec(declared) else None
-        if problem is not None:
-            return InvalidInput(str(problem), details=[problem.as_dict()])
-    reason = f"text in {f'field {column}' if column else path.name} is not valid {encoding or 'UTF-8'}"
-    return InvalidInput(reason, details=[Problem(reason, field=column).as_dict()])
-
-
-def _known_codec(name: str) -> bool:
-    try:
-        "".encode(name)
-    except LookupError:
-        return False
-    return True
+            raise undecodable(path, str(column), encoding) from exc
 
 
 def _finish(frame: gpd.GeoDataFrame, declared: CRS | None, *, layer: str | None, driver: str) -> VectorData:
