@@ -24,8 +24,7 @@ from psycopg.copy import QueuedLibpqWriter
 from geo.measure import geodesic_area_ha
 from geo.parallel import ahead, background
 from geo.problems import Problem
-from geo.read import read_vector
-from geo.read_wkb import PlainLayer, WkbStream, plain_layer
+from geo.read_wkb import Attributes, PlainLayer, WkbStream, plain_layer
 from geo.validate import validate_array, validate_geometries
 from layers.accounts import audit
 from layers.accounts.access import Principal, cli_principal
@@ -84,11 +83,11 @@ def import_regions(
     geoms: np.ndarray | WkbStream
     why: dict[int, str] = {}  # --skip-invalid: feature number -> reasons, of the features set aside
     if fast is not None:  # the file's WKB streamed in batches: parsed, checked and measured in the chunk threads
-        stream = fast.stream(COPY_CHUNK)
-        count, geoms, column, attributes = fast.count, stream, fast.column, stream.attributes
-        checked = np.zeros(count, dtype=bool)
         fields = resolve_fields(fast.fields, FIELD_CANDIDATES, parse_field_map(field_map))
         report.fields = fields
+        stream = fast.stream(COPY_CHUNK, columns=fields.values())  # the other fields only for a rejects file
+        count, geoms, column, attributes = fast.count, stream, fast.column, stream.attributes
+        checked = np.zeros(count, dtype=bool)
     else:
         frame, checked, fields = _read_all(conn, path, report, layer, field_map, code_list, progress)
         count, column, attributes = len(frame), frame.geometry.name, lambda: frame
@@ -259,7 +258,8 @@ def _list_rejects(target: Path, attributes, column: str, fields: dict[str, str],
     report.summary["rejected"] = len(why)
     if not why:
         return
-    frame = attributes.drop(columns=[column], errors="ignore")
+    frame = attributes.to_frame() if isinstance(attributes, Attributes) else attributes.drop(columns=[column],
+                                                                                             errors="ignore")
     region_skip.write_rejects(target, frame, [fields["code"], fields["name"]], why)
     report.summary["rejects_file"] = str(target)
     report.warnings.append(Problem.of("region.skipped", severity="warning", count=len(why), file=str(target)))
@@ -322,6 +322,8 @@ def _read_all(conn: psycopg.Connection, path: str | Path, report: ImportReport, 
 
 def _read(path: str | Path, report: ImportReport, layer: str | None, progress: Progress):
     """The file's features, geometries not checked yet (they are checked while being written)."""
+    from geo.read import read_vector  # here: a plain GeoPackage (geo.read_wkb) is read without GDAL and pandas
+
     vector = read_vector(path, layer=layer)
     report.layer, report.driver, report.source_crs = vector.layer, vector.driver, vector.source_crs
     report.warnings += vector.warnings
