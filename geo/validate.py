@@ -17,9 +17,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import geopandas as gpd
 import numpy as np
 import shapely
 
@@ -28,6 +27,9 @@ from geo.measure import flatten_parts, geodesic_area_ha
 from geo.messages import Nested
 from geo.parallel import threaded
 from geo.problems import Problem
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 Kind = Literal["polygon", "line", "point", "any"]
 
@@ -207,6 +209,8 @@ def validate_geometries(
     column = frame.geometry.name
     geoms, errors, repairs = validate_array(np.asarray(frame.geometry.array, dtype=object), kind=kind,
                                             bounds=bounds, column=column)
+    import geopandas as gpd  # here: the region importer's plain path checks arrays and never loads it
+
     out = frame.copy()
     out[column] = gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs)
     return ValidationResult(out, errors, repairs)

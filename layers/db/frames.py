@@ -17,12 +17,14 @@ from __future__ import annotations
 import json
 from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio.to_thread
-import pandas as pd
 import psycopg
 from psycopg import sql
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 T = TypeVar("T")
 
@@ -36,11 +38,13 @@ class Query:
     rows: bool = False  # the operation receives list[tuple] (fetchall) instead of a DataFrame
 
 
-Op = Generator[Query, pd.DataFrame, T]
+Op = Generator[Query, "pd.DataFrame", T]
 RowOp = Generator[Query, list[tuple], T]
 
 
 def _frame(rows: list[tuple], description) -> pd.DataFrame:
+    import pandas as pd  # here: an audit entry or a row operation never loads it (the command line starts sooner)
+
     columns = [c.name for c in description] if description else []
     return pd.DataFrame.from_records(rows, columns=columns) if rows else pd.DataFrame(columns=columns)
 

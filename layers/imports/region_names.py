@@ -12,13 +12,11 @@ gets the one fix that cannot be wrong: a roman numeral title-cased as a separate
 
 from __future__ import annotations
 
+import csv
+import gzip
 import re
 from functools import lru_cache
 from pathlib import Path
-
-import pyarrow
-import pyarrow.compute
-from pyarrow import csv as pyarrow_csv
 
 from data import data_path
 from geo.problems import Problem
@@ -35,14 +33,13 @@ _TITLE_NUMERAL = re.compile(r"[IVX][ivx]")  # in every name roman_upper could ch
 @lru_cache(maxsize=4)
 def listed_names(path: str | None = None) -> dict[str, str]:
     """Kemendagri code -> name of every kecamatan and desa/kelurahan of the code list (CSV code,name,level,parent,
-    .csv or .csv.gz; the shipped national list by default). Read by Arrow's CSV reader: a third of the csv
-    module's CPU on the 90,671 listed names, and it leaves the GIL to the geometry checks running meanwhile."""
+    .csv or .csv.gz; the shipped national list by default). Read with the csv module: 0.2 CPU s for the 90,671
+    listed names, less than Arrow's reader once loading pyarrow (and the pandas it loads to filter) is counted."""
     source = Path(path) if path else data_path(*CODE_LIST)
-    text = {"code": pyarrow.string(), "name": pyarrow.string(), "level": pyarrow.string()}
-    table = pyarrow_csv.read_csv(source, convert_options=pyarrow_csv.ConvertOptions(
-        column_types=text, include_columns=list(text)))
-    table = table.filter(pyarrow.compute.is_in(table["level"], value_set=pyarrow.array(sorted(LISTED_LEVELS))))
-    return dict(zip(table["code"].to_pylist(), table["name"].to_pylist(), strict=True))
+    opener = gzip.open if source.suffix == ".gz" else open
+    with opener(source, "rt", encoding="utf-8-sig", newline="") as text:
+        rows = csv.DictReader(text)
+        return {row["code"]: row["name"] for row in rows if row["level"] in LISTED_LEVELS}
 
 
 def all_caps(name: str) -> bool:

@@ -20,12 +20,14 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from geo.errors import InvalidInput
 from geo.problems import Problem
 from layers.imports.crosswalk import CROSSWALK_FAILED
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SUFFIX = ".ditolak.csv"
 
@@ -111,7 +113,9 @@ def write_rejects(target: Path, attributes: pd.DataFrame, first: list[str], why:
 
 def _cell(value: object) -> object:
     """A value as the file has it; nothing (None, NaN, NaT, no code from the crosswalk) as an empty cell."""
-    if value is None or value is CROSSWALK_FAILED or value is pd.NA or value is pd.NaT:
+    from pandas import NA, NaT  # loaded already: the attributes came as a DataFrame
+
+    if value is None or value is CROSSWALK_FAILED or value is NA or value is NaT:
         return ""
     if isinstance(value, float) and value != value:  # NaN (numpy's float64 too)
         return ""

@@ -10,14 +10,15 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from geo.errors import InvalidInput
 from geo.messages import Nested
 from geo.problems import Problem
-from geo.read import read_vector
-from geo.validate import Kind, validate_geometries
 from layers.values.progress import Progress, no_progress
+
+if TYPE_CHECKING:
+    from geo.validate import Kind
 
 
 @dataclass
@@ -93,6 +94,9 @@ def read_and_check(path: str | Path, report: ImportReport, *, kind: Kind, layer:
                    progress: Progress = no_progress):
     """Read any vector file and check its geometries for a `kind` layer, filling the report (file facts,
     warnings, errors, repairs). Returns the frame with repaired geometries; rows with errors keep theirs."""
+    from geo.read import read_vector  # here: geopandas loads with it, and the command line starts without it
+    from geo.validate import validate_geometries
+
     progress("membaca berkas", 0, 1)
     vector = read_vector(path, layer=layer)
     report.layer, report.driver, report.source_crs = vector.layer, vector.driver, vector.source_crs

@@ -61,3 +61,21 @@ def test_db_status_with_database_url(empty_db):
 def test_reset_needs_confirmation(empty_db):
     result = run(["db", "reset"], empty_db)
     assert result.returncode == 2 and "--yes" in result.stderr
+
+
+def test_a_plain_geopackage_is_imported_without_loading_pandas(empty_db, tmp_path):
+    """What keeps `kotaku import regions` quick to start (bench/import_regions.py): a plain GeoPackage is read with
+    sqlite3 (geo.gpkg_tables), so neither pyogrio nor pandas, geopandas or pyarrow is loaded; the rows are all
+    there."""
+    gpkg = tmp_path / "desa kel.gpkg"  # a space: the file is opened by URI
+    subprocess.run(["ogr2ogr", "-f", "GPKG", str(gpkg), str(data_path("demo", "boundaries",
+                   "kota_medan_desa_kel.geojson")), "-nlt", "MULTIPOLYGON"], check=True, capture_output=True)
+    script = ("import json, sys\nfrom api.cli import main\nsys.argv = ['kotaku', 'import', 'regions', sys.argv[1], "
+              "'--json']\ntry:\n    main()\nexcept SystemExit as end:\n    assert not end.code, end.code\n"
+              "print(json.dumps(sorted(m for m in ('pandas', 'geopandas', 'pyogrio', 'pyarrow') if m in sys.modules)),"
+              " file=sys.stderr)")
+    result = subprocess.run([sys.executable, "-c", script, str(gpkg)], capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "DATABASE_URL": empty_db})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["features_written"] == 151
+    assert json.loads(result.stderr.strip().splitlines()[-1]) == []
