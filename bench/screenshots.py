@@ -108,7 +108,7 @@ def shoot(browser, base: str, out: Path, name: str, path: str, street, viewport:
     views = [("kota", None)] + ([("jalan", street)] if street else [])
     for view, centre in views:
         if centre:
-            page.evaluate(f"kotaku.map.setView([{centre[1]}, {centre[0]}], {STREET_ZOOM}, {{animate: false}})")
+            page.evaluate(f"void kotaku.map.setView([{centre[1]}, {centre[0]}], {STREET_ZOOM}, {{animate: false}})")
         placed = settle(page, street is not None)
         file = out / f"{name}-{viewport}-{view}.png"
         page.screenshot(path=str(file))

@@ -75,7 +75,7 @@ def open_peta(watched: Watched, zoom: int | None = None) -> None:
     page.goto(f"{watched.base}/peta?tenant=31.71")
     page.wait_for_function("() => window.kotakuBasemap && kotakuBasemap.layers.base")
     if zoom is not None:
-        page.evaluate(f"kotaku.map.setView([{MONAS[1]}, {MONAS[0]}], {zoom}, {{animate: false}})")
+        page.evaluate(f"void kotaku.map.setView([{MONAS[1]}, {MONAS[0]}], {zoom}, {{animate: false}})")
     page.wait_for_function(READY, timeout=60_000)
 
 
@@ -237,7 +237,7 @@ def test_a_jump_to_street_zoom_paints_the_basemap_once_its_tiles_are_in(session)
     open_peta(session)
     before = session.page.evaluate("window.kotakuPaints")
     session.page.evaluate("kotakuBasemap.holdMs = 60000")
-    session.page.evaluate(f"kotaku.map.setView([{MONAS[1]}, {MONAS[0]}], {STREET_ZOOM}, {{animate: false}})")
+    session.page.evaluate(f"void kotaku.map.setView([{MONAS[1]}, {MONAS[0]}], {STREET_ZOOM}, {{animate: false}})")
     session.page.wait_for_function(READY, timeout=60_000)
     after = session.page.evaluate("window.kotakuPaints")
     partial = [a["partial"] - b["partial"] for a, b in zip(after, before, strict=True)]

@@ -29,7 +29,7 @@ def tiles_loaded(page, *keys: str) -> None:
 
 def go_to(page, lon: float, lat: float, zoom: int, *keys: str) -> None:
     page.wait_for_function("() => !kotaku.map._animatingZoom")  # an animation running would undo the jump
-    page.evaluate(f"kotaku.map.setView([{lat}, {lon}], {zoom}, {{animate: false}})")
+    page.evaluate(f"void kotaku.map.setView([{lat}, {lon}], {zoom}, {{animate: false}})")
     page.wait_for_function(f"() => kotaku.map.getZoom() === {zoom}")
     tiles_loaded(page, *keys)
 
@@ -122,7 +122,7 @@ def test_viewer_search_filters_and_popups(watched, site):
     page.wait_for_selector("path.kotaku-sorotan-wilayah")
     lon, lat, slum_id = site.slum_area_point
     go_to(page, lon, lat, 16, "tingkat", "program")
-    page.evaluate("kotaku.map.removeLayer(kotaku.refs.program)")  # the click must land on the slum area
+    page.evaluate("void kotaku.map.removeLayer(kotaku.refs.program)")  # the click must land on the slum area
     page.mouse.click(*screen_point(page, lon, lat))
     popup = page.wait_for_selector(".leaflet-popup-content:has-text('Skor total')")
     page.wait_for_selector(".leaflet-popup-content:has-text('Skor per putaran survei')")
@@ -130,7 +130,7 @@ def test_viewer_search_filters_and_popups(watched, site):
     text = popup.inner_text()
     assert "Tingkat kekumuhan" in text and re.search(r"Kumuh (berat|sedang|ringan)|Tidak kumuh", text)
     watched.screenshot("peta-popup")
-    page.evaluate("kotaku.map.closePopup(); kotaku.map.addLayer(kotaku.refs.program)")
+    page.evaluate("kotaku.map.closePopup(); void kotaku.map.addLayer(kotaku.refs.program)")
     go_to(page, 98.675, 3.60, 14, "program")
     everything = page.evaluate(PAINTED, "program")
     page.select_option("#filter-tahun", "2015")  # no activity that year
