@@ -86,6 +86,13 @@ def test_pages_open_on_the_kabkota_asked_for(client):
     assert wrong.status_code == 400 and wrong.json()["code"]
 
 
+def test_the_viewer_draws_the_layers_of_the_kabkota_it_opens_on(client):
+    html = client.get("/peta?tenant=1271").text
+    layers = re.findall(r"'(/tiles/[a-z-]+/\{z\}/\{x\}/\{y\}\.pbf[^']*)'", html)
+    assert len(layers) == 6 and all(url.endswith(".pbf?tenant=12.71") for url in layers), layers
+    assert '<select id="pilih-tenant">' in html  # the panel's chooser opens another kab/kota
+
+
 def test_kelurahan_search_by_name_or_code(client):
     def names(query: str, **params) -> list[str]:
         response = client.get("/peta/cari", params={"q": query, **params})

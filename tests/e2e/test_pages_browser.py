@@ -74,12 +74,15 @@ def assert_clean(watched, expected_errors: tuple[str, ...] = ()) -> None:
 
 def test_viewer_draws_vector_tiles_offline_with_legend_and_layer_control(watched, site):
     page = watched.page
-    tile_responses = []
+    tile_responses, tile_urls = [], []
     page.on("response", lambda r: TILE.search(r.url) and tile_responses.append((TILE.search(r.url)["collection"],
                                                                                    r.status)))
+    page.on("request", lambda r: TILE.search(r.url) and tile_urls.append(r.url))
     page.goto(f"{site.base}/peta")
     tiles_loaded(page, "wilayah", "tingkat", "program")
     assert page.title() == "Peta Kawasan Kumuh - kotaku-gis"
+    assert page.input_value("#pilih-tenant") == "12.71"  # the kab/kota it opened on, and only its layers
+    assert tile_urls and all(url.endswith("?tenant=12.71") for url in tile_urls), tile_urls
     fetched = {c for c, status in tile_responses if status == 200}
     assert {"regions", "slum-areas", "activities"} <= fetched
     assert "slum-areas" in {c for c, _ in tile_responses} and all(s in (200, 204, 304) for _, s in tile_responses)

@@ -142,6 +142,7 @@ def test_scale_bar_is_metric_and_popups_write_numbers_and_dates_in_indonesian(wa
     luas = re.search(r"Luas \(ha\)\s+(\S+)", text)
     assert luas and luas[1] == indonesian_number(float(area)), text
     page.evaluate("void kotaku.map.closePopup()")
+    page.wait_for_selector(".leaflet-popup", state="detached")  # not the slum area's table read again
     text = popup("aset", asset_id)
     assert re.search(r"Serah terima\s+6 Desember 2026\n", text), text
     assert_clean(watched)

@@ -123,6 +123,20 @@
     return me;
   };
 
+  /* A <select> of the kab/kota the caller may see (the page config's tenants); choosing one opens the page on that
+   * kab/kota's whole view (without the permalink's hash, which holds the old one's view). */
+  kotaku.tenantChooser = function (chooser) {
+    if (!chooser) return;
+    var config = kotaku.config();
+    config.tenants.forEach(function (t) {
+      chooser.appendChild(kotaku.el('option', {value: t.code, text: t.name + ' (' + t.code + ')'}));
+    });
+    if (config.tenant) chooser.value = config.tenant;
+    chooser.addEventListener('change', function () {
+      location.assign(location.pathname + '?tenant=' + encodeURIComponent(chooser.value));
+    });
+  };
+
   /* The login box in the panel: who is logged in, and a way in or out. */
   kotaku.accountBox = function () {
     var box = document.getElementById('akun');

@@ -73,12 +73,7 @@
     }]);
 
     // -- tenant choice ------------------------------------------------------------------------------------------
-    var chooser = document.getElementById('pilih-tenant');
-    config.tenants.forEach(function (t) { chooser.appendChild(el('option', {value: t.code, text: t.name + ' (' + t.code + ')'})); });
-    if (config.tenant) chooser.value = config.tenant;
-    chooser.addEventListener('change', function () {
-      location.search = '?tenant=' + encodeURIComponent(chooser.value);
-    });
+    kotaku.tenantChooser(document.getElementById('pilih-tenant'));
 
     // -- summaries ----------------------------------------------------------------------------------------------
     function kabkotaSummary(k) {

@@ -1,5 +1,6 @@
-/* /peta: the viewer for Pokja PKP. Kelurahan search (GET /peta/cari), year and stage filters on the activity
- * layers, popups, legend. Database text goes into the page with textContent only (kotaku.el). */
+/* /peta: the viewer for Pokja PKP, one kab/kota at a time (a chooser opens another). Kelurahan search
+ * (GET /peta/cari), year and stage filters on the activity layers, popups, legend. Database text goes into the
+ * page with textContent only (kotaku.el). */
 (function () {
   'use strict';
   var kotaku = window.kotaku;
@@ -83,6 +84,7 @@
   kotaku.pages.peta = function (map, refs) {
     kotaku.bindPopups(map, refs);
     kotaku.legendControl(map, refs);
+    kotaku.tenantChooser(document.getElementById('pilih-tenant'));
     searchBox(map);
     filters(map, refs);
   };
