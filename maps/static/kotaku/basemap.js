@@ -17,10 +17,6 @@
   // holdMs: see paintLess
   var basemap = window.kotakuBasemap = {layers: {}, online: {}, styled: false, failed: null, holdMs: 1500};
 
-  // MapLibre's worker loads its own copy of the library (hundreds of milliseconds on a slow device) when the first
-  // map is made, after the whole page has loaded; started now, it loads while the page's layers ask for tiles.
-  if (window.maplibregl && maplibregl.prewarm) maplibregl.prewarm();
-
   function copy(value) { return JSON.parse(JSON.stringify(value)); }
 
   /* The style split in two: everything but names (under the layers) and the names alone (over them). */
