@@ -204,8 +204,9 @@ def test_online_basemaps_are_offered_off_and_asked_for_only_when_chosen(browser,
             watched.close()
 
 
-# Counts the frames each MapLibre map paints (its painter's render, under the page's own wrapper), and those painted
-# while some of its tiles were still loading, per map, from the page's start.
+# Counts the frames each MapLibre map paints (its painter's render, under the page's own wrapper), those painted
+# while some of its tiles were still loading, and those whose names MapLibre was to place again in the next frame
+# (tiles just in), per map, from the page's start.
 COUNT_PAINTS = """
 let maplibre;
 window.kotakuPaints = [];
@@ -215,12 +216,13 @@ Object.defineProperty(window, 'maplibregl', {configurable: true, get() { return 
     value.Map.prototype._setupPainter = function () {
         const out = setup.apply(this, arguments);
         const map = this;
-        const counts = {painted: 0, partial: 0};
+        const counts = {painted: 0, partial: 0, unsettled: 0};
         window.kotakuPaints.push(counts);
         const render = this.painter.render;
         this.painter.render = function () {
             counts.painted++;
             if (!map.areTilesLoaded()) counts.partial++;
+            if (map._placementDirty) counts.unsettled++;
             return render.apply(this, arguments);
         };
         return out;
@@ -231,8 +233,9 @@ Object.defineProperty(window, 'maplibregl', {configurable: true, get() { return 
 
 def test_a_jump_to_street_zoom_paints_the_basemap_once_its_tiles_are_in(session):
     # Software WebGL blocks the page for the whole canvas at every frame. After a jump from the kab/kota to street
-    # zoom, neither map paints the city's tiles scaled up, nor a frame per street tile that arrives: each paints
-    # once its tiles are in (the names once more, to place them). (holdMs: no slow machine paints a part early.)
+    # zoom, neither map paints the city's tiles scaled up, nor a frame per street tile that arrives, nor the names
+    # before MapLibre has placed them for good: each paints once its tiles are in. (holdMs: no slow machine paints a
+    # part early.)
     session.context.add_init_script(COUNT_PAINTS)
     open_peta(session)
     before = session.page.evaluate("window.kotakuPaints")
@@ -242,6 +245,8 @@ def test_a_jump_to_street_zoom_paints_the_basemap_once_its_tiles_are_in(session)
     after = session.page.evaluate("window.kotakuPaints")
     partial = [a["partial"] - b["partial"] for a, b in zip(after, before, strict=True)]
     painted = [a["painted"] - b["painted"] for a, b in zip(after, before, strict=True)]
+    unsettled = [a["unsettled"] - b["unsettled"] for a, b in zip(after, before, strict=True)]
     assert len(after) == 2 and partial == [0, 0], (partial, painted)  # before: [2, 2] of [3, 4]
+    assert unsettled == [0, 0] and painted == [1, 1], (unsettled, painted)  # before: [0, 1] of [1, 2]
     assert colour_share(session, BASEMAP_COLOURS["major_road"]) > 0.01  # what it paints is there
     assert_offline(session)

@@ -22,6 +22,9 @@
   /* The style split in two: everything but names (under the layers) and the names alone (over them). */
   function split(style) {
     delete style.glyphs;
+    // No paint-property transitions (300 ms by default, from the style's load on): each asks for frames after the
+    // first full one, and with software WebGL a frame of the whole map costs 100-200 ms.
+    style.transition = {duration: 0, delay: 0};
     var below = copy(style);
     below.layers = style.layers.filter(function (l) { return l.type !== 'symbol'; });
     var above = copy(style);
@@ -77,8 +80,9 @@
   /* MapLibre paints a frame for every tile that arrives. With software WebGL (SwiftShader: headless browsers, phones
    * without a usable GPU) each frame blocks the page for as long as the GPU process takes to draw and read back the
    * whole canvas (100-300 ms at 1400x900 on two busy cores), and the page's own layers wait behind it. A map here
-   * paints when its view has moved (its canvas must follow Leaflet's), when every tile it needs is in, or when it
-   * has waited `holdMs` for them (a slow network still sees the basemap come in parts); the frames asked for in
+   * paints when its view has moved (its canvas must follow Leaflet's), when every tile it needs is in and its names
+   * are placed for good (MapLibre places the names of new tiles again in the next frame), or when it has waited
+   * `holdMs` for them (a slow network still sees the basemap come in parts); the frames asked for in
    * between are dropped, and so are those of a map that has drawn nothing yet (its canvas is transparent). A
    * dropped frame still hands the style to the painter, as MapLibre's render does first: MapLibre 5.24 builds a
    * tile's buckets from the painter's style when the tile arrives, and a tile that came before any frame would
@@ -101,7 +105,9 @@
       var jump = zoom !== null && Math.abs(gl.getZoom() - zoom) > 1;
       var now = performance.now();
       if (waiting === null) waiting = now;
-      if ((painted === null || view === painted || jump) && now - waiting < basemap.holdMs && !gl.areTilesLoaded()) {
+      // _placementDirty: MapLibre placed the names of tiles that just came and will place them again next frame
+      var unsettled = !gl.areTilesLoaded() || gl._placementDirty;
+      if ((painted === null || view === painted || jump) && now - waiting < basemap.holdMs && unsettled) {
         if (jump) canvas.style.visibility = 'hidden';
         if (!timer) timer = setTimeout(function () { timer = null; if (!gl._removed) gl.triggerRepaint(); }, basemap.holdMs - (now - waiting));
         return;
