@@ -5,12 +5,14 @@
 
 The data is bench/tiles_data.py's (DATABASE_URL, or the database kotaku_bench_pages of the dev cluster, filled with
 `DATABASE_URL=<its url> .venv/bin/python bench/tiles_data.py`; `bench/pages.py --drop` drops it afterwards).
+The page draws the bench kab/kota's layers only (its tiles carry `?tenant=`, as every kab/kota's /peta does).
 Starts `kotaku serve` on a free loopback port and Debian's Chromium through Playwright, each view in a fresh
 browser context (cold cache). Prints per view the seconds until every visible tile is drawn (the page's layers
 and the basemap that MapLibre draws under them, names included; by the page's clock, from the navigation or the
 action, with the driver's wall time beside), the requests and bytes it took, the JS heap;
-the city view and the street view against the goal of GOAL_S each; then the bytes of the inline peer and the
-ratio, measured in this run.
+the city view and the street view against the goal of GOAL_S each (with --goal, also the city view when the
+layers' tiles are empty: what the page costs without data); then the bytes of the inline peer and the ratio,
+measured in this run.
 
 The basemap: no OpenStreetMap extract of Jawa Timur (where the synthetic data lies) is at hand, so the first run
 imports the OSM roads (18,574) and buildings (7,689) of DKI Jakarta from ../shared/data/osm/jakarta (InaSAFE
@@ -142,6 +144,18 @@ def goal_views(browser, base: str, tenant: str, lon: float, lat: float, *, basem
     return rows
 
 
+def empty_page(browser, base: str, tenant: str, *, basemap: bool) -> float:
+    """Seconds to the first full draw of the city view when every tile of the page's layers is empty (204): the
+    page's own cost (HTML, scripts, Leaflet, MapLibre and its basemap), whatever the data."""
+    view = View(browser, base, basemap)
+    view.context.route("**/tiles/*/*/*/*.pbf*", lambda route, request: route.fulfill(status=204)
+                       if "/tiles/basemap/" not in request.url else route.continue_())
+    view.page.goto(f"{base}/peta?tenant={tenant}")
+    seconds = view.page.evaluate(PAGE_DONE, ["wilayah", "tingkat", "program"]) / 1000
+    view.close()
+    return seconds
+
+
 class View:
     """One browser context; `measure` runs an action and reports what it cost until the tiles are drawn."""
 
@@ -239,8 +253,11 @@ def main() -> None:
                     goal_views(browser, base, tenant, lon, lat, basemap=True)
                 goal = goal_views(browser, base, tenant, lon, lat, basemap=True)
                 peer = goal_views(browser, base, tenant, lon, lat, basemap=False)
+                floor = [empty_page(browser, base, tenant, basemap=b) for b in (True, False)]
                 browser.close()
                 verdicts(goal, peer, load)
+                print(f"the page itself, its layers' tiles answered empty (what no data costs): city view "
+                      f"{floor[0]:.2f} s with the basemap, {floor[1]:.2f} s without")
                 return
             view = View(browser, base)
             rows.append(view.measure("/peta, kab/kota view (cold)",
