@@ -8,12 +8,11 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from api.body_checks import NulInUrlGuard
 from api.cache_purge import CachePurgeMiddleware
-from api.compression import PageAssetsGZip
+from api.compression import PageAssetsGZip, PrecompressedStaticFiles
 from api.http_errors import install_error_handlers
 from api.limits import ExportSlots, LimitsMiddleware
 from api.logs import RequestIdMiddleware
@@ -181,5 +180,5 @@ def create_app(database_url: str, settings: Settings | None = None, *, access_lo
     app.include_router(exports.router)
     app.include_router(pages.router)
     app.include_router(styles.router)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", PrecompressedStaticFiles(directory=STATIC_DIR), name="static")  # gzipped once a file
     return app

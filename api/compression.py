@@ -11,10 +11,19 @@ compares If-None-Match weakly (layers/serving/versions.py), so a gzipped answer 
 
 from __future__ import annotations
 
+import gzip
+import os
+from pathlib import Path
+
+from starlette.datastructures import Headers
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 LEVEL = 6
+STATIC_LEVEL = 9  # once per file and process, not per request
+STATIC_COMPRESSIBLE = (".js", ".css", ".svg", ".json", ".txt", ".html")
 
 
 def compressed(path: str) -> bool:
@@ -36,3 +45,31 @@ class PageAssetsGZip:
             await self.gzip(scope, receive, send)
         else:
             await self.app(scope, receive, send)
+
+
+class PrecompressedStaticFiles(StaticFiles):
+    """StaticFiles that gzips each script, style or SVG once per process (again when the file changes) and answers
+    every browser that accepts gzip from memory, where the middleware above would compress it at every request:
+    MapLibre GL JS alone is 1 MB, about 40 ms of a core at level 6 for each browser that has not cached it yet, on
+    the way to the page's first draw. 304s, ranges and clients without gzip are StaticFiles' own answers."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._gzipped: dict[str, tuple[int, int, bytes]] = {}  # path: (mtime_ns, size, gzip)
+
+    def file_response(self, full_path: str | os.PathLike[str], stat_result: os.stat_result, scope: Scope,
+                      status_code: int = 200) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        path = str(full_path)
+        asked = Headers(scope=scope)
+        if (response.status_code != 200 or not path.endswith(STATIC_COMPRESSIBLE) or "range" in asked
+                or "gzip" not in asked.get("accept-encoding", "")):
+            return response
+        known = self._gzipped.get(path)
+        if known is None or known[:2] != (stat_result.st_mtime_ns, stat_result.st_size):
+            known = (stat_result.st_mtime_ns, stat_result.st_size,
+                     gzip.compress(Path(path).read_bytes(), compresslevel=STATIC_LEVEL, mtime=0))
+            self._gzipped[path] = known
+        headers = {k: v for k, v in response.headers.items() if k != "content-length"}
+        headers.update({"content-encoding": "gzip", "vary": "Accept-Encoding"})
+        return Response(known[2], status_code=200, headers=headers)

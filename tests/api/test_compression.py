@@ -5,6 +5,7 @@ revalidate with the same ETag; PNG tiles and GeoPackage exports, compressed alre
 from __future__ import annotations
 
 import gzip
+import os
 
 import morecantile
 import pytest
@@ -61,3 +62,34 @@ def test_png_tiles_and_exports_are_not_gzipped(client):
     for url in (f"/tiles/slum-areas/12/{tile.x}/{tile.y}.png", "/exports/keterpaduan.gpkg?tenant=12.71"):
         body, headers = raw(client, url, GZIP)
         assert "content-encoding" not in headers and len(body) > 500, url
+
+
+def test_static_files_are_gzipped_once_per_version_and_revalidate(tmp_path, monkeypatch):
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    import api.compression
+
+    script = tmp_path / "peta.js"
+    script.write_text("var kotaku = 1;\n" * 2000)
+    calls = []
+    real = api.compression.gzip.compress
+    monkeypatch.setattr(api.compression.gzip, "compress", lambda data, **kw: calls.append(1) or real(data, **kw))
+    app = Starlette(routes=[Mount("/static", api.compression.PrecompressedStaticFiles(directory=tmp_path))])
+    with TestClient(app) as test_client:
+        first, headers = raw(test_client, "/static/peta.js", GZIP)
+        again, _ = raw(test_client, "/static/peta.js", GZIP)
+        assert gzip.decompress(first) == script.read_bytes() and again == first and len(calls) == 1
+        assert headers["content-encoding"] == "gzip" and headers["vary"] == "Accept-Encoding"
+        assert int(headers["content-length"]) == len(first)
+        revalidated = test_client.get("/static/peta.js", headers={**GZIP, "If-None-Match": headers["etag"]})
+        assert revalidated.status_code == 304
+        part = test_client.get("/static/peta.js", headers={**GZIP, "Range": "bytes=0-3"})
+        assert part.status_code == 206 and part.content == b"var "  # ranges of the file itself
+        plain, plain_headers = raw(test_client, "/static/peta.js", PLAIN)
+        assert plain == script.read_bytes() and "content-encoding" not in plain_headers
+
+        script.write_text("var kotaku = 2;\n" * 2000)  # a new version of the file is compressed again
+        os.utime(script, ns=(script.stat().st_atime_ns, script.stat().st_mtime_ns + 10**9))
+        changed, _ = raw(test_client, "/static/peta.js", GZIP)
+        assert gzip.decompress(changed) == script.read_bytes() and len(calls) == 2
