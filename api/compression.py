@@ -2,11 +2,13 @@
 about 0.3 MB gzipped), the vector tiles (/tiles/.../*.pbf; MVT is protobuf without compression of its own, a city
 view's 70 tiles shrink to about a third) and the MapLibre styles and TileJSON (JSON).
 
-Starlette's GZipMiddleware does the work, at level 6 (level 9 costs about twice the CPU for a few per cent less);
-it answers gzip only to clients that accept it, adds `Vary: Accept-Encoding` and keeps small answers (< 500 bytes)
-as they are. Exports (ZIP, GeoPackage, PDF), PNG tiles and the API's other answers pass untouched: they are
-compressed already or streamed, and compressing them would cost CPU for nothing. ETags stay as they are: kotaku
-compares If-None-Match weakly (layers/serving/versions.py), so a gzipped answer revalidates as the plain one.
+Starlette's GZipMiddleware does the work for tiles and styles, at level 6 (level 9 costs about twice the CPU for a
+few per cent less); it answers gzip only to clients that accept it, adds `Vary: Accept-Encoding` and keeps small
+answers (< 500 bytes) as they are. Static files come gzipped already (PrecompressedStaticFiles: once per file, at
+level 9) and the middleware lets them pass. Exports (ZIP, GeoPackage, PDF), PNG tiles and the API's other answers
+pass untouched: they are compressed already or streamed, and compressing them would cost CPU for nothing. ETags
+stay as they are: kotaku compares If-None-Match weakly (layers/serving/versions.py), so a gzipped answer
+revalidates as the plain one.
 """
 
 from __future__ import annotations
