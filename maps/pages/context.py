@@ -36,11 +36,20 @@ async def reference_options(conn: AsyncConnection) -> dict[str, list[dict]]:
 
 
 async def tenant_choices(conn: AsyncConnection, principal: Principal) -> list[dict]:
-    """The kab/kota that have slum areas this caller may see, with their names."""
+    """The kab/kota that have slum areas this caller may see, named as in `regions`, or "Kab/kota 12.71" when its
+    boundary was never imported (a city that loaded only its kelurahan still gets its entry).
+
+    The distinct tenants come from the (tenant, decree_id) index one step at a time (a recursive skip scan): a
+    lookup per kab/kota that has any, instead of reading every slum area at each page build."""
     query = sql.SQL(
-        "SELECT r.code, r.name FROM regions r WHERE r.level = 'kabkota' AND EXISTS "
-        "(SELECT 1 FROM slum_areas t WHERE t.tenant = r.code AND {}) ORDER BY r.name"
-    ).format(row_filter(principal, "slum-areas"))
+        "WITH RECURSIVE found(code) AS ("
+        "(SELECT t.tenant FROM slum_areas t WHERE {f} ORDER BY t.tenant LIMIT 1) UNION ALL "
+        "SELECT (SELECT t.tenant FROM slum_areas t WHERE t.tenant > found.code AND {f} ORDER BY t.tenant LIMIT 1) "
+        "FROM found WHERE found.code IS NOT NULL) "
+        "SELECT found.code, coalesce(r.name, 'Kab/kota ' || found.code) AS name FROM found "
+        "LEFT JOIN regions r ON r.code = found.code AND r.level = 'kabkota' "
+        "WHERE found.code IS NOT NULL ORDER BY r.name IS NULL, r.name, found.code"
+    ).format(f=row_filter(principal, "slum-areas"))
     return await _rows(conn, query)
 
 

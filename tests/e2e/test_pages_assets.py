@@ -4,6 +4,7 @@ kelurahan search finds by name (any case) or code."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -133,3 +134,14 @@ def test_public_record_serves_its_own_assets_escapes_text_and_checks_its_scope(c
     assert "Kota Medan" in client.get("/publik").text  # without a place: the kab/kota to choose from
     assert client.get("/publik?kelurahan=12.71.01").status_code == 400
     assert client.get("/publik?kelurahan=12.71.99.9999").status_code == 404
+
+
+@pytest.mark.writes_demo
+def test_the_chooser_lists_a_kabkota_whose_boundary_was_never_imported(client, conn):
+    config = re.compile(r'<script type="application/json" id="kotaku-config">(.*?)</script>', re.S)
+    tenants = json.loads(config.search(client.get("/peta").text).group(1))["tenants"]
+    assert {"code": "12.71", "name": "Kota Medan"} in tenants
+    conn.execute("DELETE FROM regions WHERE code = '12.71' AND level = 'kabkota'")  # only its kelurahan loaded
+    conn.commit()
+    tenants = json.loads(config.search(client.get("/peta/keterpaduan").text).group(1))["tenants"]
+    assert {"code": "12.71", "name": "Kab/kota 12.71"} in tenants  # was left out: the chooser showed blank

@@ -51,3 +51,17 @@ def test_the_chooser_opens_the_other_kabkota_and_its_layers(browser, two_cities)
         assert_clean(watched)
     finally:
         watched.close()
+
+
+def test_the_chooser_shows_a_kabkota_that_has_no_slum_areas_yet(browser, two_cities):
+    """A permalink to a kab/kota with nothing imported yet: the chooser names it (it used to show blank)."""
+    watched = Watched(browser, two_cities)
+    page = watched.page
+    try:
+        page.goto(f"{two_cities}/peta?tenant=73.07")
+        page.wait_for_function("document.querySelectorAll('#pilih-tenant option').length === 3")
+        assert page.input_value("#pilih-tenant") == "73.07"
+        assert page.locator("#pilih-tenant option:checked").inner_text() == "Kab/kota 73.07 (73.07)"
+        assert_clean(watched)
+    finally:
+        watched.close()

@@ -128,7 +128,12 @@
   kotaku.tenantChooser = function (chooser) {
     if (!chooser) return;
     var config = kotaku.config();
-    config.tenants.forEach(function (t) {
+    var tenants = config.tenants.slice();
+    // the kab/kota shown, even without slum areas yet (a permalink, a new city): the chooser never shows blank
+    if (config.tenant && !tenants.some(function (t) { return t.code === config.tenant; })) {
+      tenants.unshift({code: config.tenant, name: 'Kab/kota ' + config.tenant});
+    }
+    tenants.forEach(function (t) {
       chooser.appendChild(kotaku.el('option', {value: t.code, text: t.name + ' (' + t.code + ')'}));
     });
     if (config.tenant) chooser.value = config.tenant;
