@@ -97,6 +97,10 @@
     var zoom = null;
     var waiting = null;  // when the first frame was dropped since the last one painted
     var timer = null;
+    // Hidden until its first frame: without a GPU (software compositing: headless browsers, weak phones) a shown
+    // WebGL canvas is read back by the page after each frame drawn into it, and a new one, cleared, once before
+    // anything is drawn (50-100 ms of the page per map at 1400x900, for a transparent canvas).
+    canvas.style.visibility = 'hidden';
     painter.render = function (style) {
       painter.style = style;
       if (painted === null && !(style && style._order && style._order.length)) return;
