@@ -83,6 +83,11 @@ def test_viewer_draws_vector_tiles_offline_with_legend_and_layer_control(watched
     assert page.title() == "Peta Kawasan Kumuh - kotaku-gis"
     assert page.input_value("#pilih-tenant") == "12.71"  # the kab/kota it opened on, and only its layers
     assert tile_urls and all(url.endswith("?tenant=12.71") for url in tile_urls), tile_urls
+    # every layer reads 512-pixel tiles of one zoom less than the map's (a quarter as many requests)
+    zoom = page.evaluate("kotaku.map.getZoom()")
+    zooms = {int(url.split("/tiles/")[1].split("/")[1]) for url in tile_urls}
+    assert zooms == {zoom - 1}, (zoom, sorted(tile_urls))
+    assert page.evaluate("document.querySelector('.kotaku-lapisan-tingkat canvas').width") == 512
     fetched = {c for c, status in tile_responses if status == 200}
     assert {"regions", "slum-areas", "activities"} <= fetched
     assert "slum-areas" in {c for c, _ in tile_responses} and all(s in (200, 204, 304) for _, s in tile_responses)

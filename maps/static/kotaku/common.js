@@ -11,7 +11,7 @@
     L.DomEvent.fakeStop = function (e) { e._stopped = true; };
   }
 
-  // Leaflet.VectorGrid ignores GridLayer's zoomOffset when it builds a tile URL; activity layers need it (below).
+  // Leaflet.VectorGrid ignores GridLayer's zoomOffset when it builds a tile URL; every layer needs it (below).
   if (L.VectorGrid && L.VectorGrid.Protobuf) {
     var fetchTile = L.VectorGrid.Protobuf.prototype._getVectorTilePromise;
     L.VectorGrid.Protobuf.prototype._getVectorTilePromise = function (coords, bounds) {
@@ -248,9 +248,11 @@
     var styles = {};
     styles[spec.collection] = styleFunction(spec);
     var order = Object.keys(kotaku.config().layers).indexOf(key);
-    // Activities come as 512-pixel tiles of one zoom less: at map zoom 12 a view holds the light per-kelurahan
-    // aggregates of zoom 11 instead of every activity of a city (megabytes), and a quarter as many tiles after.
-    var coarse = spec.kind === 'activity' ? {tileSize: 512, zoomOffset: -1} : {};
+    // Every layer comes as 512-pixel tiles of one zoom less, the size the server makes them for (geometry
+    // generalised to half a pixel of a 512-pixel tile) and the zooms MapLibre and the published styles read them
+    // at: a quarter as many tiles (a city view: 27 instead of 59, each a request, a canvas and a parse), and at
+    // map zoom 12 the light per-kelurahan aggregates of zoom 11 instead of every activity of a city (megabytes).
+    var coarse = {tileSize: 512, zoomOffset: -1};
     return L.extend({
       zIndex: spec.kind === 'region' ? 100 : 10 + order,  // boundaries over the fills
       vectorTileLayerStyles: styles,
@@ -262,9 +264,10 @@
     }, coarse);
   };
 
-  /* The zoom from which a layer's tiles hold features rather than per-region aggregates. */
-  kotaku.featureZoom = function (spec) {
-    return kotaku.config().featureMinZoom + (spec && spec.kind === 'activity' ? 1 : 0);
+  /* The map zoom from which the layers' tiles hold features rather than per-region aggregates (the tiles are of
+   * one zoom less: vectorOptions). */
+  kotaku.featureZoom = function () {
+    return kotaku.config().featureMinZoom + 1;
   };
 
   /* -- popups -------------------------------------------------------------------------------------------- */
@@ -360,7 +363,7 @@
     var props = (event.layer && event.layer.properties) || {};
     var popup = L.popup({maxWidth: 360, className: 'kotaku-popup'}).setLatLng(event.latlng);
     if (props.aggregate) {
-      popup.setContent(aggregateContent(props, spec.collection, kotaku.featureZoom(spec))).openOn(map);
+      popup.setContent(aggregateContent(props, spec.collection, kotaku.featureZoom())).openOn(map);
       return;
     }
     var box = kotaku.el('div', {className: 'popup'}, [kotaku.el('p', {text: 'Memuat...'})]);
@@ -449,7 +452,7 @@
     function redraw() {
       kotaku.clear(body);
       var layers = kotaku.config().layers;
-      var lowZoom = map.getZoom() < kotaku.featureZoom({kind: 'activity'});
+      var lowZoom = map.getZoom() < kotaku.featureZoom();
       var shown = {};
       Object.keys(layers).forEach(function (key) {
         var spec = layers[key];

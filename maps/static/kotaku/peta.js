@@ -64,7 +64,7 @@
     config.stages.forEach(function (s) { stage.appendChild(kotaku.el('option', {value: s.code, text: s.name})); });
 
     function explain() {
-      var zoom = kotaku.featureZoom({kind: 'activity'});
+      var zoom = kotaku.featureZoom();
       note.textContent = map.getZoom() < zoom
         ? 'Pada zoom di bawah ' + zoom + ' kegiatan dijumlah per wilayah: filter tahun memakai ' +
           'rentang tahun wilayah, filter tahap berlaku setelah peta diperbesar.'
