@@ -205,24 +205,28 @@ def test_online_basemaps_are_offered_off_and_asked_for_only_when_chosen(browser,
 
 
 # Counts the frames each MapLibre map paints (its painter's render, under the page's own wrapper), those painted
-# while some of its tiles were still loading, and those whose names MapLibre was to place again in the next frame
-# (tiles just in), per map, from the page's start.
+# while some of its tiles were still loading, those whose names MapLibre was to place again in the next frame
+# (tiles just in), and those painted while the other map was still loading or placing, per map, from the start.
 COUNT_PAINTS = """
 let maplibre;
 window.kotakuPaints = [];
+const maps = [];
+const settled = map => map.areTilesLoaded() && !map._placementDirty;
 Object.defineProperty(window, 'maplibregl', {configurable: true, get() { return maplibre; }, set(value) {
     maplibre = value;
     const setup = value.Map.prototype._setupPainter;
     value.Map.prototype._setupPainter = function () {
         const out = setup.apply(this, arguments);
         const map = this;
-        const counts = {painted: 0, partial: 0, unsettled: 0};
+        const counts = {painted: 0, partial: 0, unsettled: 0, alone: 0};
         window.kotakuPaints.push(counts);
+        maps.push(map);
         const render = this.painter.render;
         this.painter.render = function () {
             counts.painted++;
             if (!map.areTilesLoaded()) counts.partial++;
             if (map._placementDirty) counts.unsettled++;
+            if (maps.some(other => other !== map && !other._removed && !settled(other))) counts.alone++;
             return render.apply(this, arguments);
         };
         return out;
@@ -248,5 +252,9 @@ def test_a_jump_to_street_zoom_paints_the_basemap_once_its_tiles_are_in(session)
     unsettled = [a["unsettled"] - b["unsettled"] for a, b in zip(after, before, strict=True)]
     assert len(after) == 2 and partial == [0, 0], (partial, painted)  # before: [2, 2] of [3, 4]
     assert unsettled == [0, 0] and painted == [1, 1], (unsettled, painted)  # before: [0, 1] of [1, 2]
+    # neither paints while the other still waits for tiles or names: those would wait for the page behind the
+    # GPU's frame (MapLibre draws the letters on the page)
+    alone = [a["alone"] - b["alone"] for a, b in zip(after, before, strict=True)]
+    assert alone == [0, 0], (alone, painted)
     assert colour_share(session, BASEMAP_COLOURS["major_road"]) > 0.01  # what it paints is there
     assert_offline(session)

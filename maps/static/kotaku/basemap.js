@@ -88,7 +88,25 @@
    * tile's buckets from the painter's style when the tile arrives, and a tile that came before any frame would
    * never be drawn.
    * After a jump of more than one zoom level (a search result, a permalink) the map is hidden until its tiles are
-   * in, instead of painting the tiles of the old zoom scaled up (a few blurred roads, no names). */
+   * in, instead of painting the tiles of the old zoom scaled up (a few blurred roads, no names).
+   * The two maps wait for each other the same way (`holdMs` at most): while one paints, the page waits for the
+   * GPU, and the other's tiles, whose names need the page (MapLibre draws the letters there), would wait behind
+   * it; held, the names are placed meanwhile and both paint in the next frames. */
+  function settled(gl) {
+    // _placementDirty: MapLibre placed the names of tiles that just came and will place them again next frame
+    return gl.areTilesLoaded() && !gl._placementDirty;
+  }
+
+  /* The basemap's other MapLibre maps shown on the page: those still loading tiles or placing names, or all. */
+  function others(gl, unsettledOnly) {
+    return Object.keys(basemap.layers).map(function (key) {
+      var layer = basemap.layers[key];
+      return basemap.map && basemap.map.hasLayer(layer) && layer._glMap;
+    }).filter(function (other) {
+      return other && other !== gl && !other._removed && !(unsettledOnly && settled(other));
+    });
+  }
+
   function paintLess(gl) {
     var painter = gl.painter;
     var render = painter.render;
@@ -109,10 +127,10 @@
       var jump = zoom !== null && Math.abs(gl.getZoom() - zoom) > 1;
       var now = performance.now();
       if (waiting === null) waiting = now;
-      // _placementDirty: MapLibre placed the names of tiles that just came and will place them again next frame
-      var unsettled = !gl.areTilesLoaded() || gl._placementDirty;
+      var unsettled = !settled(gl) || others(gl, true).length > 0;
       if ((painted === null || view === painted || jump) && now - waiting < basemap.holdMs && unsettled) {
         if (jump) canvas.style.visibility = 'hidden';
+        gl._kotakuHeld = true;
         if (!timer) timer = setTimeout(function () { timer = null; if (!gl._removed) gl.triggerRepaint(); }, basemap.holdMs - (now - waiting));
         return;
       }
@@ -121,7 +139,11 @@
       waiting = null;
       clearTimeout(timer);
       timer = null;
+      gl._kotakuHeld = false;
       canvas.style.visibility = '';
+      others(gl, false).forEach(function (other) {  // a map that held its frame for this one paints now too
+        if (other._kotakuHeld) other.triggerRepaint();
+      });
       return render.apply(this, arguments);
     };
   }
@@ -167,7 +189,7 @@
     layer.options.style = style;
     layer._kotakuDrawn = null;
     if (!layer._glMap) return;
-    layer._glMap.setStyle(style, {diff: false});
+    layer._glMap.setStyle(style, {diff: false, validate: false});  // our own style, checked by the tests
     layer._glMap.once('idle', function () {  // the plugin credits the sources of the first style only
       var credit = layer.getAttribution();  // the OSM data's "(c) OpenStreetMap contributors" (ODbL)
       if (credit && basemap.map.attributionControl) basemap.map.attributionControl.addAttribution(credit);
