@@ -66,7 +66,7 @@
     function explain() {
       var zoom = kotaku.featureZoom();
       note.textContent = map.getZoom() < zoom
-        ? 'Pada zoom di bawah ' + zoom + ' kegiatan dijumlah per wilayah: filter tahun memakai ' +
+        ? 'Pada zoom di bawah ' + zoom + ' kawasan kumuh dan kegiatan dijumlah per wilayah: filter tahun memakai ' +
           'rentang tahun wilayah, filter tahap berlaku setelah peta diperbesar.'
         : 'Filter berlaku pada lapisan kegiatan.';
     }
