@@ -101,15 +101,12 @@ def migrate(url: str, app_role: str = APP_ROLE, app_database_url: str | None = N
     `app_role` is the role the app works as (setting KOTAKU_APP_ROLE): created and granted by migration 0002,
     hardened by 0006, and given its own login here (KOTAKU_APP_DATABASE_URL's password, else derived from the
     owner's) where the owner may; where it may not, a warning says what to ask the administrator for."""
-    with connect(url, autocommit=True, owner=True) as conn:
+    with connect(url, autocommit=True, owner=True) as conn:  # one connection when at head (every command)
         ensure_extensions(conn)
         repair_skipped_accounts(conn, app_role)
-        at_head = current_revision(conn) == head_revision()
-    if at_head:  # the common case on every command: skip Alembic's start-up
-        with connect(url, owner=True) as conn:
-            seed_reference(conn)
-        _app_login(url, app_role, app_database_url)
-        return head_revision()
+        if current_revision(conn) == head_revision():  # the common case: skip Alembic's start-up
+            _finish(conn, url, app_role, app_database_url)
+            return head_revision()
     from alembic import command
     from alembic.runtime.migration import MigrationContext
     from sqlalchemy import create_engine
@@ -125,15 +122,15 @@ def migrate(url: str, app_role: str = APP_ROLE, app_database_url: str | None = N
         engine.dispose()
     if revision is None:
         raise RuntimeError("alembic upgrade to head left the database without a revision")
-    with connect(url, owner=True) as conn:
-        seed_reference(conn)
-    _app_login(url, app_role, app_database_url)
+    with connect(url, autocommit=True, owner=True) as conn:
+        _finish(conn, url, app_role, app_database_url)
     return revision
 
 
-def _app_login(url: str, app_role: str, app_database_url: str | None) -> None:
-    with connect(url, autocommit=True, owner=True) as conn:
-        state = ensure_app_login(conn, url, app_role, app_database_url)
+def _finish(conn: psycopg.Connection, url: str, app_role: str, app_database_url: str | None) -> None:
+    """Seed the reference tables and give the app role its login, on an autocommit connection."""
+    seed_reference(conn)
+    state = ensure_app_login(conn, url, app_role, app_database_url)
     if not state.ok:
         logger.warning("%s", state.message)
 
@@ -155,7 +152,13 @@ def reset(url: str, app_role: str = APP_ROLE, app_database_url: str | None = Non
 
 
 def seed_reference(conn: psycopg.Connection) -> dict[str, int]:
-    """Upsert each reference table from its CSV in data/reference. Returns rows per table."""
+    """Upsert each reference table from its CSV in data/reference, all in one transaction. Returns rows per
+    table."""
+    with conn.transaction():
+        return _upsert_reference(conn)
+
+
+def _upsert_reference(conn: psycopg.Connection) -> dict[str, int]:
     counts = {}
     for table, (filename, array_columns) in REFERENCE_TABLES.items():
         with open(data_path("reference", filename), newline="", encoding="utf-8") as handle:
@@ -176,5 +179,4 @@ def seed_reference(conn: psycopg.Connection) -> dict[str, int]:
         with conn.cursor() as cur:
             cur.executemany(statement, values)
         counts[table] = len(rows)
-    conn.commit()
     return counts
