@@ -14,10 +14,10 @@ from pyogrio.errors import DataLayerError, DataSourceError
 from geo.dbf_encoding import undecodable
 from geo.errors import InvalidInput
 from geo.read import _check_size, _choose_layers, _info, _layers, _refuse_indirection
-from geo.read_wkb import WGS84_LABEL
 
 DRIVER = "FlatGeobuf"
 _TYPES = ("Polygon", "MultiPolygon")
+WGS84_LABEL = "EPSG:4326"
 
 
 def plain_layer(path: Path, *, layer: str | None, max_bytes: int, make: Callable):
