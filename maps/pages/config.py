@@ -12,7 +12,7 @@ from layers.accounts.access import Principal
 from layers.serving.tiles import FEATURE_MIN_ZOOM
 from maps.pages.base import PageScript, VectorTiles, new_map, panel, render
 from maps.pages.basemap import Basemap
-from maps.pages.context import chosen_tenant, reference_options, region_bounds, tenant_choices
+from maps.pages.context import chosen_tenant, reference_options, region_bounds, tenant_choices, with_shown
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class PageContext:
 async def page_context(conn: AsyncConnection, principal: Principal, asked_tenant: str | None) -> PageContext:
     tenants = await tenant_choices(conn, principal)
     tenant = chosen_tenant(asked_tenant, principal, tenants)
+    tenants = await with_shown(conn, tenants, tenant)
     return PageContext(principal, tenant, tenants, await reference_options(conn), await region_bounds(conn, tenant))
 
 

@@ -53,6 +53,16 @@ async def tenant_choices(conn: AsyncConnection, principal: Principal) -> list[di
     return await _rows(conn, query)
 
 
+async def with_shown(conn: AsyncConnection, choices: list[dict], tenant: str | None) -> list[dict]:
+    """The choices with the kab/kota shown first when it has no slum areas yet (a permalink, a new city), named as
+    `tenant_choices` names them: the chooser never shows blank."""
+    if tenant is None or any(choice["code"] == tenant for choice in choices):
+        return choices
+    shown = await _rows(conn, "SELECT %(code)s AS code, coalesce((SELECT name FROM regions WHERE code = %(code)s "
+                              "AND level = 'kabkota'), 'Kab/kota ' || %(code)s) AS name", {"code": tenant})
+    return shown + choices
+
+
 def chosen_tenant(asked: str | None, principal: Principal, choices: list[dict]) -> str | None:
     """The kab/kota a page opens on: the one asked for, else the caller's, else the first with slum areas."""
     if asked and asked.strip():

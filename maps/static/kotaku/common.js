@@ -128,12 +128,7 @@
   kotaku.tenantChooser = function (chooser) {
     if (!chooser) return;
     var config = kotaku.config();
-    var tenants = config.tenants.slice();
-    // the kab/kota shown, even without slum areas yet (a permalink, a new city): the chooser never shows blank
-    if (config.tenant && !tenants.some(function (t) { return t.code === config.tenant; })) {
-      tenants.unshift({code: config.tenant, name: 'Kab/kota ' + config.tenant});
-    }
-    tenants.forEach(function (t) {
+    config.tenants.forEach(function (t) {  // the kab/kota shown among them (maps/pages/context.py with_shown)
       chooser.appendChild(kotaku.el('option', {value: t.code, text: t.name + ' (' + t.code + ')'}));
     });
     if (config.tenant) chooser.value = config.tenant;
