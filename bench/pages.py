@@ -8,8 +8,9 @@ The data is bench/tiles_data.py's (DATABASE_URL, or the database kotaku_bench_pa
 The page draws the bench kab/kota's layers only (its tiles carry `?tenant=`, as every kab/kota's /peta does).
 Starts `kotaku serve` on a free loopback port and Debian's Chromium through Playwright, each view in a fresh
 browser context (cold cache). Prints per view the seconds until every visible tile is drawn (the page's layers
-and the basemap that MapLibre draws under them, names included; by the page's clock, from the navigation or the
-action, with the driver's wall time beside), the requests and bytes it took, the JS heap;
+and the basemap under them, names included: the server's PNG tiles, and MapLibre's names from street zoom on; by
+the page's clock, from the navigation or the action, with the driver's wall time beside), the requests and bytes it
+took, the JS heap;
 the city view and the street view against the goal of GOAL_S each (with --goal, each judged on the median of
 --runs cold passes, with and without the basemap in turn, and also the city view when the layers' tiles are
 empty: what the page costs without data); then the bytes of the inline peer and the ratio, measured in this run.
@@ -147,7 +148,7 @@ def goal_views(browser, base: str, tenant: str, lon: float, lat: float, *, basem
 
 def empty_page(browser, base: str, tenant: str, *, basemap: bool) -> float:
     """Seconds to the first full draw of the city view when every tile of the page's layers is empty (204): the
-    page's own cost (HTML, scripts, Leaflet, MapLibre and its basemap), whatever the data."""
+    page's own cost (HTML, scripts, Leaflet, the basemap), whatever the data."""
     view = View(browser, base, basemap)
     view.context.route("**/tiles/*/*/*/*.pbf*", lambda route, request: route.fulfill(status=204)
                        if "/tiles/basemap/" not in request.url else route.continue_())
@@ -163,8 +164,9 @@ class View:
     def __init__(self, browser, base: str, basemap: bool = True):
         self.base = base
         self.context = browser.new_context(viewport={"width": 1400, "height": 900})
-        if not basemap:  # the page as it was before it drew a basemap: the style is not served, nothing is drawn
+        if not basemap:  # the page as it was before it drew a basemap: neither the style nor its tiles are served
             self.context.route("**/styles/basemap.json*", lambda route: route.abort())
+            self.context.route("**/tiles/basemap/*/*/*.png*", lambda route: route.abort())
         self.page = self.context.new_page()
         self.requests = []
         self.page.on("requestfinished", lambda request: self.requests.append(request))

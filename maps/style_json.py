@@ -18,10 +18,22 @@ from data import data_path
 from geo.errors import NotFound
 from maps.styles import (
     BASEMAP_COLOURS,
+    CASING_WIDTHS,
     CONDITION_CLASSES,
+    KABKOTA_NAMES,
+    KECAMATAN_NAMES,
+    LABEL_HALO_WIDTH,
+    LANDUSE_OPACITY,
+    MAJOR_ROADS,
     NO_DATA_COLOUR,
     OUTLINE_COLOUR,
+    PLACE_NAME_SIZES,
+    PLACE_NAMES,
     REGION_OUTLINE_COLOURS,
+    ROAD_WIDTHS,
+    STREET_NAMES_FROM,
+    WATERWAY_WIDTH,
+    NameStyle,
     Style,
     category_colours,
     styles,
@@ -29,7 +41,8 @@ from maps.styles import (
 
 FONT = ["Noto Sans Regular"]
 ATTRIBUTION_OSM = "© OpenStreetMap contributors (ODbL)"
-MAJOR_ROADS = ["motorway", "trunk", "primary", "secondary"]
+ATTRIBUTION = "kotaku-gis; batas wilayah: cahyadsn/wilayah_boundaries (MIT)"  # our tiles (TileJSON), the regions'
+BASEMAP_ATTRIBUTION = f"{ATTRIBUTION_OSM}; {ATTRIBUTION}"  # the basemap: OSM data, and region names as places
 
 
 @dataclass(frozen=True)
@@ -72,32 +85,45 @@ def _source(base: str, collection: str, tenant: str | None) -> dict:
     return {"type": "vector", "url": f"{base}/tiles/{collection}/tilejson.json{suffix}"}
 
 
+def _by_zoom(stops: tuple[tuple[int, float], ...]) -> list:
+    return ["interpolate", ["linear"], ["zoom"], *(v for stop in stops for v in stop)]
+
+
 def _basemap_layers() -> list[dict]:
     c = BASEMAP_COLOURS
-    road_width = ["interpolate", ["linear"], ["zoom"], 10, 0.5, 14, 2, 18, 14]
-    casing_width = ["interpolate", ["linear"], ["zoom"], 10, 1, 14, 3.5, 18, 16]
-    halo = {"text-color": c["label"], "text-halo-color": c["label_halo"], "text-halo-width": 1.5}
+    halo = {"text-color": c["label"], "text-halo-color": c["label_halo"], "text-halo-width": LABEL_HALO_WIDTH}
     return [
         {"id": "basemap-landuse", "type": "fill", "source": "basemap", "source-layer": "landuse",
-         "paint": {"fill-color": c["landuse"], "fill-opacity": 0.6}},
+         "paint": {"fill-color": c["landuse"], "fill-opacity": LANDUSE_OPACITY}},
         {"id": "basemap-water", "type": "fill", "source": "basemap", "source-layer": "water",
          "filter": ["==", "$type", "Polygon"], "paint": {"fill-color": c["water"]}},
         {"id": "basemap-waterway", "type": "line", "source": "basemap", "source-layer": "water",
-         "filter": ["==", "$type", "LineString"], "paint": {"line-color": c["water"], "line-width": 1.5}},
+         "filter": ["==", "$type", "LineString"], "paint": {"line-color": c["water"], "line-width": WATERWAY_WIDTH}},
         {"id": "basemap-buildings", "type": "fill", "source": "basemap", "source-layer": "buildings", "minzoom": 15,
          "paint": {"fill-color": c["building"], "fill-outline-color": c["building_outline"]}},
         {"id": "basemap-roads-casing", "type": "line", "source": "basemap", "source-layer": "roads",
          "layout": {"line-cap": "round", "line-join": "round"},
-         "paint": {"line-color": c["road_casing"], "line-width": casing_width}},
+         "paint": {"line-color": c["road_casing"], "line-width": _by_zoom(CASING_WIDTHS)}},
         {"id": "basemap-roads", "type": "line", "source": "basemap", "source-layer": "roads",
          "layout": {"line-cap": "round", "line-join": "round"},
-         "paint": {"line-color": ["match", ["get", "class"], MAJOR_ROADS, c["major_road"], c["road"]],
-                   "line-width": road_width}},
-        {"id": "basemap-road-names", "type": "symbol", "source": "basemap", "source-layer": "roads", "minzoom": 13,
+         "paint": {"line-color": ["match", ["get", "class"], list(MAJOR_ROADS), c["major_road"], c["road"]],
+                   "line-width": _by_zoom(ROAD_WIDTHS)}},
+        {"id": "basemap-road-names", "type": "symbol", "source": "basemap", "source-layer": "roads",
+         "minzoom": STREET_NAMES_FROM,
          "layout": {"symbol-placement": "line", "text-field": ["get", "name"], "text-font": FONT, "text-size": 11},
          "paint": halo},
         *_place_name_layers(halo),
     ]
+
+
+def _names(name: NameStyle) -> dict:
+    layout: dict = {"text-field": ["get", "name"], "text-font": FONT, "text-size": name.size,
+                    "text-max-width": name.max_width_em}
+    if name.uppercase:
+        layout["text-transform"] = "uppercase"
+    if name.letter_spacing:
+        layout["text-letter-spacing"] = name.letter_spacing
+    return layout
 
 
 def _place_name_layers(halo: dict) -> list[dict]:
@@ -106,24 +132,22 @@ def _place_name_layers(halo: dict) -> list[dict]:
     Kecamatan and kab/kota names are capitals, so 'GAMBIR' (kecamatan) and 'Gambir' (kelurahan) read apart; the
     kab/kota name leaves the map from zoom 10 (MapLibre's; Leaflet's 11, about a city's whole view), where it would
     hide the kecamatan names and the page's title says it. Constant properties per layer (no data-driven
-    text-transform), which QGIS's converter reads too."""
+    text-transform), which QGIS's converter reads too. The PNG basemap (maps/basemap_png.py) writes the same."""
     region = ["kabkota", "kecamatan"]
+    sizes: list = ["match", ["get", "class"]]
+    for cls, size in PLACE_NAME_SIZES.items():
+        sizes += [[cls], size]
     return [
         {"id": "basemap-place-names", "type": "symbol", "source": "basemap", "source-layer": "places",
          "filter": ["match", ["get", "class"], region, False, True],
-         "layout": {"text-field": ["get", "name"], "text-font": FONT, "text-max-width": 7,
-                    "text-size": ["match", ["get", "class"], ["city"], 15, ["town"], 13, 11]},
+         "layout": {**_names(PLACE_NAMES), "text-size": [*sizes, PLACE_NAMES.size]},
          "paint": halo},
         {"id": "basemap-kecamatan-names", "type": "symbol", "source": "basemap", "source-layer": "places",
-         "filter": ["==", ["get", "class"], "kecamatan"],
-         "layout": {"text-field": ["get", "name"], "text-font": FONT, "text-size": 12, "text-max-width": 8,
-                    "text-transform": "uppercase", "text-letter-spacing": 0.08},
-         "paint": {**halo, "text-color": BASEMAP_COLOURS["region_label"]}},
+         "filter": ["==", ["get", "class"], "kecamatan"], "layout": _names(KECAMATAN_NAMES),
+         "paint": {**halo, "text-color": KECAMATAN_NAMES.colour}},
         {"id": "basemap-kabkota-names", "type": "symbol", "source": "basemap", "source-layer": "places",
-         "maxzoom": 10, "filter": ["==", ["get", "class"], "kabkota"],
-         "layout": {"text-field": ["get", "name"], "text-font": FONT, "text-size": 14, "text-max-width": 10,
-                    "text-transform": "uppercase", "text-letter-spacing": 0.05},
-         "paint": {**halo, "text-color": BASEMAP_COLOURS["region_label"]}},
+         "maxzoom": KABKOTA_NAMES.below_zoom, "filter": ["==", ["get", "class"], "kabkota"],
+         "layout": _names(KABKOTA_NAMES), "paint": {**halo, "text-color": KABKOTA_NAMES.colour}},
     ]
 
 

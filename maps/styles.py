@@ -29,6 +29,35 @@ CONDITION_CLASSES = (("baik", "#1a9641", "Baik"), ("rusak_ringan", "#fdae61", "R
 BASEMAP_COLOURS = {"background": "#f2efe9", "water": "#aad3df", "landuse": "#e0e8d0", "building": "#d9d0c9",
                    "building_outline": "#bfb5ab", "road": "#ffffff", "road_casing": "#b5aea3", "major_road": "#fcd6a4",
                    "label": "#333333", "label_halo": "#ffffff", "region_label": "#3f007d"}
+# Basemap lines (CSS pixels at MapLibre zoom, linear between the stops), opacities, the street names' first zoom
+# and the names of places: the MapLibre style (maps/style_json.py) and the PNG basemap (maps/basemap_png.py).
+ROAD_WIDTHS = ((10, 0.5), (14, 2), (18, 14))
+CASING_WIDTHS = ((10, 1), (14, 3.5), (18, 16))
+WATERWAY_WIDTH = 1.5
+LANDUSE_OPACITY = 0.6
+MAJOR_ROADS = ("motorway", "trunk", "primary", "secondary")
+STREET_NAMES_FROM = 13  # names along the streets (MapLibre zoom; Leaflet's 14): drawn by MapLibre on the pages
+LABEL_HALO_WIDTH = 1.5
+
+
+@dataclass(frozen=True)
+class NameStyle:
+    """How one kind of place name is written: size (px), wrap width (ems), colour, capitals, letter spacing (ems)
+    and the zoom from which it leaves the map (None: never)."""
+
+    size: float
+    max_width_em: float
+    colour: str
+    uppercase: bool = False
+    letter_spacing: float = 0.0
+    below_zoom: int | None = None
+
+
+PLACE_NAMES = NameStyle(11, 7, BASEMAP_COLOURS["label"])
+PLACE_NAME_SIZES = {"city": 15, "town": 13}  # other OSM places: PLACE_NAMES.size
+KECAMATAN_NAMES = NameStyle(12, 8, BASEMAP_COLOURS["region_label"], uppercase=True, letter_spacing=0.08)
+KABKOTA_NAMES = NameStyle(14, 10, BASEMAP_COLOURS["region_label"], uppercase=True, letter_spacing=0.05,
+                          below_zoom=10)
 REGION_OUTLINE_COLOURS = {"kabkota": "#54278f", "kecamatan": "#756bb1", "desa_kelurahan": "#9e9ac8"}
 ACTIVITY_COLOUR = "#2171b5"
 # Programmes and funding sources (reference codes): ColorBrewer Paired (12) and Dark2, then greys, distinct hues for

@@ -1,4 +1,4 @@
-"""The basemap (issue 13): `/tiles/basemap/{z}/{x}/{y}.pbf`, its TileJSON, and the tilesets' `metadata.json`.
+"""The basemap (issue 13): `/tiles/basemap/{z}/{x}/{y}.pbf` and `.png`, its TileJSON, and the tilesets' `metadata.json`.
 
 Thin over maps/basemap_flow.py (one tile: ETag, 304, cache, render, 204) and layers/basemap/tiles.py. Included
 before api/routes/tiles.py so `basemap` is not taken for a collection id. `/tiles/{id}/metadata.json` is the
@@ -17,7 +17,7 @@ from api.conditional import not_modified
 from api.models import TileJSON
 from api.routes.features import version_reader
 from api.routes.ogc import base_url
-from api.routes.tiles import ATTRIBUTION, TENANT_QUERY, _all_fields, tile_cache
+from api.routes.tiles import TENANT_QUERY, _all_fields, tile_cache
 from geo.bounds import INDONESIA
 from layers.basemap.classes import LAYERS
 from layers.basemap.tiles import LAYER_DESCRIPTIONS, LAYER_FIELDS, MAX_ZOOM, MIN_ZOOMS, basemap_bounds
@@ -26,10 +26,10 @@ from layers.serving.collections import Collection, get_collection
 from layers.serving.tiles import MAX_ZOOM as COLLECTION_MAX_ZOOM
 from layers.serving.tiles import MIN_ZOOM, check_tenant
 from maps.basemap_flow import answer_basemap_tile
-from maps.tile_flow import MVT
+from maps.style_json import ATTRIBUTION, BASEMAP_ATTRIBUTION
+from maps.tile_flow import MVT, PNG, TileAnswer
 
 router = APIRouter(tags=["Tiles"])
-BASEMAP_ATTRIBUTION = "© OpenStreetMap contributors (ODbL); " + ATTRIBUTION
 # metadata.json: the zoom GDAL reads a whole tileset at (its ZOOM_LEVEL default is the metadata's maxzoom)
 METADATA_MAX_ZOOM = {"basemap": 14}
 METADATA_DEFAULT_MAX_ZOOM = 12
@@ -40,6 +40,23 @@ METADATA_DEFAULT_MAX_ZOOM = 12
 async def basemap_tile(request: Request, z: int, x: int, y: int, tenant: str | None = TENANT_QUERY) -> Response:
     answer = await answer_basemap_tile(request.app.state.pool, tile_cache(request), version_reader(request), z, x, y,
                                        tenant=tenant, if_none_match=request.headers.get("if-none-match"))
+    return _response(answer)
+
+
+@router.get("/tiles/basemap/{z}/{x}/{y}.png", summary="Ubin PNG peta dasar (XYZ)", response_class=Response,
+            responses={200: {"content": {PNG: {}}}, 204: {"description": "ubin kosong"}, 304: {}})
+async def basemap_png(request: Request, z: int, x: int, y: int, tenant: str | None = TENANT_QUERY,
+                      part: str = Query("all", description="all (semua), ground (tanpa nama) atau names (nama saja)"),
+                      scale: int = Query(1, description="1: 512 piksel; 2: 1024 piksel (layar 2x)")) -> Response:
+    """The basemap drawn by the server (maps/basemap_png.py): 512-px tiles of MapLibre's zoom, without street
+    names. The pages draw its ground at every zoom and its names below the street names' zoom."""
+    answer = await answer_basemap_tile(request.app.state.pool, tile_cache(request), version_reader(request), z, x, y,
+                                       tenant=tenant, if_none_match=request.headers.get("if-none-match"), png=True,
+                                       part=part, scale=scale)
+    return _response(answer)
+
+
+def _response(answer: TileAnswer) -> Response:
     headers = answer.headers()
     if answer.status == 304:
         return not_modified(headers)

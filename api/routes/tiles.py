@@ -30,13 +30,13 @@ from layers.serving.tiles import (
     layer_fields,
 )
 from maps.legends import legend_json, legend_svg
+from maps.style_json import ATTRIBUTION
 from maps.styles import Style
 from maps.tile_flow import MVT, PNG, answer_tile, png_style
 
 router = APIRouter(tags=["Tiles"])
 TMS_URI = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
 EPSG_3857 = "http://www.opengis.net/def/crs/EPSG/0/3857"
-ATTRIBUTION = "kotaku-gis; batas wilayah: cahyadsn/wilayah_boundaries (MIT)"
 TENANT_QUERY = Query(None, description="Hanya kab/kota ini (kode Kemendagri, mis. 12.71)")
 STYLE_QUERY = Query(None, description="Gaya peta: tingkat-kumuh, prioritas (slum-areas), cakupan-program (keterpaduan)")
 

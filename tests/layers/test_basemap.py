@@ -1,21 +1,25 @@
 """The basemap (issue 13): `kotaku basemap import` of a real OSM file (GDAL's OSM driver) and of GeoJSON, its
 tiles decoded with mapbox-vector-tile (roads with name and class at z16, only major roads at z11, buildings from
-z15, region names as label points), TileJSON with the five layers, ETag/304."""
+z15, region names as label points), TileJSON with the five layers, ETag/304; the PNG tiles the pages draw."""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 import mapbox_vector_tile
 import morecantile
+import numpy as np
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
 
 from api.app import create_app
 from geo.errors import InvalidInput
 from layers.basemap.imports import import_basemap
+from maps.styles import BASEMAP_COLOURS, hex_rgb
 
 TMS = morecantile.tms.get("WebMercatorQuad")
 # A hand-made OpenStreetMap extract (XML, as JOSM or osmium writes it) in central Jakarta.
@@ -199,3 +203,54 @@ def test_collection_tilejson_takes_the_tenants_bounds(demo_url):
         lon, lat, zoom = doc["center"]
         assert west < lon < east and south < lat < north and zoom == 12
         assert client.get("/tiles/slum-areas/tilejson.json").json()["bounds"][0] < 96  # all of Indonesia
+
+
+def png(client: TestClient, z: int, query: str = "", lon: float = CENTRE[0], lat: float = CENTRE[1]):
+    tile = TMS.tile(lon, lat, z)
+    return client.get(f"/tiles/basemap/{z}/{tile.x}/{tile.y}.png{query}")
+
+
+def share(answer, colour: str, tolerance: int = 8) -> float:
+    """Share of the opaque pixels of a PNG answer within `tolerance` of `colour`."""
+    pixels = np.asarray(Image.open(io.BytesIO(answer.content)).convert("RGBA")).astype(int)
+    opaque = pixels[..., 3] > 200
+    close = (np.abs(pixels[..., :3] - np.array(hex_rgb(colour))) <= tolerance).all(axis=2) & opaque
+    return float(close.mean())
+
+
+def test_png_basemap_draws_the_styles_ground_and_names_apart(empty_db, osm_file):
+    """The PNG the pages draw: the ground in the style's colours on a transparent background (online basemaps
+    show through), the names apart (the pages lay them over the slum fills), 512 or 1024 px, cached like the MVT."""
+    with psycopg.connect(empty_db) as conn:
+        import_basemap(conn, osm_file)
+    with TestClient(create_app(empty_db)) as client:
+        ground = png(client, 16, "?part=ground")
+        assert ground.status_code == 200 and ground.headers["content-type"] == "image/png"
+        image = Image.open(io.BytesIO(ground.content))
+        assert image.size == (512, 512)
+        alpha = np.asarray(image.convert("RGBA"))[..., 3]
+        assert (alpha == 0).mean() > 0.3  # nothing drawn there: transparent, no background colour
+        for colour in ("major_road", "road_casing", "building", "water", "road"):
+            assert share(ground, BASEMAP_COLOURS[colour]) > 0.0005, colour
+        assert share(ground, BASEMAP_COLOURS["label"]) == 0  # no names on the ground
+        names = png(client, 16, "?part=names")
+        assert names.status_code == 200 and share(names, BASEMAP_COLOURS["label"]) > 0.0001  # Kampung Contoh
+        assert share(names, BASEMAP_COLOURS["major_road"]) == 0
+        everything = png(client, 16)  # the default (QGIS, GDAL): ground and names
+        assert share(everything, BASEMAP_COLOURS["label"]) > 0 and share(everything, BASEMAP_COLOURS["major_road"]) > 0
+        double = png(client, 16, "?part=ground&scale=2")
+        assert Image.open(io.BytesIO(double.content)).size == (1024, 1024)
+        etags = {a.headers["etag"] for a in (ground, names, everything, double)}
+        assert len(etags) == 4
+        assert png(client, 16, "?part=ground").headers["etag"] == ground.headers["etag"]
+        tile = TMS.tile(*CENTRE, 16)
+        again = client.get(f"/tiles/basemap/16/{tile.x}/{tile.y}.png?part=ground",
+                           headers={"If-None-Match": ground.headers["etag"]})
+        assert again.status_code == 304
+        z12 = np.asarray(Image.open(io.BytesIO(png(client, 12, "?part=ground").content)).convert("RGBA"))
+        assert 0 < (z12[..., 3] > 0).mean() < 0.05  # the primary road, a line of a few pixels at this zoom
+        assert png(client, 9).status_code == 204  # nothing drawn that far out
+        assert png(client, 16, "?part=roads").status_code == 400
+        assert "parts: all, ground, names" in png(client, 16, "?part=roads").json()["description"]
+        assert png(client, 16, "?scale=3").status_code == 400
+        assert client.get("/tiles/basemap/40/0/0.png").status_code == 404

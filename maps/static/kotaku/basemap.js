@@ -1,38 +1,42 @@
-/* The basemap under the page's layers (maps/pages/basemap.py): our OpenStreetMap vector tiles drawn by MapLibre GL JS
- * (vendored) inside Leaflet through @maplibre/maplibre-gl-leaflet.
+/* The basemap under the page's layers (maps/pages/basemap.py): our OpenStreetMap data, in two parts.
  *
- * One MapLibre style (/styles/basemap.json, the one the API publishes) is drawn as two Leaflet layers: the
- * geometry (landuse, water, buildings, roads, any online raster) in the tile pane under the slum areas and
- * activities, and the names (symbol layers: streets, kelurahan, kecamatan, places) in a pane of their own above
- * the fills, where they take no clicks. The style's `glyphs` URL is dropped: kotaku ships no glyph PBFs, and
- * without it MapLibre draws the letters with the browser's own fonts (TinySDF). MapLibre's label collision stays
- * on, so names never overlap. Online basemaps (raster layers `online-*`, present only when KOTAKU_ONLINE_BASEMAPS
- * is set) are offered in the layer control, off until chosen. */
+ * The ground (landuse, water, buildings, roads) is drawn by the server as PNG tiles (/tiles/basemap/{z}/{x}/{y}.png,
+ * maps/basemap_png.py, from the style's own colours and widths) in the tile pane under the slum areas and
+ * activities: a browser without a usable GPU (headless, many phones) draws WebGL on the CPU, 100-300 ms a frame,
+ * and the page would wait for each; an image costs it a decode in a background thread.
+ * The names (kelurahan, kecamatan, places; streets from zoom STREET_NAMES_FROM + 1 of Leaflet) lie in a pane of
+ * their own above the fills, where they take no clicks: PNG tiles of the names below that zoom, where names are
+ * points, and from there on the symbol layers of the MapLibre style (/styles/basemap.json, the one the API
+ * publishes), drawn by MapLibre GL JS (vendored) inside Leaflet through @maplibre/maplibre-gl-leaflet, so the
+ * street names follow the streets. The style's `glyphs` URL is dropped: kotaku ships no glyph PBFs, and without it
+ * MapLibre draws the letters with the browser's own fonts (TinySDF). Label collision stays on in both: no two
+ * names overlap. Online basemaps (raster layers `online-*` of the style, present only when KOTAKU_ONLINE_BASEMAPS
+ * is set) are Leaflet tile layers under the ground, offered in the layer control, off until chosen. */
 (function () {
   'use strict';
 
   var NAMES = {base: 'Peta dasar OpenStreetMap', labels: 'Nama jalan dan wilayah'};
   var LABEL_PANE = 'kotaku-nama';
   var EMPTY = {version: 8, sources: {}, layers: []};
-  // holdMs: see paintLess
+  // layers: the MapLibre maps (labels); holdMs: see paintLess
   var basemap = window.kotakuBasemap = {layers: {}, online: {}, styled: false, failed: null, holdMs: 1500};
 
   function copy(value) { return JSON.parse(JSON.stringify(value)); }
 
-  /* The style split in two: everything but names (under the layers) and the names alone (over them). */
+  /* The names of the style (its symbol layers), the part MapLibre draws, and its online raster sources. */
   function split(style) {
     delete style.glyphs;
     // No paint-property transitions (300 ms by default, from the style's load on): each asks for frames after the
     // first full one, and with software WebGL a frame of the whole map costs 100-200 ms.
     style.transition = {duration: 0, delay: 0};
-    var below = copy(style);
-    below.layers = style.layers.filter(function (l) { return l.type !== 'symbol'; });
+    var online = style.layers.filter(function (l) { return l.type === 'raster' && l.id.indexOf('online-') === 0; })
+      .map(function (l) { return {id: l.id.slice(7), source: style.sources[l.source]}; });
     var above = copy(style);
     above.layers = style.layers.filter(function (l) { return l.type === 'symbol'; });
     var used = {};
     above.layers.forEach(function (l) { used[l.source] = true; });
     Object.keys(above.sources).forEach(function (id) { if (!used[id]) delete above.sources[id]; });
-    return {below: below, above: above};
+    return {above: above, online: online};
   }
 
   /* The style with each vector source's TileJSON read once and put in its place (tiles, zooms, bounds, credit):
@@ -59,18 +63,36 @@
     })).then(function () { return style; });
   }
 
-  /* A layer-control entry that shows or hides one online raster layer inside the basemap's MapLibre map. */
-  var OnlineToggle = L.Layer.extend({
-    initialize: function (base, id) { this._base = base; this._id = id; },
-    _show: function (visible) {
-      var gl = this._base.getMaplibreMap && this._base._glMap;
-      if (gl && gl.getLayer(this._id)) gl.setLayoutProperty(this._id, 'visibility', visible ? 'visible' : 'none');
-    },
+  /* Leaflet's tile layer of one online basemap (its URL template and credit from the style), under the ground. */
+  function onlineLayer(source) {
+    return L.tileLayer(source.tiles[0], {tileSize: source.tileSize || 256, zIndex: 0, maxZoom: 19,
+                                         attribution: source.attribution || ''});
+  }
+
+  /* The names: PNG tiles below `from` (Leaflet's zoom), MapLibre's symbol layers from there on, added when the
+   * map first reaches that zoom (a MapLibre map costs the page a WebGL context) and removed below it. The PNG layer
+   * is switched here rather than by its maxZoom: Leaflet would take that for the whole map's limit once the ground
+   * is turned off. */
+  var NameSwitch = L.Layer.extend({
+    initialize: function (raster, vector, from) { this._raster = raster; this._vector = vector; this._from = from; },
     onAdd: function (map) {
-      if (!map.hasLayer(this._base)) this._base.addTo(map);  // its style shows it once loaded (addLayer below)
-      else if (this._base._glMap.isStyleLoaded()) this._show(true);
+      map.on('zoomend', this._check, this);
+      this._check();
     },
-    onRemove: function () { this._show(false); }
+    onRemove: function (map) {
+      map.off('zoomend', this._check, this);
+      [this._raster, this._vector].forEach(function (layer) { if (map.hasLayer(layer)) map.removeLayer(layer); });
+    },
+    vector: function () { return Boolean(this._map) && this._map.getZoom() >= this._from; },
+    _check: function () {
+      var map = this._map;
+      if (!map) return;
+      var vector = this.vector();
+      if (vector && map.hasLayer(this._raster)) map.removeLayer(this._raster);
+      if (!vector && !map.hasLayer(this._raster)) map.addLayer(this._raster);
+      if (!vector && map.hasLayer(this._vector)) map.removeLayer(this._vector);
+      if (vector && !map.hasLayer(this._vector) && basemap.styled) map.addLayer(this._vector);
+    }
   });
 
   function viewKey(zoom, lng, lat) {
@@ -88,23 +110,10 @@
    * tile's buckets from the painter's style when the tile arrives, and a tile that came before any frame would
    * never be drawn.
    * After a jump of more than one zoom level (a search result, a permalink) the map is hidden until its tiles are
-   * in, instead of painting the tiles of the old zoom scaled up (a few blurred roads, no names).
-   * The two maps wait for each other the same way (`holdMs` at most): while one paints, the page waits for the
-   * GPU, and the other's tiles, whose names need the page (MapLibre draws the letters there), would wait behind
-   * it; held, the names are placed meanwhile and both paint in the next frames. */
+   * in, instead of painting the tiles of the old zoom scaled up (a few blurred names). */
   function settled(gl) {
     // _placementDirty: MapLibre placed the names of tiles that just came and will place them again next frame
     return gl.areTilesLoaded() && !gl._placementDirty;
-  }
-
-  /* The basemap's other MapLibre maps shown on the page: those still loading tiles or placing names, or all. */
-  function others(gl, unsettledOnly) {
-    return Object.keys(basemap.layers).map(function (key) {
-      var layer = basemap.layers[key];
-      return basemap.map && basemap.map.hasLayer(layer) && layer._glMap;
-    }).filter(function (other) {
-      return other && other !== gl && !other._removed && !(unsettledOnly && settled(other));
-    });
   }
 
   function paintLess(gl) {
@@ -117,7 +126,7 @@
     var timer = null;
     // Hidden until its first frame: without a GPU (software compositing: headless browsers, weak phones) a shown
     // WebGL canvas is read back by the page after each frame drawn into it, and a new one, cleared, once before
-    // anything is drawn (50-100 ms of the page per map at 1400x900, for a transparent canvas).
+    // anything is drawn (50-100 ms of the page at 1400x900, for a transparent canvas).
     canvas.style.visibility = 'hidden';
     painter.render = function (style) {
       painter.style = style;
@@ -127,10 +136,8 @@
       var jump = zoom !== null && Math.abs(gl.getZoom() - zoom) > 1;
       var now = performance.now();
       if (waiting === null) waiting = now;
-      var unsettled = !settled(gl) || others(gl, true).length > 0;
-      if ((painted === null || view === painted || jump) && now - waiting < basemap.holdMs && unsettled) {
+      if ((painted === null || view === painted || jump) && now - waiting < basemap.holdMs && !settled(gl)) {
         if (jump) canvas.style.visibility = 'hidden';
-        gl._kotakuHeld = true;
         if (!timer) timer = setTimeout(function () { timer = null; if (!gl._removed) gl.triggerRepaint(); }, basemap.holdMs - (now - waiting));
         return;
       }
@@ -139,11 +146,7 @@
       waiting = null;
       clearTimeout(timer);
       timer = null;
-      gl._kotakuHeld = false;
       canvas.style.visibility = '';
-      others(gl, false).forEach(function (other) {  // a map that held its frame for this one paints now too
-        if (other._kotakuHeld) other.triggerRepaint();
-      });
       return render.apply(this, arguments);
     };
   }
@@ -161,39 +164,27 @@
     });
   }
 
-  function addLayer(map, key, pane) {
-    // The names' map draws no margin around the view (the plugin's default draws 10 % more on each side, 1.44x
-    // the pixels, so that a drag shows roads beyond the edge at once): names come once the move ends anyway, and
-    // every frame of software WebGL (SwiftShader, weak phones) costs by the pixel.
-    var layer = L.maplibreGL({style: EMPTY, pane: pane, fadeDuration: 0, interactive: false,
-                              padding: key === 'base' ? 0.1 : 0,
+  function addLayer(key, pane) {
+    // No margin around the view (the plugin's default draws 10 % more on each side, 1.44x the pixels, so that a
+    // drag shows more at once): names come once the move ends anyway, and every frame of software WebGL (weak
+    // phones) costs by the pixel.
+    // No credit of its own: the PNG names' tile layer, always on the map with it, gives the same (Leaflet shows it once)
+    var layer = L.maplibreGL({style: EMPTY, pane: pane, fadeDuration: 0, interactive: false, padding: 0,
+                              attributionControl: false,
                               className: 'kotaku-peta-dasar kotaku-peta-dasar-' + key});
-    layer.on('add', function () {  // a new MapLibre map each time the layer is turned on
+    layer.on('add', function () {  // a new MapLibre map each time the layer is added
       layer._kotakuDrawn = null;
-      layer.getContainer().style.zIndex = key === 'base' ? 1 : '';
       watch(layer);
-      if (key !== 'base') return;
-      layer._glMap.once('load', function () {  // the online basemaps chosen in the layer control
-        Object.keys(basemap.online).forEach(function (id) {
-          var toggle = basemap.online[id];
-          if (basemap.map.hasLayer(toggle)) toggle._show(true);
-        });
-      });
     });
     basemap.layers[key] = layer;
     return layer;
   }
 
-  /* The layer's part of the style, now and for every MapLibre map it makes when turned on again. */
+  /* The layer's part of the style, for every MapLibre map it makes when added. */
   function setStyle(layer, style) {
     layer.options.style = style;
     layer._kotakuDrawn = null;
-    if (!layer._glMap) return;
-    layer._glMap.setStyle(style, {diff: false, validate: false});  // our own style, checked by the tests
-    layer._glMap.once('idle', function () {  // the plugin credits the sources of the first style only
-      var credit = layer.getAttribution();  // the OSM data's "(c) OpenStreetMap contributors" (ODbL)
-      if (credit && basemap.map.attributionControl) basemap.map.attributionControl.addAttribution(credit);
-    });
+    if (layer._glMap) layer._glMap.setStyle(style, {diff: false, validate: false});  // our own, checked by the tests
   }
 
   /* The plugin follows Leaflet's moves, but a resize of the map (a phone's layout settling) can leave MapLibre a
@@ -212,20 +203,33 @@
     });
   }
 
-  /* True when every basemap layer on the map has drawn the map's current view (tests and bench/pages.py). */
+  /* True when a tile layer's tiles of the current view are in and have faded in (Leaflet's `active`). */
+  function shown(layer) {
+    if (layer.isLoading()) return false;
+    return Object.keys(layer._tiles).every(function (key) {
+      var tile = layer._tiles[key];
+      return !tile.current || tile.active;
+    });
+  }
+
+  /* True when the basemap has drawn the map's current view: the ground's tiles, and the names' tiles or MapLibre's
+   * names, all shown in full (tests and bench/pages.py). */
   basemap.ready = function () {
     var map = basemap.map;
+    if (!map) return false;
+    var rasters = [basemap.ground].concat(Object.keys(basemap.online).map(function (id) { return basemap.online[id]; }));
+    if (rasters.some(function (layer) { return map.hasLayer(layer) && !shown(layer); })) return false;
+    var names = basemap.names;
+    if (!names || !map.hasLayer(names)) return true;
+    if (!names.vector()) return shown(names._raster);
     if (basemap.failed) return true;
-    if (!map || !basemap.styled) return false;
+    var layer = basemap.layers.labels;
+    if (!basemap.styled || !map.hasLayer(layer)) return false;
     var c = map.getCenter();
-    var wanted = viewKey(map.getZoom() - 1, c.lng, c.lat);
-    return Object.keys(basemap.layers).every(function (key) {
-      var layer = basemap.layers[key];
-      return !map.hasLayer(layer) || (layer._glMap && layer._kotakuDrawn === wanted);
-    });
+    return Boolean(layer._glMap) && layer._kotakuDrawn === viewKey(map.getZoom() - 1, c.lng, c.lat);
   };
 
-  /* The MapLibre map of a layer ('base' or 'labels'), for tests. */
+  /* The MapLibre map of the names ('labels'), once the map has been at their zoom; for tests. */
   basemap.gl = function (key) {
     var layer = basemap.layers[key];
     return layer && layer._glMap;
@@ -240,11 +244,28 @@
       L.Util.requestAnimFrame(function () { L.Util.requestAnimFrame(sync); });
     });
     setInterval(sync, 500);  // and whatever moved the map without telling (a few comparisons)
-    // in the layer control at once (its entries never move), drawn once the style has come
-    var base = addLayer(map, 'base', 'tilePane').addTo(map);
-    var labels = addLayer(map, 'labels', LABEL_PANE).addTo(map);
-    control.addOverlay(base, NAMES.base);
-    control.addOverlay(labels, NAMES.labels);
+    // 512-px tiles of MapLibre's zoom (Leaflet's less one, as the page's layers), twice as many pixels on a screen
+    // of two device pixels per CSS pixel (phones), so lines and letters stay sharp
+    var scale = (window.devicePixelRatio || 1) >= 1.5 ? 2 : 1;
+    var tiles = {tileSize: 512, zoomOffset: -1, minZoom: 1, maxZoom: options.maxZoom, className: 'kotaku-peta-dasar'};
+    var png = function (part) {
+      return options.png + (options.png.indexOf('?') < 0 ? '?' : '&') + 'part=' + part + '&scale=' + scale;
+    };
+    var ground = basemap.ground = L.tileLayer(png('ground'), L.extend({}, tiles, {
+      pane: 'tilePane', zIndex: 1, attribution: options.credit,
+      className: tiles.className + ' kotaku-peta-dasar-base'}));
+    // the ground's PNG is transparent where nothing is drawn (online basemaps show through): the style's
+    // background colour is the map's own while the basemap is on
+    ground.on('add', function () { map.getContainer().style.backgroundColor = options.background; });
+    ground.on('remove', function () { map.getContainer().style.backgroundColor = ''; });
+    ground.addTo(map);
+    var rasterNames = L.tileLayer(png('names'), L.extend({}, tiles, {
+      pane: LABEL_PANE, attribution: options.credit,
+      className: tiles.className + ' kotaku-peta-dasar-labels'}));
+    var names = basemap.names = new NameSwitch(rasterNames, addLayer('labels', LABEL_PANE), options.streetNamesFrom);
+    names.addTo(map);
+    control.addOverlay(ground, NAMES.base);
+    control.addOverlay(names, NAMES.labels);
     fetch(options.style, {credentials: 'same-origin', headers: {'Accept': 'application/json'}})
       .then(function (response) {
         if (!response.ok) throw new Error('gaya peta dasar tidak dapat dimuat (' + response.status + ')');
@@ -253,18 +274,17 @@
       .then(inlineSources)
       .then(function (style) {
         var parts = split(style);
-        setStyle(base, parts.below);
-        setStyle(labels, parts.above);
+        setStyle(basemap.layers.labels, parts.above);
         basemap.styled = true;
-        parts.below.layers.filter(function (l) { return l.id.indexOf('online-') === 0; }).forEach(function (l) {
-          var toggle = new OnlineToggle(base, l.id);
-          basemap.online[l.id.slice(7)] = toggle;
-          control.addOverlay(toggle, 'Peta daring: ' + l.id.slice(7) + ' (internet)');
+        names._check();
+        parts.online.forEach(function (online) {
+          var layer = basemap.online[online.id] = onlineLayer(online.source);
+          control.addOverlay(layer, 'Peta daring: ' + online.id + ' (internet)');
         });
       })
       .catch(function (error) {
         basemap.failed = error.message;
-        console.warn('Peta dasar tidak ditampilkan: ' + error.message);
+        console.warn('Nama jalan tidak ditampilkan: ' + error.message);
       });
   };
 })();
