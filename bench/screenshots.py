@@ -6,7 +6,8 @@ a phone (390x844), for people to look at (never compared by a test).
 Over DATABASE_URL, else the dev cluster's database (`kotaku demo --if-empty` first: Kota Medan 12.71 with slum
 areas and activities, Kota Jakarta Pusat 31.71 with its OpenStreetMap basemap). Starts `kotaku serve` on a free
 loopback port and Debian's Chromium through Playwright; every request that would leave the machine is aborted and
-counted. Prints each file written, with the labels MapLibre placed and any console error.
+counted. Prints each file written, with the names MapLibre placed (street zoom) or the names' PNG tiles drawn (below
+it), and any console error.
 """
 
 from __future__ import annotations
@@ -35,14 +36,15 @@ VIEWPORTS = {"desktop": {"viewport": {"width": 1280, "height": 800}},
              "ponsel": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
                         "device_scale_factor": 2}}
 STREET_ZOOM = 16
-READY = "() => window.kotakuBasemap && kotakuBasemap.layers.base && kotakuBasemap.ready()"
+READY = "() => window.kotakuBasemap && kotakuBasemap.ground && kotakuBasemap.ready()"
 LAYERS_LOADED = "() => Object.values(kotaku.refs).every(l => !l.isLoading || !kotaku.map.hasLayer(l) || !l.isLoading())"
 STATE = """() => { const m = kotaku.map, c = m.getCenter(); return JSON.stringify({
     leaflet: [m.getZoom(), c.lng.toFixed(6), c.lat.toFixed(6)], styled: kotakuBasemap.styled,
     drawn: Object.keys(kotakuBasemap.layers).map(k => kotakuBasemap.layers[k]._kotakuDrawn),
     loading: Object.keys(kotaku.refs).filter(k => kotaku.refs[k].isLoading && kotaku.refs[k].isLoading())}); }"""
-PLACED = """() => kotakuBasemap.gl('labels').queryRenderedFeatures().reduce((n, f) => {
-    n[f.layer.id] = (n[f.layer.id] || 0) + 1; return n; }, {})"""
+PLACED = """() => kotakuBasemap.names.vector() ? kotakuBasemap.gl('labels').queryRenderedFeatures().reduce((n, f) => {
+    n[f.layer.id] = (n[f.layer.id] || 0) + 1; return n; }, {}) : {'PNG tiles of names':
+    document.querySelectorAll('.kotaku-peta-dasar-labels img.leaflet-tile-loaded').length}"""
 
 
 def database_url() -> str:

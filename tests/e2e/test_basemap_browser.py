@@ -2,12 +2,15 @@
 demo with Jakarta Pusat's OpenStreetMap basemap (tenant 31.71): at street zoom /peta paints roads and buildings
 (the server's PNG tiles) and MapLibre names streets and kelurahan; at the kab/kota view the names come as PNG tiles
 (kecamatan and kelurahan) and no WebGL map is made; placed names never overlap; every request stays on this
-server; online basemaps are offered only when configured, off until chosen, and lie under the ground."""
+server; online basemaps are offered only when configured, off until chosen, and lie under the ground; GDAL reads
+the PNG basemap as XYZ tiles."""
 
 from __future__ import annotations
 
 import io
+import os
 import re
+import subprocess
 
 import numpy as np
 import psycopg
@@ -272,3 +275,29 @@ def test_a_jump_to_street_zoom_paints_the_names_once_their_tiles_are_in(session)
     session.page.wait_for_function(READY, timeout=60_000)
     assert session.page.evaluate(WEBGL_CANVASES) == 0 and session.page.evaluate(LOADED_PNG, "labels")
     assert_offline(session)
+
+
+def test_gdal_reads_the_png_basemap_as_xyz_tiles(server, tmp_path):
+    """The PNG basemap is an ordinary XYZ tileset: GDAL's WMS driver (TMS mini-driver) reads a window around Monas
+    at MapLibre's zoom 15 from 512-px tiles, and gets the style's roads on a transparent ground."""
+    config = tmp_path / "peta-dasar.xml"
+    config.write_text(f"""<GDAL_WMS>
+  <Service name="TMS">
+    <ServerUrl>{server}/tiles/basemap/${{z}}/${{x}}/${{y}}.png?tenant=31.71&amp;part=ground</ServerUrl>
+  </Service>
+  <DataWindow><UpperLeftX>-20037508.34</UpperLeftX><UpperLeftY>20037508.34</UpperLeftY>
+    <LowerRightX>20037508.34</LowerRightX><LowerRightY>-20037508.34</LowerRightY>
+    <TileLevel>15</TileLevel><TileCountX>1</TileCountX><TileCountY>1</TileCountY><YOrigin>top</YOrigin></DataWindow>
+  <Projection>EPSG:3857</Projection><BlockSizeX>512</BlockSizeX><BlockSizeY>512</BlockSizeY><BandsCount>4</BandsCount>
+  <ZeroBlockHttpCodes>204</ZeroBlockHttpCodes><Cache/>
+</GDAL_WMS>""", encoding="utf-8")
+    out = tmp_path / "monas.png"
+    lon, lat = MONAS
+    done = subprocess.run(["gdal_translate", "-q", "-projwin_srs", "EPSG:4326", "-projwin", str(lon - 0.004),
+                           str(lat + 0.004), str(lon + 0.004), str(lat - 0.004), str(config), str(out)],
+                          capture_output=True, text=True, timeout=120, env={**os.environ, "GDAL_HTTP_TIMEOUT": "60"})
+    assert done.returncode == 0, done.stderr
+    pixels = np.asarray(Image.open(out).convert("RGBA")).astype(int)
+    assert pixels.shape[0] > 200 and pixels.shape[1] > 200
+    major = (np.abs(pixels[..., :3] - np.array(hex_rgb(BASEMAP_COLOURS["major_road"]))) <= 8).all(axis=2)
+    assert major.mean() > 0.005 and (pixels[..., 3] == 0).mean() > 0.1  # roads; the rest transparent
