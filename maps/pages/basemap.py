@@ -30,15 +30,15 @@ from maps.pages.base import STATIC, VENDOR, script_json
 from maps.style_json import BASEMAP_ATTRIBUTION
 from maps.styles import BASEMAP_COLOURS, STREET_NAMES_FROM
 
+MAPLIBRE = {"scripts": [f"{VENDOR}/maplibre-gl/maplibre-gl.js", f"{VENDOR}/maplibre-gl-leaflet/leaflet-maplibre-gl.js"],
+            "css": f"{VENDOR}/maplibre-gl/maplibre-gl.css"}
+
 
 class Basemap(JSCSSMixin):
     """Adds the basemap layers to the map and to the layer control `control` (the folium LayerControl's JS name).
     Add it after the LayerControl, before the PageScript."""
 
-    default_js = [("maplibre_gl", f"{VENDOR}/maplibre-gl/maplibre-gl.js"),
-                  ("maplibre_gl_leaflet", f"{VENDOR}/maplibre-gl-leaflet/leaflet-maplibre-gl.js"),
-                  ("kotaku_basemap", f"{STATIC}/kotaku/basemap.js")]
-    default_css = [("maplibre_gl_css", f"{VENDOR}/maplibre-gl/maplibre-gl.css")]
+    default_js = [("kotaku_basemap", f"{STATIC}/kotaku/basemap.js")]  # MapLibre: loaded by it at street zoom
     _template = Template("""
         {% macro script(this, kwargs) %}
         kotakuBasemap.add({{ this._parent.get_name() }}, {{ this.control }}, {{ this.options_json }});
@@ -54,7 +54,8 @@ class Basemap(JSCSSMixin):
         self.options_json = script_json({"style": f"/styles/basemap.json{query}",
                                          "png": f"/tiles/basemap/{{z}}/{{x}}/{{y}}.png{query}",
                                          "credit": BASEMAP_ATTRIBUTION, "background": BASEMAP_COLOURS["background"],
-                                         "streetNamesFrom": STREET_NAMES_FROM + 1, "maxZoom": MAX_ZOOM + 1})
+                                         "streetNamesFrom": STREET_NAMES_FROM + 1, "maxZoom": MAX_ZOOM + 1,
+                                         "maplibre": MAPLIBRE})
         # Fetched from the head, beside the scripts: the style and its TileJSON would otherwise wait for MapLibre
         # to load and then queue behind the page's first tiles (six connections a host): ~1 s on a city view.
         self.preloads = (f"/styles/basemap.json{query}", f"/tiles/basemap/tilejson.json{query}")

@@ -149,6 +149,9 @@ def test_city_view_names_kecamatan_and_kelurahan_without_overlaps(session, jakar
     assert page.evaluate("kotaku.map.getZoom()") <= 13  # the page opens on the whole kab/kota
     # no WebGL at the city view: the ground and the names are the server's images
     assert page.evaluate(WEBGL_CANVASES) == 0 and page.evaluate("kotakuBasemap.gl('labels')") is None
+    maplibre = [i for i, url in enumerate(session.requests) if url.endswith("/maplibre-gl.js")]
+    ground = [i for i, url in enumerate(session.requests) if "part=ground" in url]
+    assert not maplibre or maplibre[0] > max(ground)  # loaded, if at all, once the ground is in (for street zoom)
     urls = page.evaluate(LOADED_PNG, "labels")
     assert urls and all("part=names" in url for url in urls)
     written = written_names(jakarta, urls)
@@ -301,3 +304,16 @@ def test_gdal_reads_the_png_basemap_as_xyz_tiles(server, tmp_path):
     assert pixels.shape[0] > 200 and pixels.shape[1] > 200
     major = (np.abs(pixels[..., :3] - np.array(hex_rgb(BASEMAP_COLOURS["major_road"]))) <= 8).all(axis=2)
     assert major.mean() > 0.005 and (pixels[..., 3] == 0).mean() > 0.1  # roads; the rest transparent
+
+
+def test_without_maplibre_the_street_view_keeps_the_png_names(session):
+    # a phone that could not fetch MapLibre (a dropped connection): the names stay, as PNG, without street names
+    session.context.route("**/maplibre-gl.js", lambda route: route.abort())
+    open_peta(session, STREET_ZOOM)
+    page = session.page
+    assert page.evaluate("kotakuBasemap.failed")
+    assert page.evaluate(LOADED_PNG, "labels") and page.evaluate(LOADED_PNG, "base")
+    assert page.evaluate(WEBGL_CANVASES) == 0
+    assert "OpenStreetMap contributors" in page.inner_text(".leaflet-control-attribution")
+    # the browser's own "Failed to load resource" for the aborted script, and no error of the page's
+    assert [e for e in session.errors if "Failed to load resource" not in e] == []

@@ -10,14 +10,15 @@
  * publishes), drawn by MapLibre GL JS (vendored) inside Leaflet through @maplibre/maplibre-gl-leaflet, so the
  * street names follow the streets. The style's `glyphs` URL is dropped: kotaku ships no glyph PBFs, and without it
  * MapLibre draws the letters with the browser's own fonts (TinySDF). Label collision stays on in both: no two
- * names overlap. Online basemaps (raster layers `online-*` of the style, present only when KOTAKU_ONLINE_BASEMAPS
- * is set) are Leaflet tile layers under the ground, offered in the layer control, off until chosen. */
+ * names overlap. MapLibre is loaded some seconds after the first view is drawn (or at the first street zoom, if
+ * sooner); should it or the style fail, the PNG names stay. Online basemaps (raster layers `online-*` of the style, present only when KOTAKU_ONLINE_BASEMAPS is
+ * set) are Leaflet tile layers under the ground, offered in the layer control, off until chosen. */
 (function () {
   'use strict';
 
   var NAMES = {base: 'Peta dasar OpenStreetMap', labels: 'Nama jalan dan wilayah'};
   var LABEL_PANE = 'kotaku-nama';
-  var EMPTY = {version: 8, sources: {}, layers: []};
+  var PRELOAD_AFTER_MS = 3000;  // MapLibre is loaded this long after the first view is drawn (see basemap.add)
   // layers: the MapLibre maps (labels); holdMs: see paintLess
   var basemap = window.kotakuBasemap = {layers: {}, online: {}, styled: false, failed: null, holdMs: 1500};
 
@@ -69,29 +70,72 @@
                                          attribution: source.attribution || ''});
   }
 
-  /* The names: PNG tiles below `from` (Leaflet's zoom), MapLibre's symbol layers from there on, added when the
-   * map first reaches that zoom (a MapLibre map costs the page a WebGL context) and removed below it. The PNG layer
-   * is switched here rather than by its maxZoom: Leaflet would take that for the whole map's limit once the ground
-   * is turned off. */
+  /* MapLibre GL JS and its Leaflet plugin, loaded once, a while after the first view is drawn or when the map first
+   * reaches street zoom: a kab/kota's view needs neither (about 1 MB of script, 280 KB gzipped, run on the page's
+   * main thread, and a worker that reads it all again). */
+  var maplibre = null;
+  function loadMaplibre(urls) {
+    if (maplibre) return maplibre;
+    var css = document.createElement('link');
+    css.rel = 'stylesheet';
+    css.href = urls.css;
+    document.head.appendChild(css);
+    maplibre = urls.scripts.reduce(function (ready, src) {
+      return ready.then(function () {
+        return new Promise(function (resolve, reject) {
+          var script = document.createElement('script');
+          script.src = src;
+          script.onload = resolve;
+          script.onerror = function () { reject(new Error(src + ' tidak dapat dimuat')); };
+          document.head.appendChild(script);
+        });
+      });
+    }, Promise.resolve());
+    return maplibre;
+  }
+
+  /* The names: PNG tiles below `from` (Leaflet's zoom), MapLibre's symbol layers from there on (`make` builds their
+   * layer once MapLibre is loaded), added when the map reaches that zoom (a MapLibre map costs the page a WebGL
+   * context) and removed below it; the PNG names stay if MapLibre or the style cannot be had. The PNG layer is
+   * switched here rather than by its maxZoom: Leaflet would take that for the whole map's limit once the ground is
+   * turned off. The credit is the switch's own, so it stays whichever layer draws. */
   var NameSwitch = L.Layer.extend({
-    initialize: function (raster, vector, from) { this._raster = raster; this._vector = vector; this._from = from; },
+    initialize: function (raster, make, from, options) {
+      this._raster = raster;
+      this._make = make;
+      this._vector = null;
+      this._from = from;
+      L.setOptions(this, options);
+    },
     onAdd: function (map) {
       map.on('zoomend', this._check, this);
       this._check();
     },
     onRemove: function (map) {
       map.off('zoomend', this._check, this);
-      [this._raster, this._vector].forEach(function (layer) { if (map.hasLayer(layer)) map.removeLayer(layer); });
+      [this._raster, this._vector].forEach(function (layer) { if (layer && map.hasLayer(layer)) map.removeLayer(layer); });
     },
-    vector: function () { return Boolean(this._map) && this._map.getZoom() >= this._from; },
+    vector: function () { return Boolean(this._map) && this._map.getZoom() >= this._from && !basemap.failed; },
     _check: function () {
       var map = this._map;
       if (!map) return;
       var vector = this.vector();
       if (vector && map.hasLayer(this._raster)) map.removeLayer(this._raster);
       if (!vector && !map.hasLayer(this._raster)) map.addLayer(this._raster);
-      if (!vector && map.hasLayer(this._vector)) map.removeLayer(this._vector);
-      if (vector && !map.hasLayer(this._vector) && basemap.styled) map.addLayer(this._vector);
+      var gl = this._vector;
+      if (!vector && gl && map.hasLayer(gl)) map.removeLayer(gl);
+      if (!vector || !basemap.styled) return;
+      if (gl) {
+        if (!map.hasLayer(gl)) map.addLayer(gl);
+        return;
+      }
+      if (this._making) return;
+      var self = this;
+      this._making = this._make().then(function (layer) { self._vector = layer; self._check(); }, function (error) {
+        basemap.failed = error.message;
+        console.warn('Nama jalan tidak ditampilkan: ' + error.message);
+        self._check();
+      });
     }
   });
 
@@ -164,13 +208,14 @@
     });
   }
 
-  function addLayer(key, pane) {
+  function addLayer(key, pane, style) {
     // No margin around the view (the plugin's default draws 10 % more on each side, 1.44x the pixels, so that a
     // drag shows more at once): names come once the move ends anyway, and every frame of software WebGL (weak
     // phones) costs by the pixel.
-    // No credit of its own: the PNG names' tile layer, always on the map with it, gives the same (Leaflet shows it once)
-    var layer = L.maplibreGL({style: EMPTY, pane: pane, fadeDuration: 0, interactive: false, padding: 0,
-                              attributionControl: false,
+    // No credit of its own: the names' switch gives it
+    // validateStyle: our own style, checked by the tests (gl-style-validate)
+    var layer = L.maplibreGL({style: style, pane: pane, fadeDuration: 0, interactive: false, padding: 0,
+                              attributionControl: false, validateStyle: false,
                               className: 'kotaku-peta-dasar kotaku-peta-dasar-' + key});
     layer.on('add', function () {  // a new MapLibre map each time the layer is added
       layer._kotakuDrawn = null;
@@ -178,13 +223,6 @@
     });
     basemap.layers[key] = layer;
     return layer;
-  }
-
-  /* The layer's part of the style, for every MapLibre map it makes when added. */
-  function setStyle(layer, style) {
-    layer.options.style = style;
-    layer._kotakuDrawn = null;
-    if (layer._glMap) layer._glMap.setStyle(style, {diff: false, validate: false});  // our own, checked by the tests
   }
 
   /* The plugin follows Leaflet's moves, but a resize of the map (a phone's layout settling) can leave MapLibre a
@@ -222,9 +260,8 @@
     var names = basemap.names;
     if (!names || !map.hasLayer(names)) return true;
     if (!names.vector()) return shown(names._raster);
-    if (basemap.failed) return true;
     var layer = basemap.layers.labels;
-    if (!basemap.styled || !map.hasLayer(layer)) return false;
+    if (!basemap.styled || !layer || !map.hasLayer(layer)) return false;
     var c = map.getCenter();
     return Boolean(layer._glMap) && layer._kotakuDrawn === viewKey(map.getZoom() - 1, c.lng, c.lat);
   };
@@ -260,10 +297,24 @@
     ground.on('remove', function () { map.getContainer().style.backgroundColor = ''; });
     ground.addTo(map);
     var rasterNames = L.tileLayer(png('names'), L.extend({}, tiles, {
-      pane: LABEL_PANE, attribution: options.credit,
-      className: tiles.className + ' kotaku-peta-dasar-labels'}));
-    var names = basemap.names = new NameSwitch(rasterNames, addLayer('labels', LABEL_PANE), options.streetNamesFrom);
+      pane: LABEL_PANE, className: tiles.className + ' kotaku-peta-dasar-labels'}));
+    var makeNames = function () {
+      return loadMaplibre(options.maplibre).then(function () {
+        return addLayer('labels', LABEL_PANE, basemap.namesStyle);
+      });
+    };
+    var names = basemap.names = new NameSwitch(rasterNames, makeNames, options.streetNamesFrom,
+                                               {attribution: options.credit});
     names.addTo(map);
+    // Some seconds after the first view is drawn, when the page is idle, MapLibre is loaded and its worker started,
+    // so that a later zoom to the streets does not wait for them; the first view never does.
+    ground.once('load', function () {
+      setTimeout(function () {
+        (window.requestIdleCallback || setTimeout)(function () {
+          loadMaplibre(options.maplibre).then(function () { window.maplibregl.prewarm(); }, function () { return null; });
+        });
+      }, PRELOAD_AFTER_MS);
+    });
     control.addOverlay(ground, NAMES.base);
     control.addOverlay(names, NAMES.labels);
     fetch(options.style, {credentials: 'same-origin', headers: {'Accept': 'application/json'}})
@@ -274,7 +325,7 @@
       .then(inlineSources)
       .then(function (style) {
         var parts = split(style);
-        setStyle(basemap.layers.labels, parts.above);
+        basemap.namesStyle = parts.above;
         basemap.styled = true;
         names._check();
         parts.online.forEach(function (online) {
@@ -285,6 +336,7 @@
       .catch(function (error) {
         basemap.failed = error.message;
         console.warn('Nama jalan tidak ditampilkan: ' + error.message);
+        names._check();
       });
   };
 })();
