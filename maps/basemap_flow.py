@@ -15,7 +15,7 @@ from layers.basemap.tiles import LAYER_FIELDS, basemap_rows, basemap_sql, render
 from layers.serving.cache import CachedTile, TileCache
 from layers.serving.tiles import TileAddress, check_tenant
 from layers.serving.versions import cache_control, conditional, definition_hash, strong_etag
-from maps.basemap_png import PARTS, SCALES, render_basemap_png
+from maps.basemap_png import PARTS, SCALES, drawing_definition, render_basemap_png
 from maps.tile_flow import MVT, PNG, ConnectionSource, TileAnswer, VersionSource
 
 BASEMAP_VERSIONS = ("basemap", "regions")
@@ -34,7 +34,7 @@ async def answer_basemap_tile(pool: ConnectionSource, cache: TileCache, versions
         raise InvalidInput(f"scale {scale} is not offered; scales: {', '.join(map(str, SCALES))}")
     media = PNG if png else MVT
     layer_versions = await versions.versions(BASEMAP_VERSIONS)
-    drawing = (part, scale) if png else ()
+    drawing = (drawing_definition(), part, scale) if png else ()
     etag = strong_etag(definition_hash("basemap", (repr(basemap_sql()), LAYER_FIELDS)), layer_versions,
                        PUBLIC, media, "basemap", address.z, address.x, address.y, tenant, *drawing)
     revalidate = cache_control(PUBLIC)

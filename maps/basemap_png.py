@@ -4,12 +4,13 @@ Why the server draws them: a browser without a usable GPU (headless, many phones
 SwiftShader, on the CPU: 100-300 ms a frame at a laptop's size, and the page waits for each. A PNG costs the page
 a decode in a background thread. So the pages draw the basemap's ground (landuse, water, buildings, roads) from
 these tiles at every zoom, and its names from them below STREET_NAMES_FROM, where names are points; from there on
-MapLibre writes the names, along the streets (maps/static/kotaku/basemap.js). QGIS and GDAL can read them too.
+MapLibre writes the names, along the streets (maps/static/kotaku/basemap.js). GDAL reads them as XYZ tiles too.
 
 One style: colours, widths, opacities and the names' sizes come from maps/styles.py, as the MapLibre style does
-(maps/style_json.py). A tile is 512 CSS pixels (the style's widths are per CSS pixel at MapLibre's zoom, whose
-tiles are 512 px), `scale` 2 for screens of two device pixels per CSS pixel. Shapes are drawn SUPERSAMPLE times
-larger with Pillow and reduced (box filter): smooth edges and lines thinner than a pixel.
+(maps/style_json.py); the names' letter spacing is left out (Pillow writes text whole). A tile is 512 CSS pixels
+(the style's widths are per CSS pixel at MapLibre's zoom, whose tiles are 512 px), `scale` 2 for screens of two
+device pixels per CSS pixel. Shapes are drawn SUPERSAMPLE times larger with Pillow and reduced (box filter): smooth
+edges and lines thinner than a pixel.
 
 Names: each belongs to the one tile that holds its point; its box is moved inside that tile if it would cross an
 edge, so no name is ever cut in two, and a name that would overlap one placed before it (kab/kota, kecamatan, then
@@ -58,6 +59,14 @@ PNG_LEVEL = 3  # zlib: about a third of level 6's time for a few per cent more b
 FONT_FILE = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
 PLACE_RANK = {cls: i for i, (cls, _) in enumerate(PLACE_CLASSES)}
 Row = tuple[str, "str | None", "str | None", bytes]
+
+
+@cache
+def drawing_definition() -> str:
+    """What the PNGs' look depends on besides the rows, for their ETag: a style change is a new ETag."""
+    return repr((BASEMAP_COLOURS, CASING_WIDTHS, ROAD_WIDTHS, WATERWAY_WIDTH, LANDUSE_OPACITY, MAJOR_ROADS,
+                 LABEL_HALO_WIDTH, PLACE_NAMES, PLACE_NAME_SIZES, KECAMATAN_NAMES, KABKOTA_NAMES, SUPERSAMPLE,
+                 BUILDINGS_FROM, LABEL_PADDING, LINE_HEIGHT, FONT_FILE.name))
 
 
 def render_basemap_png(rows: list[Row], z: int, *, part: str = "all", scale: int = 1) -> bytes:

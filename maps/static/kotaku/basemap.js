@@ -11,8 +11,9 @@
  * street names follow the streets. The style's `glyphs` URL is dropped: kotaku ships no glyph PBFs, and without it
  * MapLibre draws the letters with the browser's own fonts (TinySDF). Label collision stays on in both: no two
  * names overlap. MapLibre is loaded some seconds after the first view is drawn (or at the first street zoom, if
- * sooner); should it or the style fail, the PNG names stay. Online basemaps (raster layers `online-*` of the style, present only when KOTAKU_ONLINE_BASEMAPS is
- * set) are Leaflet tile layers under the ground, offered in the layer control, off until chosen. */
+ * sooner); should it or the style fail, the PNG names stay. Online basemaps (raster layers `online-*` of the
+ * style, present only when KOTAKU_ONLINE_BASEMAPS is set) are Leaflet tile layers under the ground, offered in the
+ * layer control, off until chosen. */
 (function () {
   'use strict';
 
@@ -113,7 +114,9 @@
     },
     onRemove: function (map) {
       map.off('zoomend', this._check, this);
-      [this._raster, this._vector].forEach(function (layer) { if (layer && map.hasLayer(layer)) map.removeLayer(layer); });
+      [this._raster, this._vector].forEach(function (layer) {
+        if (layer && map.hasLayer(layer)) map.removeLayer(layer);
+      });
     },
     vector: function () { return Boolean(this._map) && this._map.getZoom() >= this._from && !basemap.failed; },
     _check: function () {
@@ -212,8 +215,7 @@
     // No margin around the view (the plugin's default draws 10 % more on each side, 1.44x the pixels, so that a
     // drag shows more at once): names come once the move ends anyway, and every frame of software WebGL (weak
     // phones) costs by the pixel.
-    // No credit of its own: the names' switch gives it
-    // validateStyle: our own style, checked by the tests (gl-style-validate)
+    // No credit of its own (the names' switch gives it); validateStyle: our own style, checked by the tests
     var layer = L.maplibreGL({style: style, pane: pane, fadeDuration: 0, interactive: false, padding: 0,
                               attributionControl: false, validateStyle: false,
                               className: 'kotaku-peta-dasar kotaku-peta-dasar-' + key});
@@ -255,7 +257,8 @@
   basemap.ready = function () {
     var map = basemap.map;
     if (!map) return false;
-    var rasters = [basemap.ground].concat(Object.keys(basemap.online).map(function (id) { return basemap.online[id]; }));
+    var online = Object.keys(basemap.online).map(function (id) { return basemap.online[id]; });
+    var rasters = [basemap.ground].concat(online);
     if (rasters.some(function (layer) { return map.hasLayer(layer) && !shown(layer); })) return false;
     var names = basemap.names;
     if (!names || !map.hasLayer(names)) return true;
@@ -311,7 +314,8 @@
     ground.once('load', function () {
       setTimeout(function () {
         (window.requestIdleCallback || setTimeout)(function () {
-          loadMaplibre(options.maplibre).then(function () { window.maplibregl.prewarm(); }, function () { return null; });
+          var warm = function () { window.maplibregl.prewarm(); };
+          loadMaplibre(options.maplibre).then(warm, function () { return null; });  // said at street zoom
         });
       }, PRELOAD_AFTER_MS);
     });
