@@ -292,7 +292,7 @@ def test_gdal_reads_the_png_basemap_as_xyz_tiles(server, tmp_path):
     <LowerRightX>20037508.34</LowerRightX><LowerRightY>-20037508.34</LowerRightY>
     <TileLevel>15</TileLevel><TileCountX>1</TileCountX><TileCountY>1</TileCountY><YOrigin>top</YOrigin></DataWindow>
   <Projection>EPSG:3857</Projection><BlockSizeX>512</BlockSizeX><BlockSizeY>512</BlockSizeY><BandsCount>4</BandsCount>
-  <ZeroBlockHttpCodes>204</ZeroBlockHttpCodes><Cache/>
+  <ZeroBlockHttpCodes>204</ZeroBlockHttpCodes>
 </GDAL_WMS>""", encoding="utf-8")
     out = tmp_path / "monas.png"
     lon, lat = MONAS
