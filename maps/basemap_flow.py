@@ -15,7 +15,7 @@ from layers.basemap.tiles import LAYER_FIELDS, basemap_rows, basemap_sql, render
 from layers.serving.cache import CachedTile, TileCache
 from layers.serving.tiles import TileAddress, check_tenant
 from layers.serving.versions import cache_control, conditional, definition_hash, strong_etag
-from maps.basemap_png import PARTS, SCALES, drawing_definition, render_basemap_png
+from maps.basemap_png import PARTS, SCALES, drawing_definition, layers_of, render_basemap_png
 from maps.tile_flow import MVT, PNG, ConnectionSource, TileAnswer, VersionSource
 
 BASEMAP_VERSIONS = ("basemap", "regions")
@@ -44,7 +44,7 @@ async def answer_basemap_tile(pool: ConnectionSource, cache: TileCache, versions
     if tile is None:
         async with pool.connection() as conn:
             if png:
-                rows = await basemap_rows(conn, address.z, address.x, address.y, tenant)
+                rows = await basemap_rows(conn, address.z, address.x, address.y, tenant, layers_of(part))
             else:
                 data, features = await render_basemap(conn, address.z, address.x, address.y, tenant)
         if png:  # drawn outside the connection, in a thread: the pool and the event loop stay free

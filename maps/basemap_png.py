@@ -29,7 +29,7 @@ import numpy as np
 import shapely
 from PIL import Image, ImageDraw, ImageFont
 
-from layers.basemap.classes import PLACE_CLASSES
+from layers.basemap.classes import LAYERS, PLACE_CLASSES
 from layers.basemap.tiles import TILE_EXTENT
 from maps.styles import (
     BASEMAP_COLOURS,
@@ -67,6 +67,13 @@ def drawing_definition() -> str:
     return repr((BASEMAP_COLOURS, CASING_WIDTHS, ROAD_WIDTHS, WATERWAY_WIDTH, LANDUSE_OPACITY, MAJOR_ROADS,
                  LABEL_HALO_WIDTH, PLACE_NAMES, PLACE_NAME_SIZES, KECAMATAN_NAMES, KABKOTA_NAMES, SUPERSAMPLE,
                  BUILDINGS_FROM, LABEL_PADDING, LINE_HEIGHT, FONT_FILE.name))
+
+
+def layers_of(part: str) -> tuple[str, ...]:
+    """The basemap layers a part is drawn from: the names read only `places`, the ground everything else."""
+    if part == "names":
+        return ("places",)
+    return tuple(layer for layer in LAYERS if part == "all" or layer != "places")
 
 
 def render_basemap_png(rows: list[Row], z: int, *, part: str = "all", scale: int = 1) -> bytes:

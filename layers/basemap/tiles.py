@@ -93,12 +93,13 @@ def basemap_sql() -> sql.Composed:
 
 
 @cache
-def basemap_rows_sql() -> sql.Composed:
-    """One statement: the features of the MVT of the same address as rows (layer, class, name, WKB in tile units
-    0..4096, y down), for the PNG tiles (maps/basemap_png.py): the same selection, generalisation and clipping."""
+def basemap_rows_sql(layers: tuple[str, ...] = LAYERS) -> sql.Composed:
+    """One statement: the features of `layers` in the MVT of the same address as rows (layer, class, name, WKB in
+    tile units 0..4096, y down), for the PNG tiles (maps/basemap_png.py): the same selection, generalisation and
+    clipping."""
     parts = [sql.SQL("SELECT {layer} AS layer, q.class, q.name, ST_AsBinary(q.geom) FROM ({rows}) q "
                      "WHERE q.geom IS NOT NULL").format(layer=sql.Literal(layer), rows=_layer_rows(layer))
-             for layer in LAYERS]
+             for layer in layers]
     return sql.SQL("{tile} {rows}").format(tile=_TILE, rows=sql.SQL(" UNION ALL ").join(parts))
 
 
@@ -119,10 +120,10 @@ async def render_basemap(conn: AsyncConnection, z: int, x: int, y: int, tenant: 
     return bytes(row[0] or b""), int(row[1] or 0)
 
 
-async def basemap_rows(conn: AsyncConnection, z: int, x: int, y: int, tenant: str | None = None
-                       ) -> list[tuple[str, str | None, str | None, bytes]]:
-    """The rows of basemap tile z/x/y (basemap_rows_sql); the address is checked by the caller."""
-    cur = await conn.execute(basemap_rows_sql(), tile_params(z, x, y, tenant))
+async def basemap_rows(conn: AsyncConnection, z: int, x: int, y: int, tenant: str | None = None,
+                       layers: tuple[str, ...] = LAYERS) -> list[tuple[str, str | None, str | None, bytes]]:
+    """The rows of `layers` of basemap tile z/x/y (basemap_rows_sql); the address is checked by the caller."""
+    cur = await conn.execute(basemap_rows_sql(layers), tile_params(z, x, y, tenant))
     return [(layer, cls, name, bytes(wkb)) for layer, cls, name, wkb in await cur.fetchall()]
 
 
